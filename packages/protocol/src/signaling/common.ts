@@ -1,0 +1,79 @@
+/** Schemas shared by several wire messages. */
+import { z } from 'zod';
+import { CALL_ID_PATTERN, DEVICE_ID_PATTERN, USER_ID_PATTERN } from '../ids.js';
+import { CallEndReason, CallMediaType, CallRole } from '../enums.js';
+
+/** A user id: 1–32 bytes of `[A-Za-z0-9_-]`. */
+export const UserIdSchema = z.string().regex(USER_ID_PATTERN, 'user id must be 1-32 of [A-Za-z0-9_-]');
+/** A call id. */
+export const CallIdSchema = z.string().regex(CALL_ID_PATTERN, 'malformed call id');
+/** A device id chosen by the engine instance. */
+export const DeviceIdSchema = z.string().regex(DEVICE_ID_PATTERN, 'malformed device id');
+/** Audio or video (none is never valid on the wire). */
+export const MediaTypeSchema = z.union([z.literal(CallMediaType.audio), z.literal(CallMediaType.video)]);
+/** Any end reason. */
+export const EndReasonSchema = z.enum(CallEndReason);
+/** Any role. */
+export const RoleSchema = z.enum(CallRole);
+
+/** Room id of a call: numeric or string, as in TUICallEngine. */
+export const RoomIdSchema = z.object({
+  intRoomId: z.number().int().min(0).max(4294967295).optional(),
+  strRoomId: z.string().max(64).optional(),
+});
+/** Room id of a call. */
+export type RoomId = z.infer<typeof RoomIdSchema>;
+
+/** Offline push payload: stored with the invitation and handed to the app's backend in webhooks. */
+export const OfflinePushInfoSchema = z
+  .object({
+    title: z.string().max(256).optional(),
+    desc: z.string().max(1024).optional(),
+    ignoreIOSBadge: z.boolean().optional(),
+    iOSSound: z.string().max(256).optional(),
+    androidSound: z.string().max(256).optional(),
+    androidOPPOChannelID: z.string().max(256).optional(),
+    androidVIVOClassification: z.number().int().optional(),
+    androidXiaoMiChannelID: z.string().max(256).optional(),
+    androidFCMChannelID: z.string().max(256).optional(),
+    androidHuaWeiCategory: z.string().max(256).optional(),
+    isDisablePush: z.boolean().optional(),
+    iOSPushType: z.number().int().optional(),
+  })
+  .loose();
+/** Offline push payload. */
+export type OfflinePushInfo = z.infer<typeof OfflinePushInfoSchema>;
+
+/** Optional parameters of `calls()` / `inviteUser()` (TUICallEngine's `TUICallParams`). */
+export const CallParamsSchema = z.object({
+  roomId: RoomIdSchema.optional(),
+  /** Ring seconds; 0 or absent = server default. */
+  timeout: z.number().int().min(0).max(3600).optional(),
+  userData: z.string().max(4096).optional(),
+  chatGroupId: z.string().max(128).optional(),
+  isEphemeralCall: z.boolean().optional(),
+  offlinePushInfo: OfflinePushInfoSchema.optional(),
+});
+/** Optional parameters of `calls()` / `inviteUser()`. */
+export type CallParams = z.infer<typeof CallParamsSchema>;
+
+/** A user's public profile. */
+export const UserProfileSchema = z.object({
+  userId: UserIdSchema,
+  nickname: z.string().max(128),
+  avatar: z.string().max(2048),
+});
+/** A user's public profile. */
+export type UserProfile = z.infer<typeof UserProfileSchema>;
+
+/** Extra information handed to call observers (TUICallObserverExtraInfo). */
+export const ExtraInfoSchema = z.object({
+  roomId: RoomIdSchema,
+  role: RoleSchema,
+  userData: z.string(),
+  chatGroupId: z.string(),
+  isEphemeralCall: z.boolean(),
+  callerProfile: UserProfileSchema.optional(),
+});
+/** Extra information handed to call observers. */
+export type CallObserverExtraInfo = z.infer<typeof ExtraInfoSchema>;

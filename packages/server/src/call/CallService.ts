@@ -1,0 +1,216 @@
+/**
+ * Loads a call, runs the pure machine, and saves the new state together with its derived
+ * memberships, next timer, records and webhook-outbox rows in one versioned transaction. Only
+ * after the commit are events sent (through `deliver`) and timers armed. All commands of this
+ * process run one at a time, so the busy facts gathered for a command stay true until it commits;
+ * across processes the version check (and retry) keeps calls consistent.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import type { CallMediaType, CallParams, UserProfile } from '@opencall/protocol/wire';
+import type { Logger } from 'pino';
+import { MachineError } from './MachineError.js';
+import { membershipsOf, nextDeadline, transition } from './machine.js';
+import type { CallState, Command, Effect, Target, UserContext } from './types.js';
+import type { ServerEvent } from '@opencall/protocol/wire';
+import type { Storage } from '../storage/Storage.js';
+import { VersionConflictError } from '../storage/Storage.js';
+import { Mutex } from '../util/Mutex.js';
+
+/** Leg states that make a user busy for other calls (SPEC §5.1). */
+const BUSY_STATES = new Set(['calling', 'ringing', 'joined']);
+
+/** Longest single setTimeout Node accepts. */
+const MAX_TIMEOUT = 2_147_483_647;
+
+/** Facts about signed-in devices the service asks the signaling layer for. */
+export interface PresenceView {
+  /** Devices that should ring for `userId` now (empty when signed out). */
+  ringDevices(userId: string): string[];
+}
+
+/** Hooks the service reports to (metrics, webhooks). */
+export interface CallServiceHooks {
+  /** After each commit, with the effects. */
+  onCommitted?(state: CallState, effects: readonly Effect[]): void;
+}
+
+/** Construction parameters of the service. */
+export interface CallServiceOptions {
+  storage: Storage;
+  presence: PresenceView;
+  /** Sends one event to one device (after the commit). */
+  deliver(to: Target, event: ServerEvent): void;
+  ringTimeoutMs: number;
+  maxParticipants: number;
+  log: Logger;
+  hooks?: CallServiceHooks;
+  /** Clock, ms epoch (tests may pass a fake). */
+  now?: () => number;
+}
+
+/** The call application service. */
+export class CallService {
+  readonly #o: CallServiceOptions;
+  readonly #mutex = new Mutex();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  #closed = false;
+
+  constructor(options: CallServiceOptions) {
+    this.#o = options;
+  }
+
+  #now(): number {
+    return this.#o.now ? this.#o.now() : Date.now();
+  }
+
+  /** Runs `fn` exclusively with the other commands of this process. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#mutex.run(fn);
+  }
+
+  /** Busy facts and devices to ring for `userIds` (excluding `callId`). */
+  async userContext(userIds: readonly string[], callId: string | null): Promise<UserContext> {
+    const busy = new Set<string>();
+    const devices: Record<string, string[]> = {};
+    for (const u of userIds) {
+      const ms = await this.#o.storage.membershipsOf(u);
+      if (ms.some((m) => m.callId !== callId && BUSY_STATES.has(m.state))) busy.add(u);
+      devices[u] = this.#o.presence.ringDevices(u);
+    }
+    return { busy, devices };
+  }
+
+  /** True when `userId` has a busy leg in a call other than `callId`. */
+  async isBusy(userId: string, callId: string | null): Promise<boolean> {
+    const ms = await this.#o.storage.membershipsOf(userId);
+    return ms.some((m) => m.callId !== callId && BUSY_STATES.has(m.state));
+  }
+
+  /**
+   * Applies a command to a call (must already hold the mutex: use inside `exclusive`, or call
+   * `run`). Retries on a version conflict with a fresh read.
+   */
+  async apply(callId: string, command: Command): Promise<{ state: CallState; reply: unknown }> {
+    for (let attempt = 0; ; attempt++) {
+      const before = command.type === 'start' ? null : await this.#o.storage.getCall(callId);
+      if (!before && command.type !== 'start') throw MachineError.state('no such call');
+      const now = this.#now();
+      const { state, effects, reply } = transition(before, command, now);
+      if (state === before) return { state, reply };
+      try {
+        await this.#commit(before?.version ?? 0, state, effects);
+      } catch (e) {
+        if (e instanceof VersionConflictError && attempt < 3) continue;
+        throw e;
+      }
+      this.#afterCommit(state, effects);
+      return { state, reply };
+    }
+  }
+
+  /** `apply` under the mutex. */
+  run(callId: string, command: Command): Promise<{ state: CallState; reply: unknown }> {
+    return this.exclusive(() => this.apply(callId, command));
+  }
+
+  async #commit(expectedVersion: number, state: CallState, effects: readonly Effect[]): Promise<void> {
+    const records: { userId: string; record: import('@opencall/protocol/wire').CallRecord }[] = [];
+    const webhooks = [];
+    for (const e of effects) {
+      if (e.kind === 'record') records.push({ userId: e.userId, record: e.record });
+      else if (e.kind === 'webhook') {
+        webhooks.push({
+          eventId: `${state.callId}.${e.seq}`,
+          callId: state.callId,
+          seq: e.seq,
+          command: e.command,
+          body: JSON.stringify(e.body),
+          createdAt: this.#now(),
+        });
+      }
+    }
+    await this.#o.storage.commit({
+      state,
+      expectedVersion,
+      memberships: membershipsOf(state),
+      timerDueAt: nextDeadline(state),
+      records,
+      webhooks,
+    });
+  }
+
+  #afterCommit(state: CallState, effects: readonly Effect[]): void {
+    for (const e of effects) {
+      if (e.kind !== 'send') continue;
+      try {
+        this.#o.deliver(e.to, e.event);
+      } catch (err) {
+        this.#o.log.error({ err, callId: state.callId }, 'event delivery failed');
+      }
+    }
+    this.#arm(state.callId, nextDeadline(state));
+    this.#o.hooks?.onCommitted?.(state, effects);
+  }
+
+  /** Arms (or clears) the in-process timer of a call. */
+  #arm(callId: string, dueAt: number | null): void {
+    const old = this.#timers.get(callId);
+    if (old) clearTimeout(old);
+    this.#timers.delete(callId);
+    if (dueAt === null || this.#closed) return;
+    const delay = Math.min(Math.max(0, dueAt - this.#now()), MAX_TIMEOUT);
+    const t = setTimeout(() => {
+      this.#timers.delete(callId);
+      this.run(callId, { type: 'tick' }).catch((err: unknown) => this.#o.log.error({ err, callId }, 'timer failed'));
+    }, delay);
+    t.unref();
+    this.#timers.set(callId, t);
+  }
+
+  /** Re-arms every stored timer (start-up recovery); overdue ones fire at once. */
+  async restoreTimers(): Promise<number> {
+    const timers = await this.#o.storage.timers();
+    for (const t of timers) this.#arm(t.callId, t.dueAt);
+    return timers.length;
+  }
+
+  /** Starts a call. Returns its id. */
+  async startCall(a: {
+    userId: string;
+    deviceId: string;
+    callees: string[];
+    mediaType: CallMediaType.audio | CallMediaType.video;
+    params: CallParams;
+    callerProfile: UserProfile | null;
+  }): Promise<string> {
+    const callId = `c_${randomBytes(16).toString('base64url')}`;
+    const params = { ...a.params };
+    // TUICallKit assigns a room when the app gives none; media rooms are keyed by it.
+    if (!params.roomId || (params.roomId.intRoomId === undefined && !params.roomId.strRoomId)) {
+      params.roomId = { intRoomId: randomInt(1, 2 ** 31 - 1) };
+    }
+    const ringTimeoutMs = params.timeout ? params.timeout * 1000 : this.#o.ringTimeoutMs;
+    const ctx = await this.userContext(a.callees, null);
+    await this.apply(callId, {
+      type: 'start',
+      callId,
+      userId: a.userId,
+      deviceId: a.deviceId,
+      callees: a.callees,
+      mediaType: a.mediaType,
+      params,
+      ringTimeoutMs,
+      maxParticipants: this.#o.maxParticipants,
+      callerProfile: a.callerProfile,
+      ctx,
+    });
+    return callId;
+  }
+
+  /** Stops timers; the storage is closed by the owner. */
+  close(): void {
+    this.#closed = true;
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+  }
+}

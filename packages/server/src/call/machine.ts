@@ -1,0 +1,320 @@
+/**
+ * The call state machine: a pure function `transition(state, command, now) → { state, effects }`.
+ * It never reads clocks, randomness or storage; everything it needs comes in the command (the
+ * service gathers busy/presence facts into `ctx`). Refusals throw MachineError and change nothing.
+ * The (state, command) table is documented in docs/call-state-machine.md (generated from TABLE).
+ */
+import { CallEndReason } from '@opencall/protocol/wire';
+import { MachineError } from './MachineError.js';
+import { Tx, devicesOf } from './effects.js';
+import {
+  activeMembers,
+  cancelCall,
+  connect,
+  connectedMembers,
+  connectedTotal,
+  endByServer,
+  inviteeOutcome,
+  leave,
+  newLeg,
+  pendingInvitees,
+  ringDevice,
+} from './legs.js';
+import { ACTIVE_LEG_STATES } from './types.js';
+import type { CallState, Command, Member, TransitionResult } from './types.js';
+
+type Handler<C extends Command> = (tx: Tx, c: C) => unknown;
+type CommandOf<T extends Command['type']> = Extract<Command, { type: T }>;
+
+function member(s: CallState, userId: string): Member {
+  const m = s.members[userId];
+  if (!m) throw MachineError.state('you are not in this call');
+  return m;
+}
+
+function requireLive(s: CallState): void {
+  if (s.phase === 'ended') throw MachineError.state('the call has ended');
+}
+
+/** The device must be one this member is being rung on (and has not ignored). */
+function requireRingingOn(m: Member, deviceId: string): void {
+  if (m.state !== 'ringing' && m.state !== 'invited') throw MachineError.state('nothing is ringing');
+  if (!devicesOf(m).includes(deviceId)) throw MachineError.state('this device is not ringing for the call');
+}
+
+function reject(tx: Tx, m: Member, deviceId: string): void {
+  tx.notConnected(m, deviceId, CallEndReason.reject, m.userId);
+  for (const d of devicesOf(m)) if (d !== deviceId) tx.notConnected(m, d, CallEndReason.otherDeviceReject, m.userId);
+  inviteeOutcome(tx, m, 'rejected');
+}
+
+function accept(tx: Tx, m: Member, deviceId: string, action: 'Accept' | 'Join'): void {
+  for (const d of devicesOf(m)) if (d !== deviceId) tx.notConnected(m, d, CallEndReason.otherDeviceAccepted, m.userId);
+  connect(tx, m, deviceId, action);
+}
+
+/** Invites `ids` (already filtered) into the call; returns them. */
+function inviteUsers(tx: Tx, ids: string[], ctx: CommandOf<'start'>['ctx'], ringMs: number, announce: boolean): void {
+  const s = tx.s;
+  for (const u of ids) {
+    if (!s.inviteList.includes(u)) s.inviteList.push(u);
+    s.members[u] = newLeg(s.members[u], u, 'invited', tx.now + ringMs);
+  }
+  const busy = ids.filter((u) => ctx.busy.has(u));
+  const free = ids.filter((u) => !ctx.busy.has(u));
+  for (const u of free) for (const d of ctx.devices[u] ?? []) ringDevice(tx, s.members[u]!, d);
+  if (announce) {
+    for (const u of ids) {
+      for (const p of activeMembers(s)) if (p.userId !== u) tx.toMember(p, { name: 'onUserInviting', userId: u });
+    }
+  }
+  const offline = free.some((u) => (ctx.devices[u] ?? []).length === 0);
+  tx.memberChanged(free.map((u) => ({ userId: u, action: 'Invite' })), offline);
+  for (const u of busy) inviteeOutcome(tx, s.members[u]!, 'busy');
+}
+
+const handlers: { [T in Command['type']]: Handler<CommandOf<T>> } = {
+  start: () => {
+    throw MachineError.state('the call already exists');
+  },
+
+  accept: (tx, c) => {
+    requireLive(tx.s);
+    const m = member(tx.s, c.userId);
+    requireRingingOn(m, c.deviceId);
+    accept(tx, m, c.deviceId, 'Accept');
+  },
+
+  reject: (tx, c) => {
+    requireLive(tx.s);
+    const m = member(tx.s, c.userId);
+    requireRingingOn(m, c.deviceId);
+    reject(tx, m, c.deviceId);
+  },
+
+  ignore: (tx, c) => {
+    requireLive(tx.s);
+    const m = member(tx.s, c.userId);
+    requireRingingOn(m, c.deviceId);
+    tx.notConnected(m, c.deviceId, CallEndReason.lineBusy, m.userId);
+    m.ignoredDevices.push(c.deviceId);
+    // The caller sees busy only when every ringing device of the user ignored.
+    if (devicesOf(m).length === 0) inviteeOutcome(tx, m, 'busy');
+  },
+
+  hangup: (tx, c) => {
+    const s = tx.s;
+    const m = member(s, c.userId);
+    // A second hangup, or one after the call ended, is a harmless no-op.
+    if (s.phase === 'ended' || !ACTIVE_LEG_STATES.has(m.state)) return;
+    if (m.state === 'ringing' || m.state === 'invited') {
+      requireRingingOn(m, c.deviceId);
+      reject(tx, m, c.deviceId);
+      return;
+    }
+    if (m.deviceId !== c.deviceId) throw MachineError.state('the call is on another device');
+    if (m.state === 'calling') cancelCall(tx, CallEndReason.canceled);
+    else leave(tx, m, CallEndReason.hangup);
+  },
+
+  invite: (tx, c) => {
+    const s = tx.s;
+    requireLive(s);
+    const m = member(s, c.userId);
+    if (m.state !== 'joined' || m.deviceId !== c.deviceId) throw MachineError.state('only a connected participant can invite');
+    const ids = [...new Set(c.userIds)].filter((u) => !(s.members[u] && ACTIVE_LEG_STATES.has(s.members[u].state)));
+    if (activeMembers(s).length + ids.length > c.maxParticipants) {
+      throw MachineError.param(`a call holds at most ${c.maxParticipants} participants`);
+    }
+    if (ids.length === 0) return [];
+    if (s.scene === 'single') s.scene = 'multi';
+    const ringMs = c.params.timeout ? c.params.timeout * 1000 : s.ringTimeoutMs;
+    if (c.params.offlinePushInfo) s.offlinePushInfo = c.params.offlinePushInfo;
+    inviteUsers(tx, ids, c.ctx, ringMs, true);
+    return ids;
+  },
+
+  join: (tx, c) => {
+    const s = tx.s;
+    requireLive(s);
+    const m = s.members[c.userId];
+    if (!m) throw MachineError.state('only users invited to this call can join it');
+    if (m.state === 'ringing' || m.state === 'invited') return accept(tx, m, c.deviceId, 'Join');
+    if (m.state === 'calling') throw MachineError.state('you are already calling');
+    if (m.state === 'joined') {
+      if (m.deviceId === c.deviceId) throw MachineError.state('you are already in this call');
+      // Move the call to this device: the old one ends with otherDeviceAccepted, peers see nothing.
+      tx.toMember(m, {
+        name: 'onCallEnd',
+        mediaType: s.mediaType,
+        reason: CallEndReason.otherDeviceAccepted,
+        userId: m.userId,
+        totalTime: connectedTotal(m, tx.now),
+        info: tx.info(m.userId),
+      });
+      m.deviceId = c.deviceId;
+      tx.toMember(m, { name: 'onCallBegin', mediaType: s.mediaType, info: tx.info(m.userId) });
+      for (const o of connectedMembers(s)) if (o !== m) tx.toMember(m, { name: 'onUserJoin', userId: o.userId });
+      return undefined;
+    }
+    if (c.busyElsewhere) throw MachineError.state('you are busy in another call');
+    const leg = newLeg(m, m.userId, 'invited', null);
+    s.members[m.userId] = leg;
+    connect(tx, leg, c.deviceId, 'Join');
+    return undefined;
+  },
+
+  switchMediaType: (tx, c) => {
+    const s = tx.s;
+    requireLive(s);
+    const m = member(s, c.userId);
+    if (m.state !== 'joined' || m.deviceId !== c.deviceId) throw MachineError.state('not connected in this call');
+    if (s.scene !== 'single') throw MachineError.scene('media type can only be switched in a 1-to-1 call');
+    if (c.mediaType === s.mediaType) throw MachineError.param('the call already has this media type');
+    const oldType = s.mediaType;
+    s.mediaType = c.mediaType;
+    for (const o of connectedMembers(s)) tx.toMember(o, { name: 'onCallMediaTypeChanged', oldType, newType: c.mediaType });
+  },
+
+  deviceOnline: (tx, c) => {
+    const s = tx.s;
+    const m = s.members[c.userId];
+    if (s.phase === 'ended' || !m || (m.state !== 'invited' && m.state !== 'ringing')) return;
+    if (m.ringingDevices.includes(c.deviceId)) return;
+    if (m.state === 'invited' && c.busyElsewhere) return inviteeOutcome(tx, m, 'busy');
+    ringDevice(tx, m, c.deviceId);
+    return undefined;
+  },
+
+  deviceOffline: (tx, c) => {
+    const s = tx.s;
+    const m = s.members[c.userId];
+    if (s.phase === 'ended' || !m) return;
+    if ((m.state === 'calling' || m.state === 'joined') && m.deviceId === c.deviceId) {
+      if (m.state === 'calling') cancelCall(tx, CallEndReason.offline);
+      else leave(tx, m, CallEndReason.offline);
+      return;
+    }
+    if ((m.state === 'ringing' || m.state === 'invited') && m.ringingDevices.includes(c.deviceId)) {
+      if (!m.ignoredDevices.includes(c.deviceId)) tx.notConnected(m, c.deviceId, CallEndReason.offline, m.userId);
+      m.ringingDevices = m.ringingDevices.filter((d) => d !== c.deviceId);
+      m.ignoredDevices = m.ignoredDevices.filter((d) => d !== c.deviceId);
+      // With no device left the invitation waits for a sign-in until its deadline.
+      if (m.ringingDevices.length === 0) m.state = 'invited';
+      else if (devicesOf(m).length === 0) inviteeOutcome(tx, m, 'busy');
+    }
+  },
+
+  tick: (tx) => {
+    const s = tx.s;
+    for (const m of pendingInvitees(s)) {
+      if (s.phase === 'ended') break;
+      if (m.ringDeadline === null || m.ringDeadline > tx.now) continue;
+      for (const d of devicesOf(m)) tx.notConnected(m, d, CallEndReason.noResponse, m.userId);
+      inviteeOutcome(tx, m, 'noResponse');
+    }
+  },
+
+  endByServer: (tx, c) => {
+    requireLive(tx.s);
+    endByServer(tx, c.adminId);
+  },
+
+  mediaConnected: (tx) => {
+    tx.s.mediaConnectedAt ??= tx.now;
+  },
+};
+
+/** Creates a call from a `start` command (no prior state). */
+function start(c: CommandOf<'start'>, now: number): TransitionResult {
+  const { maxParticipants } = c;
+  const callees = [...new Set(c.callees)];
+  if (callees.length === 0) throw MachineError.param('no user to call');
+  if (callees.includes(c.userId)) throw MachineError.param('you cannot call yourself');
+  if (callees.length + 1 > maxParticipants) throw MachineError.param(`a call holds at most ${maxParticipants} participants`);
+  const p = c.params;
+  const s: CallState = {
+    callId: c.callId,
+    version: 1,
+    phase: 'ringing',
+    scene: p.chatGroupId ? 'group' : callees.length > 1 ? 'multi' : 'single',
+    mediaType: c.mediaType,
+    callerId: c.userId,
+    inviteList: [],
+    roomId: { ...(p.roomId ?? {}) },
+    userData: p.userData ?? '',
+    chatGroupId: p.chatGroupId ?? '',
+    isEphemeralCall: p.isEphemeralCall ?? false,
+    offlinePushInfo: p.offlinePushInfo ?? null,
+    callerProfile: c.callerProfile,
+    ringTimeoutMs: c.ringTimeoutMs,
+    members: {},
+    createdAt: now,
+    acceptedAt: null,
+    mediaConnectedAt: null,
+    endedAt: null,
+    endReason: null,
+    endedBy: null,
+    ringingAt: {},
+    webhookSeq: 0,
+  };
+  const caller = newLeg(undefined, c.userId, 'calling', null);
+  caller.deviceId = c.deviceId;
+  s.members[c.userId] = caller;
+  const tx = new Tx(s, now);
+  s.inviteList.push(...callees);
+  for (const u of callees) s.members[u] = newLeg(undefined, u, 'invited', now + c.ringTimeoutMs);
+  tx.webhook('Call.CallbackAfterStartCall', {
+    CallInfo: {
+      CallId: s.callId,
+      CallMediaType: s.mediaType === 2 ? 'Video' : 'Audio',
+      ChatGroupId: s.chatGroupId,
+      RoomId: s.roomId.strRoomId ?? String(s.roomId.intRoomId ?? 0),
+      RoomIdType: s.roomId.strRoomId ? 2 : 1,
+    },
+    UserList: [
+      { User_Account: c.userId, Status: 'Calling' },
+      ...callees.map((u) => ({ User_Account: u, Status: 'Waiting' })),
+    ],
+  });
+  // Members were created above so inviteUsers re-creates them identically; it rings and reports busy.
+  inviteUsers(tx, callees, c.ctx, c.ringTimeoutMs, false);
+  return { state: s, effects: tx.effects, reply: { callId: s.callId } };
+}
+
+/**
+ * Applies `command` to `state` at time `now`. `state` is null only for `start`.
+ * Returns the next state (version + 1 when anything changed) and the effects, or throws MachineError.
+ */
+export function transition(
+  state: CallState | null,
+  command: Command,
+  now: number,
+): TransitionResult {
+  if (command.type === 'start') {
+    if (state) throw MachineError.state('the call already exists');
+    return start(command, now);
+  }
+  if (!state) throw MachineError.state('no such call');
+  const s = structuredClone(state);
+  const tx = new Tx(s, now);
+  const reply = (handlers[command.type] as Handler<Command>)(tx, command);
+  const changed = JSON.stringify(s) !== JSON.stringify(state);
+  if (changed) s.version = state.version + 1;
+  return { state: changed ? s : state, effects: tx.effects, reply };
+}
+
+/** The earliest deadline of a call (ring timeouts), or null. */
+export function nextDeadline(s: CallState): number | null {
+  if (s.phase === 'ended') return null;
+  let next: number | null = null;
+  for (const m of pendingInvitees(s)) {
+    if (m.ringDeadline !== null && (next === null || m.ringDeadline < next)) next = m.ringDeadline;
+  }
+  return next;
+}
+
+/** Active memberships of a call, for the storage index. */
+export function membershipsOf(s: CallState): { userId: string; callId: string; state: Member['state'] }[] {
+  return activeMembers(s).map((m) => ({ userId: m.userId, callId: s.callId, state: m.state }));
+}

@@ -1,0 +1,81 @@
+/** Maps CLI flags and environment variables onto `ServerOptions`. */
+import type { ServerOptions } from './schema.js';
+
+type Kind = 'string' | 'number' | 'boolean' | 'json';
+
+/** Every setting reachable from the CLI: option name, kind, help. */
+const SETTINGS: [keyof ServerOptions, Kind, string][] = [
+  ['port', 'number', 'port to listen on (0 = any free port) [3000]'],
+  ['host', 'string', "interface to bind ['127.0.0.1']"],
+  ['sdkAppId', 'number', 'app id checked in every UserSig [1400000000]'],
+  ['secretKey', 'string', 'HMAC key for UserSigs; unset = development mode'],
+  ['storage', 'string', "':memory:' or a SQLite file path [./data/opencall.db]"],
+  ['devicePolicy', 'string', "'kick' or 'multi' ['kick']"],
+  ['heartbeatTimeoutMs', 'number', 'a device silent this long is gone [15000]'],
+  ['defaultRingTimeoutSeconds', 'number', 'ring timeout when a call sets none [30]'],
+  ['maxParticipants', 'number', 'participants per call, caller included [9]'],
+  ['adminUserId', 'string', "identity for REST calls ['administrator']"],
+  ['webhookUrl', 'string', 'where to POST webhooks'],
+  ['webhookSecret', 'string', 'HMAC key of X-OpenCall-Signature'],
+  ['webhookRetry', 'json', 'JSON {initialDelayMs,maxDelayMs,maxAgeMs,timeoutMs}'],
+  ['limits', 'json', 'JSON {maxMessageBytes,messagesPerSecondPerConnection,requestsPerSecondPerIp,maxDevicesPerUser}'],
+  ['sfu', 'string', "'auto', 'none', or a Janus WebSocket URL ['auto']"],
+  ['turn', 'json', 'JSON {urls,secret,ttlSeconds}'],
+  ['webApp', 'boolean', 'serve the web app [true]'],
+  ['userSigUrl', 'string', 'production: where the web page gets UserSigs'],
+  ['logLevel', 'string', "pino level ['info']"],
+];
+
+const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+
+/** `--help` text. */
+export const HELP = `opencall-server — self-hosted calling engine
+
+Usage: opencall-server [--flag value]...
+Each flag can also be set as an environment variable OPENCALL_<SNAKE_CASE>.
+
+${SETTINGS.map(([k, , h]) => `  --${kebab(k).padEnd(30)} ${h}\n${' '.repeat(35)}env OPENCALL_${snake(k)}`).join('\n')}
+`;
+
+function convert(name: string, kind: Kind, raw: string): unknown {
+  switch (kind) {
+    case 'number': {
+      const n = Number(raw);
+      if (!Number.isFinite(n)) throw new Error(`${name}: not a number: ${raw}`);
+      return n;
+    }
+    case 'boolean':
+      return raw === 'true' || raw === '1' || raw === '';
+    case 'json':
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        throw new Error(`${name}: not valid JSON`);
+      }
+    default:
+      return raw;
+  }
+}
+
+/** Options from argv + env; the CLI defaults storage to ./data/opencall.db and port 3000. */
+export function cliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerOptions {
+  const out: Record<string, unknown> = { storage: './data/opencall.db' };
+  for (const [k, kind] of SETTINGS) {
+    const v = env[`OPENCALL_${snake(k)}`];
+    if (v !== undefined) out[k] = convert(k, kind, v);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
+    const [flag, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
+    const setting = SETTINGS.find(([k]) => kebab(k) === flag);
+    if (!setting) throw new Error(`unknown flag --${flag} (see --help)`);
+    const [k, kind] = setting;
+    const raw = inline ?? (kind === 'boolean' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) ? '' : argv[++i]);
+    if (raw === undefined) throw new Error(`--${flag} needs a value`);
+    out[k] = convert(k, kind, raw);
+  }
+  if (typeof out['sfu'] === 'string' && /^wss?:\/\//.test(out['sfu'])) out['sfu'] = { janusUrl: out['sfu'] };
+  return out as ServerOptions;
+}

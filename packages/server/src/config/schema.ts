@@ -1,0 +1,97 @@
+/**
+ * Server options (SPEC §2): one schema, validated once at start-up, then frozen. Defaults live in
+ * the schema so `--help`, docs and code agree.
+ */
+import { z } from 'zod';
+
+const LimitsSchema = z.object({
+  /** Largest accepted WebSocket frame or HTTP body, bytes. */
+  maxMessageBytes: z.number().int().min(1024).default(64 * 1024),
+  /** Messages per second per signaling connection (token bucket, burst = 2 s worth). */
+  messagesPerSecondPerConnection: z.number().min(1).default(50),
+  /** HTTP requests per second per client IP (REST, dev sig endpoint). */
+  requestsPerSecondPerIp: z.number().min(1).default(100),
+  /** Signed-in devices per user (policy `multi`). */
+  maxDevicesPerUser: z.number().int().min(1).default(5),
+});
+
+const WebhookRetrySchema = z.object({
+  initialDelayMs: z.number().int().min(1).default(1000),
+  maxDelayMs: z.number().int().min(1).default(300_000),
+  maxAgeMs: z.number().int().min(1).default(3_600_000),
+  timeoutMs: z.number().int().min(1).default(5000),
+});
+
+const TurnSchema = z.object({
+  urls: z.union([z.string(), z.array(z.string()).min(1)]),
+  secret: z.string().min(1),
+  ttlSeconds: z.number().int().min(60).default(86_400),
+});
+
+/** Schema of `startServer(options)`. */
+export const ServerOptionsSchema = z.object({
+  port: z.number().int().min(0).max(65535).default(3000),
+  host: z.string().default('127.0.0.1'),
+  sdkAppId: z.number().int().positive().default(1400000000),
+  /** HMAC key for UserSigs; none → development mode. */
+  secretKey: z.string().min(1).optional(),
+  /** `:memory:` or a SQLite file path. */
+  storage: z.string().default(':memory:'),
+  /** Where development mode keeps its generated key (default: the storage file's folder, or ./data). */
+  dataDir: z.string().optional(),
+  devicePolicy: z.enum(['kick', 'multi']).default('kick'),
+  heartbeatTimeoutMs: z.number().int().min(200).default(15_000),
+  defaultRingTimeoutSeconds: z.number().min(0.1).default(30),
+  maxParticipants: z.number().int().min(2).max(50).default(9),
+  adminUserId: z.string().default('administrator'),
+  webhookUrl: z.url().optional(),
+  webhookSecret: z.string().optional(),
+  webhookRetry: WebhookRetrySchema.prefault({}),
+  limits: LimitsSchema.prefault({}),
+  sfu: z.union([z.enum(['auto', 'none']), z.object({ janusUrl: z.string() })]).default('auto'),
+  turn: TurnSchema.optional(),
+  webApp: z.boolean().default(true),
+  /** Production: where the web page fetches UserSigs from. */
+  userSigUrl: z.string().optional(),
+  /** pino level. */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Options accepted by `startServer` (all optional). */
+export type ServerOptions = z.input<typeof ServerOptionsSchema>;
+/** The validated, defaulted configuration. */
+export type ServerConfig = Readonly<z.output<typeof ServerOptionsSchema>> & { readonly devMode: boolean; readonly secretKey: string };
+
+/** Deep-freezes a plain object. */
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** Validates options; throws an Error listing every problem. Returns the parsed (not yet frozen) config. */
+export function parseOptions(options: ServerOptions): z.output<typeof ServerOptionsSchema> {
+  const r = ServerOptionsSchema.safeParse(options);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(options)'}: ${i.message}`);
+    throw new Error(`invalid OpenCall server options:\n${lines.join('\n')}`);
+  }
+  return r.data;
+}
+
+/** Freezes the final config (with the resolved secret key). */
+export function freezeConfig(parsed: z.output<typeof ServerOptionsSchema>, secretKey: string, devMode: boolean): ServerConfig {
+  return deepFreeze({ ...parsed, secretKey, devMode });
+}
+
+/** The config with secrets replaced, for logs and /healthz. */
+export function redactConfig(c: ServerConfig): Record<string, unknown> {
+  return {
+    ...c,
+    secretKey: '[redacted]',
+    webhookSecret: c.webhookSecret ? '[redacted]' : undefined,
+    turn: c.turn ? { ...c.turn, secret: '[redacted]' } : undefined,
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * `@opencall/server`: `startServer(options)` runs the signaling server, REST API, webhooks and the
+ * web app. See SPEC §2 for the options.
+ * @packageDocumentation
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { CallService } from './call/CallService.js';
+import { freezeConfig, parseOptions, redactConfig } from './config/schema.js';
+import type { ServerConfig, ServerOptions } from './config/schema.js';
+import { loadOrCreateDevKey } from './config/devKey.js';
+import { buildApp } from './http/app.js';
+import { Gateway } from './signaling/Gateway.js';
+import { MediaRelay } from './signaling/MediaRelay.js';
+import { Presence } from './signaling/Presence.js';
+import { SessionManager } from './signaling/SessionManager.js';
+import { openStorage } from './storage/index.js';
+
+export { genUserSig, verifyUserSig } from '@opencall/protocol';
+export type { ServerOptions, ServerConfig } from './config/schema.js';
+
+/** A running server. */
+export interface RunningServer {
+  /** `http://host:port`; the signaling WebSocket is `${url.replace('http', 'ws')}/ws`. */
+  url: string;
+  port: number;
+  /** The frozen configuration (secrets included: do not log). */
+  config: ServerConfig;
+  /** Stops everything this server started. Idempotent. */
+  close(): Promise<void>;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** apps/web/dist, three levels above this file in both src/ and dist/. */
+const WEB_ROOT = resolve(here, '../../../apps/web/dist');
+
+/** Starts a server. Resolves once it listens. */
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const parsed = parseOptions(options);
+  const devMode = !parsed.secretKey;
+  const dataDir = parsed.dataDir ?? (parsed.storage === ':memory:' ? null : dirname(resolve(parsed.storage)));
+  const secretKey = parsed.secretKey ?? loadOrCreateDevKey(dataDir);
+  const config = freezeConfig(parsed, secretKey, devMode);
+  const log = pino({ level: config.logLevel, redact: ['secretKey', 'webhookSecret', 'userSig', '*.userSig'] });
+  log.info({ config: redactConfig(config) }, 'starting OpenCall server');
+  if (devMode) {
+    log.warn('DEVELOPMENT MODE: no secretKey configured. A generated key is used and POST /dev/usersig mints UserSigs for anyone. Never expose this server.');
+  }
+
+  const storage = openStorage(config.storage);
+  const presence = new Presence(config.devicePolicy);
+  const now = (): number => Date.now();
+  let relay: MediaRelay | null = null;
+  const service = new CallService({
+    storage,
+    presence,
+    deliver: (to, event) => presence.deliver(to.userId, to.deviceId, event),
+    ringTimeoutMs: Math.round(config.defaultRingTimeoutSeconds * 1000),
+    maxParticipants: config.maxParticipants,
+    log: log.child({ component: 'calls' }),
+    now,
+    hooks: {
+      onCommitted: (state) => {
+        if (state.phase === 'ended') relay?.forget(state.callId);
+      },
+    },
+  });
+  const sessions = new SessionManager({ config, presence, service, storage, log, iceServers: () => [], now });
+  relay = new MediaRelay(storage, presence);
+  const gateway = new Gateway(config, sessions, { config, service, storage, sessions, media: relay }, log.child({ component: 'ws' }));
+  const app = await buildApp({
+    config,
+    log,
+    gateway,
+    webRoot: WEB_ROOT,
+    health: () => ({ ok: true, storage: storage.kind, sfu: 'mesh', devMode: config.devMode, connections: gateway.connectionCount }),
+  });
+
+  const restored = await sessions.restore();
+  const timers = await service.restoreTimers();
+  if (restored || timers) log.info({ restoredDevices: restored, timers }, 'recovered calls from storage');
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  log.info({ url, devMode }, `OpenCall listening on ${url}`);
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    config,
+    close: () =>
+      (closing ??= (async () => {
+        gateway.close();
+        service.close();
+        await app.close();
+        await storage.close();
+      })()),
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * The signaling WebSocket endpoint: frame size and rate limits, strict per-connection ordering,
+ * parsing through the protocol package, auth gating, idempotent re-sends, heartbeat sweeps.
+ * Nothing a client sends can throw past this file.
+ */
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ErrorCode, parseClientMessage, wireError } from '@opencall/protocol';
+import type { ClientMessage, WireError } from '@opencall/protocol';
+import type { Logger } from 'pino';
+import { MachineError } from '../call/MachineError.js';
+import type { ServerConfig } from '../config/schema.js';
+import { handlers } from './handlers.js';
+import type { HandlerDeps } from './handlers.js';
+import type { Connection, SessionManager } from './SessionManager.js';
+
+/** A token bucket: `rate` per second, burst of two seconds' worth. */
+class TokenBucket {
+  #tokens: number;
+  #last = Date.now();
+  constructor(private readonly rate: number) {
+    this.#tokens = rate * 2;
+  }
+  take(): boolean {
+    const now = Date.now();
+    this.#tokens = Math.min(this.rate * 2, this.#tokens + ((now - this.#last) / 1000) * this.rate);
+    this.#last = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
+
+/** Counters the gateway reports (metrics). */
+export interface GatewayStats {
+  connections: number;
+  refused: Record<string, number>;
+}
+
+/** The WebSocket gateway. */
+export class Gateway {
+  readonly #wss: WebSocketServer;
+  readonly #conns = new Set<Connection>();
+  readonly #sweep: NodeJS.Timeout;
+  /** Refusals by code (for metrics). */
+  readonly refused = new Map<number, number>();
+
+  constructor(
+    private readonly config: ServerConfig,
+    private readonly sessions: SessionManager,
+    private readonly deps: HandlerDeps,
+    private readonly log: Logger,
+  ) {
+    // Frames up to 4× the limit are read and refused with a clear error; larger ones close the socket.
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxMessageBytes * 4 });
+    this.#wss.on('connection', (ws: WebSocket, req: IncomingMessage) => this.#onConnection(ws, req));
+    const every = Math.max(50, Math.min(1000, Math.floor(config.heartbeatTimeoutMs / 4)));
+    this.#sweep = setInterval(() => {
+      this.sessions.sweep().catch((err: unknown) => this.log.error({ err }, 'heartbeat sweep failed'));
+    }, every);
+    this.#sweep.unref();
+  }
+
+  /** Handles an HTTP upgrade for `/ws`. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit('connection', ws, req));
+  }
+
+  /** Open connections. */
+  get connectionCount(): number {
+    return this.#conns.size;
+  }
+
+  #refuse(code: number): void {
+    this.refused.set(code, (this.refused.get(code) ?? 0) + 1);
+  }
+
+  #onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const conn: Connection = {
+      session: null,
+      ws,
+      send: (frame) => {
+        if (ws.readyState === ws.OPEN) ws.send(frame);
+      },
+      close: (code, reason) => ws.close(code, reason),
+    };
+    this.#conns.add(conn);
+    const bucket = new TokenBucket(this.config.limits.messagesPerSecondPerConnection);
+    let chain: Promise<void> = Promise.resolve();
+    ws.on('message', (data, isBinary) => {
+      if (conn.session && conn.session.socket === ws) conn.session.lastSeen = Date.now();
+      const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
+      if (size > this.config.limits.maxMessageBytes) {
+        this.#refuse(ErrorCode.MESSAGE_TOO_LARGE);
+        return this.#sendError(conn, null, wireError(ErrorCode.MESSAGE_TOO_LARGE, `limit ${this.config.limits.maxMessageBytes} bytes`));
+      }
+      const raw = isBinary ? null : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
+      if (raw === null) return this.#sendError(conn, null, wireError(ErrorCode.MALFORMED_MESSAGE, 'binary frames are not accepted'));
+      if (!bucket.take()) {
+        this.#refuse(ErrorCode.RATE_LIMITED);
+        return this.#sendError(conn, peekId(raw), wireError(ErrorCode.RATE_LIMITED, `at most ${this.config.limits.messagesPerSecondPerConnection}/s`));
+      }
+      // One frame at a time per connection: responses and events keep the order requests came in.
+      chain = chain.then(() => this.#onFrame(conn, raw)).catch((err: unknown) => this.log.error({ err }, 'frame handling failed'));
+    });
+    ws.on('close', () => {
+      this.#conns.delete(conn);
+      // The session stays for the heartbeat window so the device can resume.
+      if (conn.session && conn.session.socket === ws) conn.session.socket = null;
+    });
+    ws.on('error', (err) => this.log.debug({ err, ip: req.socket.remoteAddress }, 'socket error'));
+  }
+
+  #sendError(conn: Connection, id: number | null, error: WireError): void {
+    if (id === null) conn.send(JSON.stringify({ v: 1, type: 'error', error }));
+    else conn.send(JSON.stringify({ v: 1, type: 'response', id, ok: false, error }));
+  }
+
+  async #onFrame(conn: Connection, raw: string): Promise<void> {
+    const parsed = parseClientMessage(raw);
+    if (!parsed.ok) {
+      this.#refuse(parsed.error.code);
+      return this.#sendError(conn, parsed.id, parsed.error);
+    }
+    const msg = parsed.message;
+    if (msg.type === 'auth') {
+      const r = await this.sessions.authenticate(conn, msg.data);
+      if (!r.ok) return this.#sendError(conn, msg.id, r.error);
+      conn.send(JSON.stringify({ v: 1, type: 'response', id: msg.id, ok: true, data: r.data }));
+      return r.after();
+    }
+    const session = conn.session;
+    if (!session || session.socket !== conn.ws) {
+      return this.#sendError(conn, msg.id, wireError(ErrorCode.NOT_AUTHENTICATED, 'send auth first'));
+    }
+    const cached = session.cachedResponse(msg.id);
+    if (cached) return conn.send(cached);
+    const frame = JSON.stringify(await this.#run(msg, conn));
+    if (msg.type !== 'ping') session.rememberResponse(msg.id, frame);
+    conn.send(frame);
+  }
+
+  async #run(msg: Exclude<ClientMessage, { type: 'auth' }>, conn: Connection): Promise<object> {
+    try {
+      const handler = handlers[msg.type] as (s: unknown, d: unknown, deps: HandlerDeps) => Promise<unknown>;
+      const data = await handler(conn.session, msg.data, this.deps);
+      return { v: 1, type: 'response', id: msg.id, ok: true, data: data ?? {} };
+    } catch (err) {
+      if (err instanceof MachineError) {
+        return { v: 1, type: 'response', id: msg.id, ok: false, error: { code: err.code, message: err.message } };
+      }
+      this.log.error({ err, type: msg.type }, 'request failed');
+      return { v: 1, type: 'response', id: msg.id, ok: false, error: wireError(ErrorCode.SERVER_UNAVAILABLE, 'internal error') };
+    }
+  }
+
+  /** Closes every socket and stops the sweep. */
+  close(): void {
+    clearInterval(this.#sweep);
+    for (const c of this.#conns) c.ws.terminate();
+    this.#wss.close();
+  }
+}
+
+/** Best-effort request id of a frame refused before parsing (so the client's promise settles). */
+function peekId(raw: string): number | null {
+  const m = /"id"\s*:\s*(\d{1,15})/.exec(raw.slice(0, 200));
+  return m ? Number(m[1]) : null;
+}

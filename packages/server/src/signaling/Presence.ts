@@ -1,0 +1,77 @@
+/**
+ * Who is signed in on which device, in this process. Sessions outlive their sockets for the
+ * heartbeat window so a reconnecting device resumes; a sweep declares silent devices gone.
+ */
+import type { ServerEvent } from '@opencall/protocol/wire';
+import type { PresenceView } from '../call/CallService.js';
+import { Session } from './Session.js';
+
+/** The device policy of SPEC §5.4. */
+export type DevicePolicy = 'kick' | 'multi';
+
+/** In-memory presence. */
+export class Presence implements PresenceView {
+  readonly #byUser = new Map<string, Map<string, Session>>();
+  readonly #bySessionId = new Map<string, Session>();
+
+  constructor(private readonly policy: DevicePolicy) {}
+
+  /** Sessions of a user. */
+  sessionsOf(userId: string): Session[] {
+    return [...(this.#byUser.get(userId)?.values() ?? [])];
+  }
+
+  /** The session of (user, device), if any. */
+  get(userId: string, deviceId: string): Session | undefined {
+    return this.#byUser.get(userId)?.get(deviceId);
+  }
+
+  /** The session with this id, if any. */
+  bySessionId(sessionId: string): Session | undefined {
+    return this.#bySessionId.get(sessionId);
+  }
+
+  /** Creates and registers a session. */
+  add(userId: string, deviceId: string, now: number): Session {
+    const s = new Session(userId, deviceId, now);
+    let m = this.#byUser.get(userId);
+    if (!m) this.#byUser.set(userId, (m = new Map()));
+    m.set(deviceId, s);
+    this.#bySessionId.set(s.sessionId, s);
+    return s;
+  }
+
+  /** Removes a session (no events). */
+  remove(s: Session): void {
+    const m = this.#byUser.get(s.userId);
+    if (m?.get(s.deviceId) === s) m.delete(s.deviceId);
+    if (m && m.size === 0) this.#byUser.delete(s.userId);
+    this.#bySessionId.delete(s.sessionId);
+    s.dispose();
+  }
+
+  /** Devices to ring: the one device (kick), or multi-device-enabled ones plus the most recent (multi). */
+  ringDevices(userId: string): string[] {
+    const sessions = this.sessionsOf(userId);
+    if (sessions.length === 0) return [];
+    if (this.policy === 'kick') return sessions.map((s) => s.deviceId);
+    let latest = sessions[0]!;
+    for (const s of sessions) if (s.signedInAt >= latest.signedInAt) latest = s;
+    return sessions.filter((s) => s.multiDevice || s === latest).map((s) => s.deviceId);
+  }
+
+  /** Delivers an event to one device; dropped when the device has no session. */
+  deliver(userId: string, deviceId: string, event: ServerEvent): void {
+    this.get(userId, deviceId)?.push(event);
+  }
+
+  /** Every session (sweeps, shutdown, metrics). */
+  all(): Session[] {
+    return [...this.#bySessionId.values()];
+  }
+
+  /** Signed-in user count. */
+  userCount(): number {
+    return this.#byUser.size;
+  }
+}

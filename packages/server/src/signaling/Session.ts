@@ -1,0 +1,102 @@
+/**
+ * One signed-in device: its event sequence, a bounded replay buffer for reconnection, a small
+ * response cache so re-sent requests are answered without running twice, and its socket (null
+ * while disconnected within the heartbeat window).
+ */
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import type { ServerEvent } from '@opencall/protocol/wire';
+
+/** Events kept for replay per session. */
+const REPLAY_LIMIT = 512;
+/** Responses kept for idempotent re-sends per session. */
+const RESPONSE_CACHE = 64;
+
+/** A device session. */
+export class Session {
+  /** Random id the client presents to resume. */
+  readonly sessionId = randomBytes(12).toString('base64url');
+  /** Last event seq assigned. */
+  seq = 0;
+  /** The socket, or null while disconnected. */
+  socket: WebSocket | null = null;
+  /** Last sign of life, ms epoch. */
+  lastSeen: number;
+  /** When this device signed in (most recent device rings under policy `multi`). */
+  readonly signedInAt: number;
+  /** Created by restart recovery: no socket yet, adopts whatever sequence the client resumes from. */
+  ghost = false;
+  /** Multi-device ringing opt-in. */
+  multiDevice = false;
+  /** UserSig expiry, ms epoch. */
+  expireAt = 0;
+  /** Timer that fires onUserSigExpired. */
+  sigTimer: NodeJS.Timeout | null = null;
+  readonly #buffer: { seq: number; frame: string }[] = [];
+  readonly #responses = new Map<number, string>();
+
+  constructor(
+    /** The signed-in user. */
+    readonly userId: string,
+    /** The engine instance's device id. */
+    readonly deviceId: string,
+    now: number,
+  ) {
+    this.lastSeen = now;
+    this.signedInAt = now;
+  }
+
+  /** Assigns the next seq, buffers the frame for replay and sends it if connected. */
+  push(event: ServerEvent): void {
+    const seq = ++this.seq;
+    const frame = JSON.stringify({ v: 1, type: 'event', seq, event });
+    this.#buffer.push({ seq, frame });
+    if (this.#buffer.length > REPLAY_LIMIT) this.#buffer.shift();
+    this.sendRaw(frame);
+  }
+
+  /** Sends a frame if the socket is open. */
+  sendRaw(frame: string): void {
+    const ws = this.socket;
+    if (ws && ws.readyState === ws.OPEN) ws.send(frame);
+  }
+
+  /** True when every event after `lastSeq` is still buffered. */
+  canReplayFrom(lastSeq: number): boolean {
+    if (lastSeq > this.seq) return false;
+    const first = this.#buffer[0];
+    return lastSeq === this.seq || (first !== undefined && first.seq <= lastSeq + 1);
+  }
+
+  /** Re-sends buffered events after `lastSeq`, in order. */
+  replayFrom(lastSeq: number): number {
+    let n = 0;
+    for (const b of this.#buffer) {
+      if (b.seq > lastSeq) {
+        this.sendRaw(b.frame);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Caches a response frame by request id. */
+  rememberResponse(id: number, frame: string): void {
+    this.#responses.set(id, frame);
+    if (this.#responses.size > RESPONSE_CACHE) {
+      const oldest = this.#responses.keys().next().value;
+      if (oldest !== undefined) this.#responses.delete(oldest);
+    }
+  }
+
+  /** A cached response for request `id`, if any. */
+  cachedResponse(id: number): string | undefined {
+    return this.#responses.get(id);
+  }
+
+  /** Releases timers. */
+  dispose(): void {
+    if (this.sigTimer) clearTimeout(this.sigTimer);
+    this.sigTimer = null;
+  }
+}

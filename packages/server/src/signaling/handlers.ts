@@ -1,0 +1,142 @@
+/**
+ * Request handlers: one per client message type (after `auth`). Each turns a validated request
+ * into CallService commands or storage reads and returns the response data.
+ */
+import type { ClientMessageData, ClientMessageType, UserProfile } from '@opencall/protocol';
+import { MachineError } from '../call/MachineError.js';
+import type { CallService } from '../call/CallService.js';
+import type { ServerConfig } from '../config/schema.js';
+import type { Storage } from '../storage/Storage.js';
+import type { Session } from './Session.js';
+import type { SessionManager } from './SessionManager.js';
+import type { MediaRelay } from './MediaRelay.js';
+
+/** Dependencies of the handlers. */
+export interface HandlerDeps {
+  config: ServerConfig;
+  service: CallService;
+  storage: Storage;
+  sessions: SessionManager;
+  media: MediaRelay;
+}
+
+type Handler<T extends ClientMessageType> = (s: Session, data: ClientMessageData<T>, d: HandlerDeps) => Promise<unknown>;
+type Handlers = { [T in Exclude<ClientMessageType, 'auth'>]: Handler<T> };
+
+async function profileOf(storage: Storage, userId: string): Promise<UserProfile> {
+  const [p] = await storage.getProfiles([userId]);
+  return p ?? { userId, nickname: '', avatar: '' };
+}
+
+/**
+ * Glare (SPEC §5.1): B calls A while A's 1-to-1 call to B rings at B → B accepts A's call.
+ * Returns the merged call id, or null when this is not glare.
+ */
+async function glare(s: Session, callee: string, d: HandlerDeps): Promise<string | null> {
+  for (const m of await d.storage.membershipsOf(s.userId)) {
+    if (m.state !== 'ringing') continue;
+    const call = await d.storage.getCall(m.callId);
+    const me = call?.members[s.userId];
+    if (!call || call.phase !== 'ringing' || call.scene !== 'single' || call.callerId !== callee) continue;
+    if (!me?.ringingDevices.includes(s.deviceId)) continue;
+    await d.service.apply(call.callId, { type: 'accept', userId: s.userId, deviceId: s.deviceId });
+    return call.callId;
+  }
+  return null;
+}
+
+const simple =
+  (type: 'accept' | 'reject' | 'ignore' | 'hangup') =>
+  async (s: Session, data: { callId: string }, d: HandlerDeps): Promise<object> => {
+    await d.service.run(data.callId, { type, userId: s.userId, deviceId: s.deviceId });
+    return {};
+  };
+
+/** The request handlers by message type. */
+export const handlers: Handlers = {
+  ping: async () => ({}),
+
+  logout: async (s, _data, d) => {
+    await d.sessions.logout(s);
+    return {};
+  },
+
+  'call.start': (s, data, d) =>
+    d.service.exclusive(async () => {
+      const callees = [...new Set(data.userIds)];
+      if (callees.includes(s.userId)) throw MachineError.param('you cannot call yourself');
+      if (callees.length + 1 > d.config.maxParticipants) {
+        throw MachineError.param(`a call holds at most ${d.config.maxParticipants} participants`);
+      }
+      const params = data.params ?? {};
+      if (callees.length === 1 && !params.chatGroupId) {
+        const merged = await glare(s, callees[0]!, d);
+        if (merged) return { callId: merged };
+      }
+      if (await d.service.isBusy(s.userId, null)) throw MachineError.state('you are already in a call');
+      const callId = await d.service.startCall({
+        userId: s.userId,
+        deviceId: s.deviceId,
+        callees,
+        mediaType: data.mediaType,
+        params,
+        callerProfile: await profileOf(d.storage, s.userId),
+      });
+      return { callId };
+    }),
+
+  'call.accept': simple('accept'),
+  'call.reject': simple('reject'),
+  'call.ignore': simple('ignore'),
+  'call.hangup': simple('hangup'),
+
+  'call.invite': (s, data, d) =>
+    d.service.exclusive(async () => {
+      const ctx = await d.service.userContext(data.userIds, data.callId);
+      const { reply } = await d.service.apply(data.callId, {
+        type: 'invite',
+        userId: s.userId,
+        deviceId: s.deviceId,
+        userIds: data.userIds,
+        maxParticipants: d.config.maxParticipants,
+        params: data.params ?? {},
+        ctx,
+      });
+      return { userIds: (reply as string[] | undefined) ?? [] };
+    }),
+
+  'call.join': (s, data, d) =>
+    d.service.exclusive(async () => {
+      const busyElsewhere = await d.service.isBusy(s.userId, data.callId);
+      await d.service.apply(data.callId, { type: 'join', userId: s.userId, deviceId: s.deviceId, busyElsewhere });
+      return {};
+    }),
+
+  'call.switchMediaType': async (s, data, d) => {
+    await d.service.run(data.callId, { type: 'switchMediaType', userId: s.userId, deviceId: s.deviceId, mediaType: data.mediaType });
+    return {};
+  },
+
+  'media.signal': (s, data, d) => d.media.signal(s, data),
+  'media.state': (s, data, d) => d.media.state(s, data),
+
+  'profile.set': async (s, data, d) => {
+    await d.storage.setProfile({ userId: s.userId, nickname: data.nickname, avatar: data.avatar });
+    return {};
+  },
+
+  'profile.get': async (_s, data, d) => {
+    const found = await d.storage.getProfiles(data.userIds);
+    return { profiles: data.userIds.map((u) => found.find((p) => p.userId === u) ?? { userId: u, nickname: '', avatar: '' }) };
+  },
+
+  'device.multi': async (s, data) => {
+    s.multiDevice = data.enable;
+    return {};
+  },
+
+  'records.query': async (s, data, d) => ({ records: await d.storage.queryRecords(s.userId, data) }),
+
+  'records.delete': async (s, data, d) => ({ callIds: await d.storage.deleteRecords(s.userId, data.callIds) }),
+};
+

@@ -1,0 +1,121 @@
+/**
+ * Storage behind one small interface, implemented by memory (tests), SQLite (embedded default) and,
+ * later, Postgres/Redis. `commit` is the single write path for call state: the new state, its
+ * derived indexes (memberships, next timer), records and webhook-outbox rows land in one
+ * transaction guarded by a version check. Every adapter passes `contract.ts`.
+ */
+import type { CallRecord, RecentCallsFilter, UserProfile } from '@opencall/protocol/wire';
+import type { CallState, LegState, WebhookCommand } from '../call/types.js';
+
+/** The stored row of an active membership: user `userId` has an active leg in `callId`. */
+export interface Membership {
+  userId: string;
+  callId: string;
+  state: LegState;
+}
+
+/** A webhook waiting in (or delivered from) the durable outbox. */
+export interface OutboxRow {
+  /** Monotonic row id. */
+  id: number;
+  /** Stable across retries (`X-OpenCall-Event-Id`). */
+  eventId: string;
+  callId: string;
+  /** Per-call sequence (`X-OpenCall-Sequence`). */
+  seq: number;
+  command: WebhookCommand;
+  /** The exact JSON body to POST. */
+  body: string;
+  createdAt: number;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  deliveredAt: number | null;
+  /** True once given up (past `maxAgeMs`). */
+  dead: boolean;
+}
+
+/** A new outbox row. */
+export type NewOutboxRow = Pick<OutboxRow, 'eventId' | 'callId' | 'seq' | 'command' | 'body' | 'createdAt'>;
+
+/** Everything one transition writes. */
+export interface CallChange {
+  /** The new state; its `version` must be `expectedVersion + 1`. */
+  state: CallState;
+  /** The version read before the transition; 0 when the call is new. */
+  expectedVersion: number;
+  /** All active memberships of this call after the change (replaces the previous set). */
+  memberships: Membership[];
+  /** The call's next deadline (ms epoch), or null for none. */
+  timerDueAt: number | null;
+  /** Per-user records to insert (the call just ended). */
+  records: { userId: string; record: CallRecord }[];
+  /** Webhooks to enqueue. */
+  webhooks: NewOutboxRow[];
+}
+
+/** Filter over ended calls for the admin REST API. */
+export interface EndedCallsFilter {
+  /** ms epoch, inclusive, on the call's creation time. */
+  startTime: number;
+  endTime: number;
+  /** Tencent CallResult name (`NormalEnd`, `Cancel`, ...). */
+  callResult?: string;
+  scene?: 'single' | 'multi';
+  limit: number;
+  offset: number;
+}
+
+/** Thrown by `commit` when the stored version is not `expectedVersion` (another writer won). */
+export class VersionConflictError extends Error {
+  /** Stable name for `instanceof`-free checks across package copies. */
+  override readonly name = 'VersionConflictError';
+  constructor(
+    /** The call whose write lost. */
+    readonly callId: string,
+  ) {
+    super(`version conflict on call ${callId}`);
+  }
+}
+
+/** The storage interface every adapter implements. */
+export interface Storage {
+  /** `memory` or `sqlite` (reported by /healthz). */
+  readonly kind: string;
+  /** Loads a call (active or ended), or null. */
+  getCall(callId: string): Promise<CallState | null>;
+  /** Writes a transition atomically with a version check; throws VersionConflictError. */
+  commit(change: CallChange): Promise<void>;
+  /** Active memberships of a user (at most a few). */
+  membershipsOf(userId: string): Promise<Membership[]>;
+  /** Every call not yet ended (start-up recovery). */
+  activeCalls(): Promise<CallState[]>;
+  /** Every armed call timer (start-up recovery). */
+  timers(): Promise<{ callId: string; dueAt: number }[]>;
+  /** Ended calls for the admin API, newest first, with the total count. */
+  endedCalls(filter: EndedCallsFilter): Promise<{ total: number; calls: CallState[] }>;
+
+  /** A user's records, newest `beginTime` first, deleted ones excluded. */
+  queryRecords(userId: string, filter: RecentCallsFilter): Promise<CallRecord[]>;
+  /** Soft-deletes the user's own copies; returns the call ids that were deleted. */
+  deleteRecords(userId: string, callIds: string[]): Promise<string[]>;
+
+  /** Sets a user's profile. */
+  setProfile(profile: UserProfile): Promise<void>;
+  /** Profiles of the given users that have one. */
+  getProfiles(userIds: string[]): Promise<UserProfile[]>;
+
+  /** Undelivered, not-dead outbox rows due at `now`, oldest first (by id). */
+  dueWebhooks(now: number, limit: number): Promise<OutboxRow[]>;
+  /** Undelivered, not-dead rows of one call with id < `beforeId` (ordering guard). */
+  pendingBefore(callId: string, beforeId: number): Promise<number>;
+  /** Marks a row delivered. */
+  markWebhookDelivered(id: number, at: number): Promise<void>;
+  /** Records a failed attempt; `dead` gives up on the row. */
+  markWebhookFailed(id: number, nextAttemptAt: number, error: string, dead: boolean): Promise<void>;
+  /** Undelivered, not-dead row count and the oldest such row's createdAt. */
+  webhookBacklog(): Promise<{ depth: number; oldestCreatedAt: number | null }>;
+
+  /** Releases resources. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,242 @@
+/**
+ * In-process storage for tests and single-instance demos. It mirrors the SQLite adapter's
+ * semantics exactly (both pass `contract.ts`), so tests written against it hold in production.
+ * Everything is copied in and out with `structuredClone`: callers mutate the states they get
+ * (the state machine builds the next state from them) and must never reach the stored copy.
+ */
+import type { CallRecord, RecentCallsFilter, UserProfile } from '@opencall/protocol/wire';
+import type { CallState } from '../../call/types.js';
+import { tencentCallResult } from '../callResult.js';
+import {
+  VersionConflictError,
+  type CallChange,
+  type EndedCallsFilter,
+  type Membership,
+  type OutboxRow,
+  type Storage,
+} from '../Storage.js';
+
+/** One user's copy of a record; deletion is soft so it matches the SQLite adapter. */
+interface StoredRecord {
+  userId: string;
+  record: CallRecord;
+  deleted: boolean;
+}
+
+/** Default page size of `queryRecords`, shared in spirit with the SQLite adapter. */
+const DEFAULT_RECORD_LIMIT = 100;
+
+/** Record map key; NUL cannot occur in user or call ids, so keys cannot collide. */
+function recordKey(userId: string, callId: string): string {
+  return `${userId}\u0000${callId}`;
+}
+
+/** Descending order on (primary, callId): the same total order the SQL queries use. */
+function newestFirst(aKey: number, aId: string, bKey: number, bId: string): number {
+  if (aKey !== bKey) return bKey - aKey;
+  return aId < bId ? 1 : aId > bId ? -1 : 0;
+}
+
+/** True when the row still waits for delivery. */
+function undelivered(row: OutboxRow): boolean {
+  return row.deliveredAt === null && !row.dead;
+}
+
+/** Storage kept in Maps; lost when the process exits. */
+export class MemoryStorage implements Storage {
+  /** Reported by /healthz. */
+  readonly kind = 'memory';
+  private readonly calls = new Map<string, CallState>();
+  /** Memberships grouped by call, because every commit replaces one call's set. */
+  private readonly memberships = new Map<string, Membership[]>();
+  private readonly timerRows = new Map<string, number>();
+  private readonly records = new Map<string, StoredRecord>();
+  private readonly profiles = new Map<string, UserProfile>();
+  /** Rows in id order (ids are assigned increasingly), so scans are already oldest first. */
+  private readonly outbox: OutboxRow[] = [];
+  private nextOutboxId = 1;
+
+  /** Loads a copy of a call, or null. */
+  async getCall(callId: string): Promise<CallState | null> {
+    const state = this.calls.get(callId);
+    return state ? structuredClone(state) : null;
+  }
+
+  /**
+   * Applies a transition. Every check runs before the first write, which is how this adapter
+   * gets the all-or-nothing behaviour SQLite gets from its transaction.
+   */
+  async commit(change: CallChange): Promise<void> {
+    const { state, expectedVersion } = change;
+    if (state.version !== expectedVersion + 1) {
+      throw new Error(`call ${state.callId}: version ${state.version} does not follow ${expectedVersion}`);
+    }
+    const stored = this.calls.get(state.callId);
+    if ((stored?.version ?? 0) !== expectedVersion) throw new VersionConflictError(state.callId);
+    for (const m of change.memberships) {
+      if (m.callId !== state.callId) throw new Error(`membership of ${m.callId} committed with ${state.callId}`);
+    }
+    const eventIds = new Set(this.outbox.map((r) => r.eventId));
+    for (const w of change.webhooks) {
+      // SQLite's UNIQUE(event_id) would abort the transaction; refuse the same way.
+      if (eventIds.has(w.eventId)) throw new Error(`duplicate webhook event id ${w.eventId}`);
+      eventIds.add(w.eventId);
+    }
+
+    this.calls.set(state.callId, structuredClone(state));
+    if (change.memberships.length > 0) {
+      this.memberships.set(state.callId, structuredClone(change.memberships));
+    } else {
+      this.memberships.delete(state.callId);
+    }
+    if (change.timerDueAt === null) this.timerRows.delete(state.callId);
+    else this.timerRows.set(state.callId, change.timerDueAt);
+    for (const { userId, record } of change.records) {
+      this.records.set(recordKey(userId, record.callId), { userId, record: structuredClone(record), deleted: false });
+    }
+    for (const w of change.webhooks) {
+      this.outbox.push({
+        ...w,
+        id: this.nextOutboxId++,
+        attempts: 0,
+        nextAttemptAt: w.createdAt,
+        lastError: null,
+        deliveredAt: null,
+        dead: false,
+      });
+    }
+  }
+
+  /** Active memberships of a user, ordered by call id like the SQLite primary key. */
+  async membershipsOf(userId: string): Promise<Membership[]> {
+    const out: Membership[] = [];
+    for (const list of this.memberships.values()) {
+      for (const m of list) if (m.userId === userId) out.push(structuredClone(m));
+    }
+    return out.sort((a, b) => (a.callId < b.callId ? -1 : a.callId > b.callId ? 1 : 0));
+  }
+
+  /** Calls not yet ended, oldest first. */
+  async activeCalls(): Promise<CallState[]> {
+    return [...this.calls.values()]
+      .filter((s) => s.phase !== 'ended')
+      .sort((a, b) => -newestFirst(a.createdAt, a.callId, b.createdAt, b.callId))
+      .map((s) => structuredClone(s));
+  }
+
+  /** Armed timers, earliest first. */
+  async timers(): Promise<{ callId: string; dueAt: number }[]> {
+    return [...this.timerRows]
+      .map(([callId, dueAt]) => ({ callId, dueAt }))
+      .sort((a, b) => -newestFirst(a.dueAt, a.callId, b.dueAt, b.callId));
+  }
+
+  /** Ended calls matching the admin filter, newest created first, with the total before paging. */
+  async endedCalls(filter: EndedCallsFilter): Promise<{ total: number; calls: CallState[] }> {
+    const matching = [...this.calls.values()]
+      .filter(
+        (s) =>
+          s.phase === 'ended' &&
+          s.createdAt >= filter.startTime &&
+          s.createdAt <= filter.endTime &&
+          (filter.callResult === undefined || tencentCallResult(s.endReason) === filter.callResult) &&
+          (filter.scene === undefined || (filter.scene === 'single' ? s.scene === 'single' : s.scene !== 'single')),
+      )
+      .sort((a, b) => newestFirst(a.createdAt, a.callId, b.createdAt, b.callId));
+    return {
+      total: matching.length,
+      calls: matching.slice(filter.offset, filter.offset + filter.limit).map((s) => structuredClone(s)),
+    };
+  }
+
+  /** A user's visible records, newest `beginTime` first. */
+  async queryRecords(userId: string, filter: RecentCallsFilter): Promise<CallRecord[]> {
+    const offset = filter.offset ?? 0;
+    const limit = filter.limit ?? DEFAULT_RECORD_LIMIT;
+    return [...this.records.values()]
+      .filter(
+        ({ userId: owner, record: r, deleted }) =>
+          owner === userId &&
+          !deleted &&
+          (filter.begin === undefined || r.beginTime >= filter.begin) &&
+          (filter.end === undefined || r.beginTime <= filter.end) &&
+          (filter.result === undefined || r.result === filter.result),
+      )
+      .map((s) => s.record)
+      .sort((a, b) => newestFirst(a.beginTime, a.callId, b.beginTime, b.callId))
+      .slice(offset, offset + limit)
+      .map((r) => structuredClone(r));
+  }
+
+  /** Soft-deletes the user's visible copies; returns the ids deleted now, in input order. */
+  async deleteRecords(userId: string, callIds: string[]): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const callId of callIds) {
+      const row = this.records.get(recordKey(userId, callId));
+      // A repeated id finds its row already deleted, which also removes duplicates.
+      if (!row || row.deleted) continue;
+      row.deleted = true;
+      deleted.push(callId);
+    }
+    return deleted;
+  }
+
+  /** Inserts or replaces a profile. */
+  async setProfile(profile: UserProfile): Promise<void> {
+    this.profiles.set(profile.userId, { ...profile });
+  }
+
+  /** Profiles of the named users that have one, in input order without duplicates. */
+  async getProfiles(userIds: string[]): Promise<UserProfile[]> {
+    const out: UserProfile[] = [];
+    for (const id of new Set(userIds)) {
+      const p = this.profiles.get(id);
+      if (p) out.push({ ...p });
+    }
+    return out;
+  }
+
+  /** Undelivered, live rows due at `now`, by id. */
+  async dueWebhooks(now: number, limit: number): Promise<OutboxRow[]> {
+    return this.outbox
+      .filter((r) => undelivered(r) && r.nextAttemptAt <= now)
+      .slice(0, limit)
+      .map((r) => ({ ...r }));
+  }
+
+  /** Undelivered, live rows of a call queued before `beforeId`. */
+  async pendingBefore(callId: string, beforeId: number): Promise<number> {
+    return this.outbox.filter((r) => r.callId === callId && r.id < beforeId && undelivered(r)).length;
+  }
+
+  /** Marks a row delivered. */
+  async markWebhookDelivered(id: number, at: number): Promise<void> {
+    const row = this.outbox.find((r) => r.id === id);
+    if (row) row.deliveredAt = at;
+  }
+
+  /** Counts a failed attempt and reschedules (or buries) the row. */
+  async markWebhookFailed(id: number, nextAttemptAt: number, error: string, dead: boolean): Promise<void> {
+    const row = this.outbox.find((r) => r.id === id);
+    if (!row) return;
+    row.attempts += 1;
+    row.nextAttemptAt = nextAttemptAt;
+    row.lastError = error;
+    row.dead = dead;
+  }
+
+  /** Depth and age of the undelivered backlog. */
+  async webhookBacklog(): Promise<{ depth: number; oldestCreatedAt: number | null }> {
+    let depth = 0;
+    let oldest: number | null = null;
+    for (const r of this.outbox) {
+      if (!undelivered(r)) continue;
+      depth += 1;
+      if (oldest === null || r.createdAt < oldest) oldest = r.createdAt;
+    }
+    return { depth, oldestCreatedAt: oldest };
+  }
+
+  /** Nothing to release; kept for the interface. */
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,363 @@
+/**
+ * Embedded default storage on SQLite (better-sqlite3). Safe for several processes on one file:
+ * WAL lets readers proceed during a write, `busy_timeout` queues writers, and the version guard in
+ * `commit` turns a lost race into VersionConflictError instead of a silent overwrite.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { CallRecord, RecentCallsFilter, UserProfile } from '@opencall/protocol/wire';
+import type { CallState, LegState, WebhookCommand } from '../../call/types.js';
+import { tencentCallResult } from '../callResult.js';
+import {
+  VersionConflictError,
+  type CallChange,
+  type EndedCallsFilter,
+  type Membership,
+  type OutboxRow,
+  type Storage,
+} from '../Storage.js';
+import { migrate } from './schema.js';
+
+/** Default page size of `queryRecords`. */
+const DEFAULT_RECORD_LIMIT = 100;
+
+/** Row of `webhook_outbox` as SQLite returns it. */
+interface OutboxDbRow {
+  id: number;
+  event_id: string;
+  call_id: string;
+  seq: number;
+  command: string;
+  body: string;
+  created_at: number;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  delivered_at: number | null;
+  dead: number;
+}
+
+/** Named parameters of the calls row, shared by INSERT and UPDATE. */
+interface CallRowParams {
+  callId: string;
+  version: number;
+  phase: string;
+  scene: string;
+  createdAt: number;
+  endedAt: number | null;
+  callResult: string | null;
+  state: string;
+}
+
+/** Named parameters of the ended-calls filter (null = not filtered). */
+interface EndedParams {
+  startTime: number;
+  endTime: number;
+  callResult: string | null;
+  sceneA: string | null;
+  sceneB: string | null;
+}
+
+/** Named parameters of the records query (null = not filtered). */
+interface RecordsParams {
+  userId: string;
+  begin: number | null;
+  end: number | null;
+  result: string | null;
+  limit: number;
+  offset: number;
+}
+
+/** Same filter for the page and its count, so `total` always describes the paged rows. */
+const ENDED_WHERE = `phase = 'ended' AND created_at BETWEEN @startTime AND @endTime
+  AND (@callResult IS NULL OR call_result = @callResult)
+  AND (@sceneA IS NULL OR scene = @sceneA OR scene = @sceneB)`;
+
+/** Rows still waiting for delivery; spelled like the partial indexes' WHERE so they are used. */
+const UNDELIVERED = 'delivered_at IS NULL AND dead = 0';
+
+/** Converts a database row to the interface shape. */
+function toOutboxRow(r: OutboxDbRow): OutboxRow {
+  return {
+    id: r.id,
+    eventId: r.event_id,
+    callId: r.call_id,
+    seq: r.seq,
+    // Only this adapter writes the column, always from a WebhookCommand.
+    command: r.command as WebhookCommand,
+    body: r.body,
+    createdAt: r.created_at,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    deliveredAt: r.delivered_at,
+    dead: r.dead !== 0,
+  };
+}
+
+/** Parses a JSON column this adapter wrote from a value of type T. */
+function parse<T>(json: string): T {
+  return JSON.parse(json) as T;
+}
+
+/** Builds every statement once; better-sqlite3 statements are reusable and cheap to run. */
+function prepareAll(db: Database.Database) {
+  return {
+    getCall: db.prepare<[string], { state: string }>('SELECT state FROM calls WHERE call_id = ?'),
+    insertCall: db.prepare<CallRowParams>(
+      `INSERT INTO calls (call_id, version, phase, scene, created_at, ended_at, call_result, state)
+       VALUES (@callId, @version, @phase, @scene, @createdAt, @endedAt, @callResult, @state)
+       ON CONFLICT (call_id) DO NOTHING`,
+    ),
+    updateCall: db.prepare<CallRowParams & { expected: number }>(
+      `UPDATE calls SET version = @version, phase = @phase, scene = @scene, created_at = @createdAt,
+         ended_at = @endedAt, call_result = @callResult, state = @state
+       WHERE call_id = @callId AND version = @expected`,
+    ),
+    deleteMemberships: db.prepare<[string]>('DELETE FROM memberships WHERE call_id = ?'),
+    insertMembership: db.prepare<[string, string, string]>(
+      'INSERT INTO memberships (user_id, call_id, state) VALUES (?, ?, ?)',
+    ),
+    membershipsOf: db.prepare<[string], { userId: string; callId: string; state: string }>(
+      'SELECT user_id AS userId, call_id AS callId, state FROM memberships WHERE user_id = ? ORDER BY call_id',
+    ),
+    deleteTimer: db.prepare<[string]>('DELETE FROM timers WHERE call_id = ?'),
+    insertTimer: db.prepare<[string, number]>('INSERT INTO timers (call_id, due_at) VALUES (?, ?)'),
+    timers: db.prepare<[], { callId: string; dueAt: number }>(
+      'SELECT call_id AS callId, due_at AS dueAt FROM timers ORDER BY due_at, call_id',
+    ),
+    activeCalls: db.prepare<[], { state: string }>(
+      `SELECT state FROM calls WHERE phase IN ('ringing', 'active') ORDER BY created_at, call_id`,
+    ),
+    endedPage: db.prepare<EndedParams & { limit: number; offset: number }, { state: string }>(
+      `SELECT state FROM calls WHERE ${ENDED_WHERE}
+       ORDER BY created_at DESC, call_id DESC LIMIT @limit OFFSET @offset`,
+    ),
+    endedCount: db.prepare<EndedParams, { n: number }>(`SELECT COUNT(*) AS n FROM calls WHERE ${ENDED_WHERE}`),
+    insertRecord: db.prepare<[string, string, number, string, string]>(
+      `INSERT OR REPLACE INTO records (user_id, call_id, begin_time, result, deleted, record)
+       VALUES (?, ?, ?, ?, 0, ?)`,
+    ),
+    queryRecords: db.prepare<RecordsParams, { record: string }>(
+      `SELECT record FROM records
+       WHERE user_id = @userId AND deleted = 0
+         AND (@begin IS NULL OR begin_time >= @begin)
+         AND (@end IS NULL OR begin_time <= @end)
+         AND (@result IS NULL OR result = @result)
+       ORDER BY begin_time DESC, call_id DESC LIMIT @limit OFFSET @offset`,
+    ),
+    deleteRecord: db.prepare<[string, string]>(
+      'UPDATE records SET deleted = 1 WHERE user_id = ? AND call_id = ? AND deleted = 0',
+    ),
+    setProfile: db.prepare<[string, string, string]>(
+      `INSERT INTO profiles (user_id, nickname, avatar) VALUES (?, ?, ?)
+       ON CONFLICT (user_id) DO UPDATE SET nickname = excluded.nickname, avatar = excluded.avatar`,
+    ),
+    // One statement for any number of ids: the list travels as a JSON array.
+    getProfiles: db.prepare<[string], UserProfile>(
+      `SELECT user_id AS userId, nickname, avatar FROM profiles
+       WHERE user_id IN (SELECT value FROM json_each(?))`,
+    ),
+    insertOutbox: db.prepare<[string, string, number, string, string, number, number]>(
+      `INSERT INTO webhook_outbox (event_id, call_id, seq, command, body, created_at, next_attempt_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    dueWebhooks: db.prepare<[number, number], OutboxDbRow>(
+      `SELECT * FROM webhook_outbox WHERE ${UNDELIVERED} AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+    ),
+    pendingBefore: db.prepare<[string, number], { n: number }>(
+      `SELECT COUNT(*) AS n FROM webhook_outbox WHERE ${UNDELIVERED} AND call_id = ? AND id < ?`,
+    ),
+    markDelivered: db.prepare<[number, number]>('UPDATE webhook_outbox SET delivered_at = ? WHERE id = ?'),
+    markFailed: db.prepare<[number, string, number, number]>(
+      `UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, dead = ?
+       WHERE id = ?`,
+    ),
+    backlog: db.prepare<[], { depth: number; oldest: number | null }>(
+      `SELECT COUNT(*) AS depth, MIN(created_at) AS oldest FROM webhook_outbox WHERE ${UNDELIVERED}`,
+    ),
+  };
+}
+
+/** Storage in one SQLite file (or `:memory:`). */
+export class SqliteStorage implements Storage {
+  /** Reported by /healthz. */
+  readonly kind = 'sqlite';
+  private readonly db: Database.Database;
+  private readonly stmts: ReturnType<typeof prepareAll>;
+  private readonly commitTx: (change: CallChange) => void;
+  private readonly deleteTx: (userId: string, callIds: string[]) => string[];
+  private closed = false;
+
+  /** Opens (creating if needed) the database at `path`; `:memory:` gives a private in-memory one. */
+  constructor(path: string) {
+    if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    // busy_timeout first: the other pragmas and the migration may already wait on another process.
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode loses at most the last commits on power loss, never consistency.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    migrate(this.db);
+    this.stmts = prepareAll(this.db);
+    const tx = this.db.transaction((change: CallChange) => this.applyChange(change));
+    // IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
+    // failing with SQLITE_BUSY when a read lock cannot be upgraded.
+    this.commitTx = (change) => tx.immediate(change);
+    this.deleteTx = this.db.transaction((userId: string, callIds: string[]) => {
+      const deleted: string[] = [];
+      for (const callId of new Set(callIds)) {
+        if (this.stmts.deleteRecord.run(userId, callId).changes > 0) deleted.push(callId);
+      }
+      return deleted;
+    });
+  }
+
+  /** Loads a call, or null. */
+  async getCall(callId: string): Promise<CallState | null> {
+    const row = this.stmts.getCall.get(callId);
+    return row ? parse<CallState>(row.state) : null;
+  }
+
+  /** Writes a transition in one transaction; throws VersionConflictError when another writer won. */
+  async commit(change: CallChange): Promise<void> {
+    this.commitTx(change);
+  }
+
+  /** Body of the commit transaction; any throw rolls back everything written so far. */
+  private applyChange(change: CallChange): void {
+    const { state, expectedVersion } = change;
+    if (state.version !== expectedVersion + 1) {
+      throw new Error(`call ${state.callId}: version ${state.version} does not follow ${expectedVersion}`);
+    }
+    const row: CallRowParams = {
+      callId: state.callId,
+      version: state.version,
+      phase: state.phase,
+      scene: state.scene,
+      createdAt: state.createdAt,
+      endedAt: state.endedAt,
+      callResult: state.phase === 'ended' ? tencentCallResult(state.endReason) : null,
+      state: JSON.stringify(state),
+    };
+    const written =
+      expectedVersion === 0 ? this.stmts.insertCall.run(row) : this.stmts.updateCall.run({ ...row, expected: expectedVersion });
+    if (written.changes === 0) throw new VersionConflictError(state.callId);
+
+    this.stmts.deleteMemberships.run(state.callId);
+    for (const m of change.memberships) {
+      if (m.callId !== state.callId) throw new Error(`membership of ${m.callId} committed with ${state.callId}`);
+      this.stmts.insertMembership.run(m.userId, m.callId, m.state);
+    }
+    this.stmts.deleteTimer.run(state.callId);
+    if (change.timerDueAt !== null) this.stmts.insertTimer.run(state.callId, change.timerDueAt);
+    for (const { userId, record } of change.records) {
+      this.stmts.insertRecord.run(userId, record.callId, record.beginTime, record.result, JSON.stringify(record));
+    }
+    for (const w of change.webhooks) {
+      this.stmts.insertOutbox.run(w.eventId, w.callId, w.seq, w.command, w.body, w.createdAt, w.createdAt);
+    }
+  }
+
+  /** Active memberships of a user, by call id. */
+  async membershipsOf(userId: string): Promise<Membership[]> {
+    // The column only ever holds values written from a LegState.
+    return this.stmts.membershipsOf.all(userId).map((m) => ({ ...m, state: m.state as LegState }));
+  }
+
+  /** Calls not yet ended, oldest first. */
+  async activeCalls(): Promise<CallState[]> {
+    return this.stmts.activeCalls.all().map((r) => parse<CallState>(r.state));
+  }
+
+  /** Armed timers, earliest first. */
+  async timers(): Promise<{ callId: string; dueAt: number }[]> {
+    return this.stmts.timers.all();
+  }
+
+  /** Ended calls for the admin API, newest created first, with the total before paging. */
+  async endedCalls(filter: EndedCallsFilter): Promise<{ total: number; calls: CallState[] }> {
+    const params: EndedParams = {
+      startTime: filter.startTime,
+      endTime: filter.endTime,
+      callResult: filter.callResult ?? null,
+      sceneA: filter.scene === undefined ? null : filter.scene,
+      // 'multi' on the admin API covers both multi-party scenes.
+      sceneB: filter.scene === 'multi' ? 'group' : (filter.scene ?? null),
+    };
+    // Read both in one transaction so the count and the page come from the same snapshot.
+    return this.db.transaction(() => ({
+      total: this.stmts.endedCount.get(params)?.n ?? 0,
+      calls: this.stmts.endedPage
+        .all({ ...params, limit: filter.limit, offset: filter.offset })
+        .map((r) => parse<CallState>(r.state)),
+    }))();
+  }
+
+  /** A user's visible records, newest `beginTime` first. */
+  async queryRecords(userId: string, filter: RecentCallsFilter): Promise<CallRecord[]> {
+    return this.stmts.queryRecords
+      .all({
+        userId,
+        begin: filter.begin ?? null,
+        end: filter.end ?? null,
+        result: filter.result ?? null,
+        limit: filter.limit ?? DEFAULT_RECORD_LIMIT,
+        offset: filter.offset ?? 0,
+      })
+      .map((r) => parse<CallRecord>(r.record));
+  }
+
+  /** Soft-deletes the user's visible copies; returns the ids deleted now, in input order. */
+  async deleteRecords(userId: string, callIds: string[]): Promise<string[]> {
+    return this.deleteTx(userId, callIds);
+  }
+
+  /** Inserts or replaces a profile. */
+  async setProfile(profile: UserProfile): Promise<void> {
+    this.stmts.setProfile.run(profile.userId, profile.nickname, profile.avatar);
+  }
+
+  /** Profiles of the named users that have one, in input order without duplicates. */
+  async getProfiles(userIds: string[]): Promise<UserProfile[]> {
+    const unique = [...new Set(userIds)];
+    if (unique.length === 0) return [];
+    const byId = new Map(this.stmts.getProfiles.all(JSON.stringify(unique)).map((p) => [p.userId, p]));
+    return unique.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /** Undelivered, live rows due at `now`, by id. */
+  async dueWebhooks(now: number, limit: number): Promise<OutboxRow[]> {
+    return this.stmts.dueWebhooks.all(now, limit).map(toOutboxRow);
+  }
+
+  /** Undelivered, live rows of a call queued before `beforeId`. */
+  async pendingBefore(callId: string, beforeId: number): Promise<number> {
+    return this.stmts.pendingBefore.get(callId, beforeId)?.n ?? 0;
+  }
+
+  /** Marks a row delivered. */
+  async markWebhookDelivered(id: number, at: number): Promise<void> {
+    this.stmts.markDelivered.run(at, id);
+  }
+
+  /** Counts a failed attempt and reschedules (or buries) the row. */
+  async markWebhookFailed(id: number, nextAttemptAt: number, error: string, dead: boolean): Promise<void> {
+    this.stmts.markFailed.run(nextAttemptAt, error, dead ? 1 : 0, id);
+  }
+
+  /** Depth and age of the undelivered backlog. */
+  async webhookBacklog(): Promise<{ depth: number; oldestCreatedAt: number | null }> {
+    const row = this.stmts.backlog.get();
+    return { depth: row?.depth ?? 0, oldestCreatedAt: row?.oldest ?? null };
+  }
+
+  /** Closes the database (checkpointing the WAL). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * SQLite schema of the embedded store. The version lives in `PRAGMA user_version` so a database
+ * file says which schema it holds without an extra table; later versions add migration steps.
+ */
+import type Database from 'better-sqlite3';
+
+/** Schema version this code writes and understands. */
+export const SCHEMA_VERSION = 1;
+
+/**
+ * Statements creating schema version 1.
+ * The full call state is one JSON document (`state`); the other `calls` columns are copies of
+ * fields the admin queries filter on, so those queries never parse JSON.
+ */
+export const SCHEMA_V1: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS calls (
+    call_id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    phase TEXT NOT NULL,
+    scene TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    call_result TEXT,
+    state TEXT NOT NULL
+  )`,
+  `CREATE INDEX IF NOT EXISTS calls_phase ON calls(phase)`,
+  `CREATE INDEX IF NOT EXISTS calls_created_at ON calls(created_at)`,
+  // Keyed by user first: the hot lookup is "is this user busy" (membershipsOf).
+  `CREATE TABLE IF NOT EXISTS memberships (
+    user_id TEXT NOT NULL,
+    call_id TEXT NOT NULL REFERENCES calls(call_id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    PRIMARY KEY (user_id, call_id)
+  )`,
+  // Every commit replaces one call's memberships, which deletes by call_id.
+  `CREATE INDEX IF NOT EXISTS memberships_call ON memberships(call_id)`,
+  `CREATE TABLE IF NOT EXISTS timers (
+    call_id TEXT PRIMARY KEY REFERENCES calls(call_id) ON DELETE CASCADE,
+    due_at INTEGER NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS records (
+    user_id TEXT NOT NULL,
+    call_id TEXT NOT NULL,
+    begin_time INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    record TEXT NOT NULL,
+    PRIMARY KEY (user_id, call_id)
+  )`,
+  `CREATE INDEX IF NOT EXISTS records_user_begin ON records(user_id, begin_time)`,
+  `CREATE TABLE IF NOT EXISTS profiles (
+    user_id TEXT PRIMARY KEY,
+    nickname TEXT NOT NULL,
+    avatar TEXT NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS webhook_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    call_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    command TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    delivered_at INTEGER,
+    dead INTEGER NOT NULL DEFAULT 0
+  )`,
+  // Partial indexes: delivered and dead rows pile up, but only the live backlog is ever scanned.
+  `CREATE INDEX IF NOT EXISTS webhook_outbox_due ON webhook_outbox(next_attempt_at)
+    WHERE delivered_at IS NULL AND dead = 0`,
+  `CREATE INDEX IF NOT EXISTS webhook_outbox_call ON webhook_outbox(call_id, id)
+    WHERE delivered_at IS NULL AND dead = 0`,
+];
+
+/**
+ * Brings `db` to `SCHEMA_VERSION`. Refuses a file written by newer code rather than guess at
+ * a schema it does not know. Runs in one transaction so a crash never leaves half a schema.
+ */
+export function migrate(db: Database.Database): void {
+  const current = Number(db.pragma('user_version', { simple: true }));
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`database schema version ${current} is newer than supported ${SCHEMA_VERSION}`);
+  }
+  if (current === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    for (const sql of SCHEMA_V1) db.exec(sql);
+    // PRAGMA takes no bound parameters; the value is a constant of this module.
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}

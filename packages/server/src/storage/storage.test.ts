@@ -1,0 +1,110 @@
+/**
+ * Runs the storage contract against every adapter, plus the SQLite-only proof that two processes
+ * sharing one database file cannot both win a race on the same call.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { CallEndReason, CallMediaType } from '@opencall/protocol/wire';
+import type { CallState } from '../call/types.js';
+import { tencentCallResult } from './callResult.js';
+import { runStorageContract } from './contract.js';
+import { MemoryStorage, SqliteStorage, VersionConflictError, openStorage } from './index.js';
+
+/** One temp directory for every file-backed test; removed when the file's tests end. */
+const dir = mkdtempSync(join(tmpdir(), 'opencall-storage-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let fileSeq = 0;
+
+runStorageContract('memory', async () => ({ storage: new MemoryStorage() }));
+runStorageContract('sqlite :memory:', async () => ({ storage: new SqliteStorage(':memory:') }));
+runStorageContract('sqlite file', async () => {
+  // A nested path also proves the parent directory is created.
+  const path = join(dir, `db-${fileSeq++}`, 'opencall.db');
+  return { storage: new SqliteStorage(path), reopen: async () => new SqliteStorage(path) };
+});
+
+/** A minimal call state at `version`. */
+function state(version: number, userData: string): CallState {
+  return {
+    callId: 'race',
+    version,
+    phase: 'ringing',
+    scene: 'single',
+    mediaType: CallMediaType.audio,
+    callerId: 'alice',
+    inviteList: ['bob'],
+    roomId: { intRoomId: 7 },
+    userData,
+    chatGroupId: '',
+    isEphemeralCall: false,
+    offlinePushInfo: null,
+    callerProfile: null,
+    ringTimeoutMs: 30_000,
+    members: {},
+    createdAt: 1_000,
+    acceptedAt: null,
+    mediaConnectedAt: null,
+    endedAt: null,
+    endReason: null,
+    endedBy: null,
+    ringingAt: {},
+    webhookSeq: 0,
+  };
+}
+
+describe('SqliteStorage on one shared file', () => {
+  it('lets only one of two racing writers commit version N+1', async (t) => {
+    const path = join(dir, 'shared.db');
+    const a = new SqliteStorage(path);
+    const b = new SqliteStorage(path);
+    t.after(async () => {
+      await a.close();
+      await b.close();
+    });
+    const empty = { memberships: [], timerDueAt: null, records: [], webhooks: [] };
+    await a.commit({ ...empty, state: state(1, 'v1'), expectedVersion: 0 });
+
+    const readA = await a.getCall('race');
+    const readB = await b.getCall('race');
+    assert.equal(readA?.version, 1);
+    assert.equal(readB?.version, 1);
+
+    await a.commit({ ...empty, state: state(2, 'from A'), expectedVersion: 1 });
+    await assert.rejects(b.commit({ ...empty, state: state(2, 'from B'), expectedVersion: 1 }), VersionConflictError);
+    assert.deepEqual(await a.getCall('race'), state(2, 'from A'));
+    assert.deepEqual(await b.getCall('race'), state(2, 'from A'));
+  });
+});
+
+describe('tencentCallResult', () => {
+  it('maps end reasons to Tencent CallResult names', () => {
+    const cases: [CallEndReason | null, string][] = [
+      [CallEndReason.canceled, 'Cancel'],
+      [CallEndReason.reject, 'Reject'],
+      [CallEndReason.noResponse, 'NotAnswer'],
+      [CallEndReason.hangup, 'NormalEnd'],
+      [CallEndReason.lineBusy, 'CallBusy'],
+      [CallEndReason.offline, 'Offline'],
+      [CallEndReason.endByServer, 'Interrupt'],
+      [CallEndReason.unknown, 'Interrupt'],
+      [CallEndReason.otherDeviceAccepted, 'Interrupt'],
+      [CallEndReason.otherDeviceReject, 'Interrupt'],
+      [null, 'Interrupt'],
+    ];
+    for (const [reason, name] of cases) assert.equal(tencentCallResult(reason), name, String(reason));
+  });
+});
+
+describe('openStorage', () => {
+  it('picks the adapter from the spec', async () => {
+    const opened = [openStorage(':memory:'), openStorage('sqlite::memory:'), openStorage(join(dir, 'spec', 'x.db'))];
+    assert.deepEqual(
+      opened.map((s) => s.kind),
+      ['memory', 'sqlite', 'sqlite'],
+    );
+    for (const s of opened) await s.close();
+  });
+});

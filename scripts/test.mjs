@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Runs every test file with node's test runner (TypeScript through tsx, packages resolved to
+// their sources via the "source" export condition). Usage: npm test [-- <filter substring>...]
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = new URL('..', import.meta.url).pathname;
+const roots = ['packages', 'apps', 'test'];
+const files = [];
+function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (name.endsWith('.test.ts')) files.push(relative(root, p));
+  }
+}
+for (const r of roots) {
+  try {
+    walk(join(root, r));
+  } catch {
+    // A missing folder has no tests.
+  }
+}
+const filters = process.argv.slice(2);
+const chosen = files.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
+if (chosen.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--conditions=source', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...chosen],
+  { cwd: root, stdio: 'inherit' },
+);
+process.exit(r.status ?? 1);
