@@ -73,6 +73,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     config,
     log,
     gateway,
+    storage,
+    service,
     webRoot: WEB_ROOT,
     health: () => ({ ok: true, storage: storage.kind, sfu: 'mesh', devMode: config.devMode, connections: gateway.connectionCount }),
   });

@@ -11,12 +11,18 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
 import type { Gateway } from '../signaling/Gateway.js';
 import { PLACEHOLDER_PAGE } from './placeholder.js';
+import { registerRest } from './rest.js';
+import { IpRateLimiter } from './IpRateLimiter.js';
+import type { CallService } from '../call/CallService.js';
+import type { Storage } from '../storage/Storage.js';
 
 /** What the HTTP layer reads from the running server. */
 export interface AppDeps {
   config: ServerConfig;
   log: Logger;
   gateway: Gateway;
+  storage: Storage;
+  service: CallService;
   health(): Record<string, unknown>;
   webRoot: string | null;
 }
@@ -28,7 +34,28 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
     bodyLimit: d.config.limits.maxMessageBytes,
   });
 
+  // Requests per second per IP on the API surface (static files and the socket upgrade excluded).
+  const limiter = new IpRateLimiter(d.config.limits.requestsPerSecondPerIp);
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/v4/') && !req.url.startsWith('/dev/')) return;
+    if (limiter.take(req.ip)) return;
+    const body = req.url.startsWith('/v4/')
+      ? { ActionStatus: 'FAIL', ErrorCode: 4029, ErrorInfo: 'rate limited', RequestId: '' }
+      : { error: { code: 4029, message: 'rate limited' } };
+    return reply.code(429).send(body);
+  });
+  app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
+    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    if (req.url.startsWith('/v4/')) {
+      // Tencent clients read the envelope, not the status: bad JSON is an invalid parameter.
+      return reply.code(200).send({ ActionStatus: 'FAIL', ErrorCode: status < 500 ? 101002 : 101001, ErrorInfo: err.message, RequestId: '' });
+    }
+    return reply.code(status).send({ error: { code: status < 500 ? -1202 : 4503, message: err.message } });
+  });
+
   app.get('/healthz', async () => d.health());
+  registerRest(app, d);
 
   app.get('/config.json', async () => ({
     sdkAppId: d.config.sdkAppId,
