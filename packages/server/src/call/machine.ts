@@ -4,7 +4,7 @@
  * service gathers busy/presence facts into `ctx`). Refusals throw MachineError and change nothing.
  * The (state, command) table is documented in docs/call-state-machine.md (generated from TABLE).
  */
-import { CallEndReason } from '@opencall/protocol/wire';
+import { CallEndReason, CallMediaType } from '@opencall/protocol/wire';
 import { MachineError } from './MachineError.js';
 import { Tx, devicesOf } from './effects.js';
 import {
@@ -267,7 +267,7 @@ function start(c: CommandOf<'start'>, now: number): TransitionResult {
   tx.webhook('Call.CallbackAfterStartCall', {
     CallInfo: {
       CallId: s.callId,
-      CallMediaType: s.mediaType === 2 ? 'Video' : 'Audio',
+      CallMediaType: s.mediaType === CallMediaType.video ? 'Video' : 'Audio',
       ChatGroupId: s.chatGroupId,
       RoomId: s.roomId.strRoomId ?? String(s.roomId.intRoomId ?? 0),
       RoomIdType: s.roomId.strRoomId ? 2 : 1,

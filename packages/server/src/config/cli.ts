@@ -77,5 +77,5 @@ export function cliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerOption
     out[k] = convert(k, kind, raw);
   }
   if (typeof out['sfu'] === 'string' && /^wss?:\/\//.test(out['sfu'])) out['sfu'] = { janusUrl: out['sfu'] };
-  return out as ServerOptions;
+  return out;
 }

@@ -29,8 +29,9 @@ export interface AppDeps {
 
 /** Builds the fastify app (not listening yet). */
 export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = d.log.child({ component: 'http' });
   const app = Fastify({
-    loggerInstance: d.log.child({ component: 'http' }) as FastifyBaseLogger,
+    loggerInstance: logger,
     bodyLimit: d.config.limits.maxMessageBytes,
   });
 

@@ -47,7 +47,7 @@ export class MediaRelay {
   async state(s: Session, data: ClientMessageData<'media.state'>): Promise<object> {
     const call = await this.#connectedCall(s, data.callId);
     let perCall = this.#available.get(call.callId);
-    if (!perCall) this.#available.set(call.callId, (perCall = new Map()));
+    if (!perCall) this.#available.set(call.callId, (perCall = new Map<string, { audio: boolean; video: boolean }>()));
     const prev = perCall.get(s.userId);
     perCall.set(s.userId, { audio: data.audio, video: data.video });
     for (const m of Object.values(call.members)) {

@@ -35,7 +35,7 @@ export class Presence implements PresenceView {
   add(userId: string, deviceId: string, now: number): Session {
     const s = new Session(userId, deviceId, now);
     let m = this.#byUser.get(userId);
-    if (!m) this.#byUser.set(userId, (m = new Map()));
+    if (!m) this.#byUser.set(userId, (m = new Map<string, Session>()));
     m.set(deviceId, s);
     this.#bySessionId.set(s.sessionId, s);
     return s;

@@ -121,8 +121,8 @@ export function runStorageContract(name: string, make: () => Promise<Made>): voi
       c1.members.alice!.state = 'left'; // mutating the written object must not reach storage
       const got = await s.getCall('c1');
       assert.deepEqual(got, callState('c1'));
-      got!.inviteList.push('mallory');
-      got!.members.bob!.state = 'joined';
+      got.inviteList.push('mallory');
+      got.members.bob!.state = 'joined';
       assert.deepEqual(await s.getCall('c1'), callState('c1'));
       assert.equal(await s.getCall('missing'), null);
     });

@@ -1,0 +1,75 @@
+/**
+ * Defaults of the engine options and the one place that validates them.
+ * @packageDocumentation
+ */
+import { DEVICE_ID_PATTERN } from '@opencall/protocol/wire';
+import { CallEngineError } from './errors.js';
+import type { CallEngineOptions, Logger, ResolvedOptions } from './options.js';
+
+/** Default option values. */
+export const DEFAULTS = {
+  requestTimeoutMs: 10_000,
+  reconnectWaitMs: 15_000,
+  reconnectInitialDelayMs: 100,
+  reconnectMaxDelayMs: 5_000,
+} as const;
+
+const noop = (): void => undefined;
+
+/** Default logger: debug silenced, warn/error to the console. */
+export const defaultLogger: Logger = {
+  debug: noop,
+  warn: (message, fields) => console.warn(`[opencall] ${message}`, fields ?? ''),
+  error: (message, fields) => console.error(`[opencall] ${message}`, fields ?? ''),
+};
+
+/** A random device id: 20 url-safe characters from the platform's CSPRNG. */
+export function generateDeviceId(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const bytes = new Uint8Array(20);
+  globalThis.crypto.getRandomValues(bytes);
+  let id = 'd';
+  for (const b of bytes) id += alphabet[b & 63];
+  return id;
+}
+
+/** Binds the methods the app gave (a pino or console object keeps its `this`) over the defaults. */
+function bindLogger(l: Partial<Logger> | undefined): Logger {
+  return {
+    debug: l?.debug?.bind(l) ?? defaultLogger.debug,
+    warn: l?.warn?.bind(l) ?? defaultLogger.warn,
+    error: l?.error?.bind(l) ?? defaultLogger.error,
+  };
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw CallEngineError.invalidParameter(`${name} must be a positive number`);
+  }
+  return value;
+}
+
+/** Validates constructor options once and fills defaults; the result is frozen. */
+export function resolveOptions(o: CallEngineOptions): ResolvedOptions {
+  if (o === null || typeof o !== 'object') throw CallEngineError.invalidParameter('options are required');
+  if (typeof o.serverUrl !== 'string' || !/^(https?|wss?):\/\//i.test(o.serverUrl)) {
+    throw CallEngineError.invalidParameter('serverUrl must be an http(s):// or ws(s):// URL');
+  }
+  if (!Number.isInteger(o.sdkAppId)) throw CallEngineError.invalidParameter('sdkAppId must be an integer');
+  if (o.deviceId !== undefined && !DEVICE_ID_PATTERN.test(o.deviceId)) {
+    throw CallEngineError.invalidParameter('deviceId must be 4-64 of [A-Za-z0-9_-]');
+  }
+  return Object.freeze({
+    serverUrl: o.serverUrl,
+    sdkAppId: o.sdkAppId,
+    media: o.media,
+    WebSocket: o.WebSocket,
+    deviceId: o.deviceId ?? generateDeviceId(),
+    requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs, DEFAULTS.requestTimeoutMs),
+    reconnectWaitMs: positive('reconnectWaitMs', o.reconnectWaitMs, DEFAULTS.reconnectWaitMs),
+    reconnectInitialDelayMs: positive('reconnectInitialDelayMs', o.reconnectInitialDelayMs, DEFAULTS.reconnectInitialDelayMs),
+    reconnectMaxDelayMs: positive('reconnectMaxDelayMs', o.reconnectMaxDelayMs, DEFAULTS.reconnectMaxDelayMs),
+    logger: bindLogger(o.logger),
+  });
+}
