@@ -189,7 +189,9 @@ export class WebhookDispatcher {
     this.#timer = null;
     this.#pumping = this.#pump().finally(() => {
       this.#pumping = null;
-      this.#schedule();
+      // A kick that landed after the last scan's loop check must not wait for the poll.
+      if (this.#rerun) this.kick();
+      else this.#schedule();
     });
   }
 
@@ -238,6 +240,8 @@ export class WebhookDispatcher {
         await this.#scan();
       } catch (err) {
         this.#o.log.error({ err }, 'webhook outbox scan failed');
+        // Back off to the poll instead of spinning on a broken database.
+        this.#rerun = false;
         return;
       }
     } while (this.#rerun && !this.#closed);
