@@ -16,6 +16,7 @@ import { MediaRelay } from './signaling/MediaRelay.js';
 import { Presence } from './signaling/Presence.js';
 import { SessionManager } from './signaling/SessionManager.js';
 import { openStorage } from './storage/index.js';
+import { Metrics } from './observability/Metrics.js';
 
 export { genUserSig, verifyUserSig } from '@opencall/protocol';
 export type { ServerOptions, ServerConfig } from './config/schema.js';
@@ -52,6 +53,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const presence = new Presence(config.devicePolicy);
   const now = (): number => Date.now();
   let relay: MediaRelay | null = null;
+  let metrics: Metrics | null = null;
   const service = new CallService({
     storage,
     presence,
@@ -61,15 +63,28 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     log: log.child({ component: 'calls' }),
     now,
     hooks: {
-      onCommitted: (state) => {
-        if (state.phase === 'ended') relay?.forget(state.callId);
+      onCommitted: (state, effects) => {
+        const endedNow = effects.some((e) => e.kind === 'webhook' && e.command === 'Call.CallbackAfterEndCall');
+        if (endedNow) relay?.forget(state.callId);
+        metrics?.onCommitted(state, effects, endedNow);
       },
     },
   });
   const sessions = new SessionManager({ config, presence, service, storage, log, iceServers: () => [], now });
   relay = new MediaRelay(storage, presence);
   const gateway = new Gateway(config, sessions, { config, service, storage, sessions, media: relay }, log.child({ component: 'ws' }));
+  metrics = new Metrics({
+    users: () => presence.userCount(),
+    devices: () => presence.all().length,
+    connections: () => gateway.connectionCount,
+    activeCalls: async () => (await storage.activeCalls()).length,
+    webhookBacklog: () => storage.webhookBacklog(),
+    refusals: () => gateway.refused,
+  });
+  let ready = false;
   const app = await buildApp({
+    metrics,
+    ready: () => ready,
     config,
     log,
     gateway,
@@ -84,6 +99,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (restored || timers) log.info({ restoredDevices: restored, timers }, 'recovered calls from storage');
 
   await app.listen({ port: config.port, host: config.host });
+  ready = true;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -96,6 +112,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     config,
     close: () =>
       (closing ??= (async () => {
+        ready = false;
         gateway.close();
         service.close();
         await app.close();

@@ -15,6 +15,7 @@ import { registerRest } from './rest.js';
 import { IpRateLimiter } from './IpRateLimiter.js';
 import type { CallService } from '../call/CallService.js';
 import type { Storage } from '../storage/Storage.js';
+import type { Metrics } from '../observability/Metrics.js';
 
 /** What the HTTP layer reads from the running server. */
 export interface AppDeps {
@@ -24,6 +25,9 @@ export interface AppDeps {
   storage: Storage;
   service: CallService;
   health(): Record<string, unknown>;
+  metrics: Metrics;
+  /** True once the server listens and until it starts closing. */
+  ready(): boolean;
   webRoot: string | null;
 }
 
@@ -56,6 +60,8 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
   });
 
   app.get('/healthz', async () => d.health());
+  app.get('/readyz', async (_req, reply) => (d.ready() ? { ready: true } : reply.code(503).send({ ready: false })));
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(await d.metrics.render()));
   registerRest(app, d);
 
   app.get('/config.json', async () => ({

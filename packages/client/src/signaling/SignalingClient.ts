@@ -1,0 +1,430 @@
+/**
+ * The signaling connection: one WebSocket at a time, `auth`, request/response correlation,
+ * heartbeats, reconnection with exponential backoff and session resume, and strictly ordered,
+ * de-duplicated events. It knows nothing about calls; it reports what happens as typed events and
+ * the engine decides what that means.
+ *
+ * Ordering: frames are handled synchronously in arrival order, so the events a request causes
+ * (sent by the server before its response) are emitted before the request's promise settles.
+ * @packageDocumentation
+ */
+import { ErrorCode, parseServerMessage } from '@opencall/protocol/wire';
+import type { AuthResult, ClientMessageData, ClientMessageType, ServerEvent } from '@opencall/protocol/wire';
+import { CallEngineError } from '../errors.js';
+import type { Logger, WebSocketConstructor } from '../options.js';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+import { RequestTracker } from './RequestTracker.js';
+import type { PendingRequest, RequestOptions } from './RequestTracker.js';
+import { parseAuthResult } from './responses.js';
+import { SOCKET_OPEN, frameText, resolveWebSocket } from './socket.js';
+import type { SocketLike } from './socket.js';
+
+/** Close code the server uses when another sign-in replaced this device. */
+export const KICKED_CLOSE_CODE = 4000;
+
+/** Who signs in. */
+export interface Credentials {
+  sdkAppId: number;
+  userId: string;
+  userSig: string;
+  deviceId: string;
+  /** Multi-device ringing opt-in, re-sent on every (re)connection. */
+  multiDevice: boolean;
+}
+
+/** Options of a {@link SignalingClient}. */
+export interface SignalingClientOptions {
+  /** The `ws(s)://…/ws` URL. */
+  url: string;
+  WebSocket?: WebSocketConstructor | undefined;
+  requestTimeoutMs: number;
+  /** How long a request made while disconnected waits for the reconnection. */
+  reconnectWaitMs: number;
+  reconnectInitialDelayMs: number;
+  reconnectMaxDelayMs: number;
+  logger: Logger;
+}
+
+/** What the signaling client reports. */
+export interface SignalingEvents {
+  /** A new server event, in seq order, never twice. */
+  event: { event: ServerEvent; seq: number };
+  /** The socket dropped; reconnection has started. */
+  disconnected: { code: number; reason: string };
+  /** Reconnected and the session resumed: missed events follow, in-flight requests were re-sent. */
+  resumed: { sessionId: string };
+  /** Reconnected, but too late to resume: a new session; the old one's calls ended as offline. */
+  sessionLost: { sessionId: string };
+  /** The server closed with 4000: another sign-in replaced this device. The client is closed. */
+  kicked: Record<string, never>;
+  /** Reconnection was refused (e.g. the UserSig expired). The client is closed. */
+  failed: { error: CallEngineError };
+  /** A protocol error frame not tied to a request. */
+  protocolError: { code: number; message: string };
+}
+
+/** Connection state. */
+export type SignalingState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** Delay before reconnection attempt `attempt` (0-based): doubling from `initial`, capped, with jitter. */
+export function backoffDelay(attempt: number, initial: number, max: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(max, initial * 2 ** Math.min(attempt, 30));
+  // "Equal jitter": at least half the ceiling, so a crowd of clients spreads out without any
+  // of them hammering the server right after a restart.
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/** Server refusals that a retry cannot fix: stop reconnecting. */
+function isFatal(err: unknown): err is CallEngineError {
+  if (!(err instanceof CallEngineError)) return false;
+  const retryable: number[] = [ErrorCode.SIGNALING_FAILED, ErrorCode.SERVER_UNAVAILABLE, ErrorCode.RATE_LIMITED];
+  return !retryable.includes(err.code);
+}
+
+/** The signaling connection of one engine session. */
+export class SignalingClient extends TypedEmitter<SignalingEvents> {
+  readonly #o: SignalingClientOptions;
+  readonly #requests = new RequestTracker();
+  #state: SignalingState = 'idle';
+  #Ctor: WebSocketConstructor | undefined;
+  #ws: SocketLike | null = null;
+  #creds: Credentials | undefined;
+  #auth: AuthResult | null = null;
+  #sessionId: string | null = null;
+  /** Last event seq processed in the current session; the server's first seq is 1. */
+  #lastSeq = 0;
+  #lastFrameAt = 0;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #sleepTimer: ReturnType<typeof setTimeout> | undefined;
+  #wake: (() => void) | undefined;
+
+  /** @param options connection settings (already validated by the engine). */
+  constructor(options: SignalingClientOptions) {
+    super((name, error) => options.logger.error(`a ${name} handler threw`, { error: String(error) }));
+    this.#o = options;
+  }
+
+  /** Connection state. */
+  get state(): SignalingState {
+    return this.#state;
+  }
+
+  /** The latest successful `auth` answer. */
+  get authResult(): AuthResult | null {
+    return this.#auth;
+  }
+
+  /** Last event seq processed (what a resume would send). */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /**
+   * Opens the socket and authenticates. Rejects with -1401 when the server cannot be reached, or
+   * with the server's refusal code (70001, 70003, …). Does not retry: the first connection is the
+   * caller's to retry; only an established session reconnects by itself.
+   */
+  async connect(credentials: Credentials): Promise<AuthResult> {
+    if (this.#state !== 'idle') throw CallEngineError.stateRefused('the signaling client was already used');
+    this.#creds = { ...credentials };
+    this.#state = 'connecting';
+    try {
+      this.#Ctor = await resolveWebSocket(this.#o.WebSocket);
+      const ws = await this.#open();
+      return await this.#authenticate(ws, false);
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Re-authenticates in place with a fresh UserSig (same user, same device): no events, the call
+   * goes on. While reconnecting, the new sig is used by the next attempt and this waits for it.
+   */
+  reauth(userSig: string): Promise<AuthResult> {
+    const creds = this.#creds;
+    if (!creds || this.#state === 'closed') return Promise.reject(CallEngineError.notInitialized());
+    creds.userSig = userSig;
+    const data = this.#authData(creds, undefined);
+    return this.request('auth', data, {
+      resend: false,
+      onResult: (d) => {
+        const result = parseAuthResult(d);
+        if (result.sessionId !== this.#sessionId) this.#lastSeq = 0;
+        this.#sessionId = result.sessionId;
+        this.#auth = result;
+      },
+    }) as Promise<AuthResult>;
+  }
+
+  /** Updates the multi-device opt-in sent on later (re)connections. */
+  setMultiDevice(enable: boolean): void {
+    if (this.#creds) this.#creds.multiDevice = enable;
+  }
+
+  /**
+   * Sends a request and resolves with its response `data`, or rejects with the server's error.
+   * Disconnected: waits up to `reconnectWaitMs` for the reconnection. No answer within
+   * `requestTimeoutMs` → -1401.
+   */
+  request<T extends ClientMessageType>(type: T, data: ClientMessageData<T>, options?: RequestOptions): Promise<unknown> {
+    if (this.#state === 'closed' || this.#state === 'idle') {
+      return Promise.reject(CallEngineError.signalingFailed(`not connected (${type})`));
+    }
+    const { request, promise } = this.#requests.create(type, data, options);
+    const ws = this.#ws;
+    if (this.#state === 'open' && ws) this.#write(ws, request);
+    else if (!request.waitForConnection) this.#requests.fail(request.id, CallEngineError.signalingFailed(`not connected (${type})`));
+    else this.#requests.arm(request, this.#o.reconnectWaitMs, `not connected: ${type} waited ${this.#o.reconnectWaitMs} ms for the reconnection`);
+    return promise;
+  }
+
+  /** Closes for good: no reconnection; pending requests reject with `error` (default -1401). */
+  close(error: CallEngineError = CallEngineError.signalingFailed('connection closed')): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#stopHeartbeat();
+    clearTimeout(this.#sleepTimer);
+    this.#wake?.();
+    const ws = this.#ws;
+    this.#ws = null;
+    if (ws) closeQuietly(ws);
+    this.#requests.failAll(error);
+  }
+
+  /** Opens a socket; resolves once open. Its later close is routed to {@link #onSocketClosed}. */
+  #open(): Promise<SocketLike> {
+    const Ctor = this.#Ctor;
+    if (!Ctor) return Promise.reject(CallEngineError.signalingFailed('no WebSocket implementation'));
+    return new Promise<SocketLike>((resolve, reject) => {
+      let ws: SocketLike;
+      try {
+        ws = new Ctor(this.#o.url) as SocketLike;
+      } catch (err) {
+        reject(CallEngineError.signalingFailed(`cannot open ${this.#o.url}: ${String(err)}`));
+        return;
+      }
+      let opened = false;
+      const fail = (why: string): void => {
+        clearTimeout(timer);
+        if (this.#ws === ws) this.#ws = null;
+        closeQuietly(ws, true);
+        reject(CallEngineError.signalingFailed(`cannot connect to ${this.#o.url}: ${why}`));
+      };
+      const timer = setTimeout(() => fail('timed out'), this.#o.requestTimeoutMs);
+      this.#ws = ws;
+      ws.onopen = () => {
+        clearTimeout(timer);
+        if (this.#state === 'closed' || this.#ws !== ws) return fail('closed');
+        opened = true;
+        this.#lastFrameAt = Date.now();
+        resolve(ws);
+      };
+      ws.onmessage = (ev) => {
+        if (this.#ws === ws) this.#onFrame(ev.data);
+      };
+      // An error is always followed by a close, which carries the useful code.
+      ws.onerror = () => undefined;
+      ws.onclose = (ev) => {
+        if (!opened) return fail(`closed with ${ev.code}`);
+        this.#onSocketClosed(ws, ev.code, ev.reason);
+      };
+    });
+  }
+
+  #authData(c: Credentials, resume: { sessionId: string; lastSeq: number } | undefined): ClientMessageData<'auth'> {
+    const data: ClientMessageData<'auth'> = {
+      sdkAppId: c.sdkAppId,
+      userId: c.userId,
+      userSig: c.userSig,
+      deviceId: c.deviceId,
+      multiDevice: c.multiDevice,
+    };
+    if (resume) data.resume = resume;
+    return data;
+  }
+
+  /** Sends `auth` (with `resume` when reconnecting) directly on `ws`, before anything else. */
+  #authenticate(ws: SocketLike, reconnecting: boolean): Promise<AuthResult> {
+    const creds = this.#creds as Credentials;
+    const resume = reconnecting && this.#sessionId ? { sessionId: this.#sessionId, lastSeq: this.#lastSeq } : undefined;
+    const { request, promise } = this.#requests.create('auth', this.#authData(creds, resume), {
+      resend: false,
+      waitForConnection: false,
+      onResult: (d) => this.#onAuthenticated(parseAuthResult(d), resume !== undefined),
+    });
+    this.#write(ws, request);
+    return promise as Promise<AuthResult>;
+  }
+
+  /** Runs while the auth answer is processed, so replayed events that follow see the new state. */
+  #onAuthenticated(result: AuthResult, triedResume: boolean): void {
+    if (this.#state === 'closed') throw CallEngineError.signalingFailed('closed while authenticating');
+    const reconnected = this.#state === 'reconnecting';
+    const resumed = triedResume && result.resumed;
+    // A new session numbers its events from 1 again.
+    if (!resumed) this.#lastSeq = 0;
+    this.#sessionId = result.sessionId;
+    this.#auth = result;
+    this.#state = 'open';
+    this.#startHeartbeat(result);
+    if (reconnected && !resumed) {
+      // The old session's calls already ended as offline: its requests (in flight or waiting)
+      // belong to a context that no longer exists.
+      this.#requests.failAll(CallEngineError.signalingFailed('the connection was lost and the session could not be resumed'));
+      this.#o.logger.warn('reconnected without resume: new session', { sessionId: result.sessionId });
+      this.emit('sessionLost', { sessionId: result.sessionId });
+      return;
+    }
+    // Resumed (or first connection): send what waited, and re-send what was in flight with its
+    // original id, in the order the requests were made; the server answers duplicates from cache.
+    const ws = this.#ws;
+    if (ws) for (const r of this.#requests.list()) if (!r.sent) this.#write(ws, r);
+    if (reconnected) {
+      this.#o.logger.debug('session resumed', { sessionId: result.sessionId, lastSeq: this.#lastSeq });
+      this.emit('resumed', { sessionId: result.sessionId });
+    }
+  }
+
+  #write(ws: SocketLike, request: PendingRequest): void {
+    request.sent = true;
+    this.#requests.arm(request, this.#o.requestTimeoutMs, `${request.type} got no answer within ${this.#o.requestTimeoutMs} ms`);
+    try {
+      ws.send(request.frame);
+    } catch (err) {
+      // The socket is closing; its close handler moves the request back to waiting.
+      this.#o.logger.debug('send failed', { id: request.id, error: String(err) });
+    }
+  }
+
+  #onFrame(data: unknown): void {
+    const text = frameText(data);
+    if (text === null) return;
+    this.#lastFrameAt = Date.now();
+    const msg = parseServerMessage(text);
+    if (!msg) return this.#onUnreadable(text);
+    if (msg.type === 'event') {
+      if (msg.seq <= this.#lastSeq) {
+        this.#o.logger.debug('duplicate event dropped', { seq: msg.seq, lastSeq: this.#lastSeq });
+        return;
+      }
+      this.#lastSeq = msg.seq;
+      this.emit('event', { event: msg.event, seq: msg.seq });
+    } else if (msg.type === 'response') {
+      if (!this.#requests.settle(msg)) this.#o.logger.debug('answer to no pending request', { id: msg.id });
+    } else {
+      this.#o.logger.warn('protocol error from the server', { code: msg.error.code, message: msg.error.message });
+      this.emit('protocolError', msg.error);
+    }
+  }
+
+  /** A frame the schema refused: keep seq moving past unknown events, fail a malformed answer. */
+  #onUnreadable(text: string): void {
+    let raw: { type?: unknown; seq?: unknown; id?: unknown };
+    try {
+      raw = JSON.parse(text) as typeof raw;
+    } catch {
+      this.#o.logger.warn('non-JSON frame ignored');
+      return;
+    }
+    if (raw.type === 'event' && typeof raw.seq === 'number' && raw.seq > this.#lastSeq) {
+      this.#lastSeq = raw.seq;
+      this.#o.logger.warn('unknown event skipped', { seq: raw.seq });
+    } else if (raw.type === 'response' && typeof raw.id === 'number') {
+      this.#requests.fail(raw.id, CallEngineError.signalingFailed('malformed answer from the server'));
+    }
+  }
+
+  #onSocketClosed(ws: SocketLike, code: number, reason: string): void {
+    if (this.#ws !== ws) return;
+    this.#ws = null;
+    this.#stopHeartbeat();
+    // auth and ping belong to their socket; everything else waits for the next one.
+    this.#requests.failAll(CallEngineError.signalingFailed(`connection closed (${code})`), (r) => !r.resend);
+    if (this.#state === 'closed') return;
+    if (code === KICKED_CLOSE_CODE) {
+      this.close(CallEngineError.notInitialized('kicked offline: another sign-in replaced this device'));
+      this.emit('kicked', {});
+      return;
+    }
+    if (this.#state !== 'open') return; // a failed first connection or reconnection attempt
+    this.#state = 'reconnecting';
+    for (const r of this.#requests.list()) {
+      r.sent = false;
+      this.#requests.arm(r, this.#o.reconnectWaitMs, `connection lost: ${r.type} waited ${this.#o.reconnectWaitMs} ms for the reconnection`);
+    }
+    this.#o.logger.warn('connection lost, reconnecting', { code, reason });
+    this.emit('disconnected', { code, reason });
+    void this.#reconnect();
+  }
+
+  async #reconnect(): Promise<void> {
+    for (let attempt = 0; this.#state === 'reconnecting'; attempt++) {
+      await this.#sleep(backoffDelay(attempt, this.#o.reconnectInitialDelayMs, this.#o.reconnectMaxDelayMs));
+      if (this.#state !== 'reconnecting') return;
+      try {
+        const ws = await this.#open();
+        await this.#authenticate(ws, true);
+        return;
+      } catch (err) {
+        if (this.#state !== 'reconnecting') return;
+        const ws = this.#ws;
+        this.#ws = null;
+        if (ws) closeQuietly(ws, true);
+        if (isFatal(err)) {
+          this.close(err);
+          this.#o.logger.error('reconnection refused', { code: err.code, message: err.message });
+          this.emit('failed', { error: err });
+          return;
+        }
+        this.#o.logger.debug('reconnection attempt failed', { attempt, error: String(err) });
+      }
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+      this.#sleepTimer = setTimeout(resolve, ms);
+    });
+  }
+
+  #startHeartbeat(auth: AuthResult): void {
+    this.#stopHeartbeat();
+    const every = Math.max(20, auth.heartbeatIntervalMs);
+    // Two silent intervals mean the link is dead even if the OS has not noticed (half-open TCP,
+    // a sleeping laptop); reconnect before the server's own timeout ends the call.
+    const staleAfter = Math.max(2 * every, Math.min(2 * every + 1000, auth.heartbeatTimeoutMs));
+    this.#heartbeat = setInterval(() => {
+      const ws = this.#ws;
+      if (this.#state !== 'open' || !ws) return;
+      if (Date.now() - this.#lastFrameAt > staleAfter || ws.readyState !== SOCKET_OPEN) {
+        this.#onSocketClosed(ws, 1006, 'heartbeat timeout');
+        closeQuietly(ws, true);
+        return;
+      }
+      this.request('ping', {}, { resend: false, waitForConnection: false }).catch(() => undefined);
+    }, every);
+  }
+
+  #stopHeartbeat(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+}
+
+/**
+ * Closes a socket whatever its state. `hard` is for a dead link: a `ws` socket is terminated at
+ * once instead of waiting up to 30 s for a closing handshake that will never come.
+ */
+function closeQuietly(ws: SocketLike, hard = false): void {
+  ws.onmessage = null;
+  try {
+    const terminate = (ws as { terminate?: () => void }).terminate;
+    if (hard && typeof terminate === 'function') terminate.call(ws);
+    else ws.close(1000);
+  } catch {
+    // Closing a socket that is already closing throws in some implementations; nothing to do.
+  }
+}
