@@ -79,6 +79,7 @@ describe('multi calls (SPEC §5.3)', () => {
     const [a, b, c, d] = await abcWithB();
     await c!.engine.accept();
     await a!.rec.waitFor('onUserJoin', (args) => args[0] === c!.id);
+    await b!.rec.waitFor('onUserJoin', (args) => args[0] === c!.id);
     b!.rec.clear();
     c!.rec.clear();
     a!.rec.clear();

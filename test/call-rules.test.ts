@@ -60,10 +60,10 @@ describe('errors of SPEC §4', () => {
     const [a, b] = await connected();
     await a.engine.hangup();
     await a.engine.hangup();
-    const [c] = await pair();
+    const [c, d] = await pair();
     await c.engine.hangup();
     assert.deepEqual(c.rec.lines(), []);
-    await cleanup(a, b, c);
+    await cleanup(a, b, c, d);
   });
 
   it('the same method twice at once: the second rejects with -1204; different methods queue', async () => {

@@ -5,6 +5,7 @@
 import { DEVICE_ID_PATTERN } from '@opencall/protocol/wire';
 import { CallEngineError } from './errors.js';
 import type { CallEngineOptions, Logger, ResolvedOptions } from './options.js';
+import { toSignalingUrl } from './signaling/socket.js';
 
 /** Default option values. */
 export const DEFAULTS = {
@@ -36,9 +37,9 @@ export function generateDeviceId(): string {
 /** Binds the methods the app gave (a pino or console object keeps its `this`) over the defaults. */
 function bindLogger(l: Partial<Logger> | undefined): Logger {
   return {
-    debug: l?.debug?.bind(l) ?? defaultLogger.debug,
-    warn: l?.warn?.bind(l) ?? defaultLogger.warn,
-    error: l?.error?.bind(l) ?? defaultLogger.error,
+    debug: (m, f) => (l?.debug ? l.debug(m, f) : defaultLogger.debug(m, f)),
+    warn: (m, f) => (l?.warn ? l.warn(m, f) : defaultLogger.warn(m, f)),
+    error: (m, f) => (l?.error ? l.error(m, f) : defaultLogger.error(m, f)),
   };
 }
 
@@ -53,15 +54,15 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 /** Validates constructor options once and fills defaults; the result is frozen. */
 export function resolveOptions(o: CallEngineOptions): ResolvedOptions {
   if (o === null || typeof o !== 'object') throw CallEngineError.invalidParameter('options are required');
-  if (typeof o.serverUrl !== 'string' || !/^(https?|wss?):\/\//i.test(o.serverUrl)) {
-    throw CallEngineError.invalidParameter('serverUrl must be an http(s):// or ws(s):// URL');
-  }
+  if (typeof o.serverUrl !== 'string') throw CallEngineError.invalidParameter('serverUrl must be an http(s):// URL');
+  const signalingUrl = toSignalingUrl(o.serverUrl);
   if (!Number.isInteger(o.sdkAppId)) throw CallEngineError.invalidParameter('sdkAppId must be an integer');
   if (o.deviceId !== undefined && !DEVICE_ID_PATTERN.test(o.deviceId)) {
     throw CallEngineError.invalidParameter('deviceId must be 4-64 of [A-Za-z0-9_-]');
   }
   return Object.freeze({
     serverUrl: o.serverUrl,
+    signalingUrl,
     sdkAppId: o.sdkAppId,
     media: o.media,
     WebSocket: o.WebSocket,

@@ -191,7 +191,7 @@ export class EventHub {
   /** Fires `name` with positional `args` to every observer and listener. */
   emit<N extends CallEventName>(name: N, ...args: CallEventArgs[N]): void {
     for (const observer of [...this.#observers]) {
-      const callback = observer[name] as ((...a: CallEventArgs[N]) => void) | undefined;
+      const callback = observer[name];
       if (typeof callback !== 'function') continue;
       try {
         callback.apply(observer, args);

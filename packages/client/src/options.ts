@@ -51,6 +51,8 @@ export interface CallEngineOptions {
 /** Options after defaults, as the engine uses them. */
 export interface ResolvedOptions {
   readonly serverUrl: string;
+  /** The `ws(s)://…/ws` URL derived from `serverUrl`. */
+  readonly signalingUrl: string;
   readonly sdkAppId: number;
   readonly media: MediaAdapter | undefined;
   readonly WebSocket: WebSocketConstructor | undefined;

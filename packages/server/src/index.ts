@@ -17,8 +17,10 @@ import { Presence } from './signaling/Presence.js';
 import { SessionManager } from './signaling/SessionManager.js';
 import { openStorage } from './storage/index.js';
 import { Metrics } from './observability/Metrics.js';
+import { WebhookDispatcher } from './webhooks/index.js';
 
 export { genUserSig, verifyUserSig } from '@opencall/protocol';
+export { signWebhook, verifyWebhook } from './webhooks/index.js';
 export type { ServerOptions, ServerConfig } from './config/schema.js';
 
 /** A running server. */
@@ -52,6 +54,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const storage = openStorage(config.storage);
   const presence = new Presence(config.devicePolicy);
   const now = (): number => Date.now();
+  const webhooks = config.webhookUrl
+    ? new WebhookDispatcher({
+        storage,
+        url: config.webhookUrl,
+        ...(config.webhookSecret ? { secret: config.webhookSecret } : {}),
+        sdkAppId: config.sdkAppId,
+        retry: config.webhookRetry,
+        log: log.child({ component: 'webhooks' }),
+        now,
+      })
+    : null;
   let relay: MediaRelay | null = null;
   let metrics: Metrics | null = null;
   const service = new CallService({
@@ -62,11 +75,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     maxParticipants: config.maxParticipants,
     log: log.child({ component: 'calls' }),
     now,
+    // Without a receiver the outbox would only grow.
+    webhooks: webhooks !== null,
     hooks: {
       onCommitted: (state, effects) => {
         const endedNow = effects.some((e) => e.kind === 'webhook' && e.command === 'Call.CallbackAfterEndCall');
         if (endedNow) relay?.forget(state.callId);
         metrics?.onCommitted(state, effects, endedNow);
+        if (effects.some((e) => e.kind === 'webhook')) webhooks?.kick();
       },
     },
   });
@@ -96,6 +112,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const restored = await sessions.restore();
   const timers = await service.restoreTimers();
+  webhooks?.start();
   if (restored || timers) log.info({ restoredDevices: restored, timers }, 'recovered calls from storage');
 
   await app.listen({ port: config.port, host: config.host });
@@ -116,6 +133,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         gateway.close();
         service.close();
         await app.close();
+        await webhooks?.close();
         await storage.close();
       })()),
   };

@@ -92,6 +92,4 @@ export interface MediaAdapter {
   stopRemoteView(userId: string): Promise<void>;
   setVideoEncoderParams(params: VideoEncoderParams): Promise<void>;
   setVideoRenderParams(userId: string, params: VideoRenderParams): Promise<void>;
-  /** Releases devices; called when the engine is uninitialised. */
-  dispose?(): Promise<void>;
 }

@@ -16,7 +16,8 @@ import { TypedEmitter } from '../util/TypedEmitter.js';
 import { RequestTracker } from './RequestTracker.js';
 import type { PendingRequest, RequestOptions } from './RequestTracker.js';
 import { parseAuthResult } from './responses.js';
-import { SOCKET_OPEN, frameText, resolveWebSocket } from './socket.js';
+import { SOCKET_OPEN, closeQuietly, frameText, resolveWebSocket } from './socket.js';
+import { backoffDelay } from '../util/backoff.js';
 import type { SocketLike } from './socket.js';
 
 /** Close code the server uses when another sign-in replaced this device. */
@@ -65,14 +66,6 @@ export interface SignalingEvents {
 
 /** Connection state. */
 export type SignalingState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
-
-/** Delay before reconnection attempt `attempt` (0-based): doubling from `initial`, capped, with jitter. */
-export function backoffDelay(attempt: number, initial: number, max: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(max, initial * 2 ** Math.min(attempt, 30));
-  // "Equal jitter": at least half the ceiling, so a crowd of clients spreads out without any
-  // of them hammering the server right after a restart.
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
 
 /** Server refusals that a retry cannot fix: stop reconnecting. */
 function isFatal(err: unknown): err is CallEngineError {
@@ -411,20 +404,5 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
   #stopHeartbeat(): void {
     clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
-  }
-}
-
-/**
- * Closes a socket whatever its state. `hard` is for a dead link: a `ws` socket is terminated at
- * once instead of waiting up to 30 s for a closing handshake that will never come.
- */
-function closeQuietly(ws: SocketLike, hard = false): void {
-  ws.onmessage = null;
-  try {
-    const terminate = (ws as { terminate?: () => void }).terminate;
-    if (hard && typeof terminate === 'function') terminate.call(ws);
-    else ws.close(1000);
-  } catch {
-    // Closing a socket that is already closing throws in some implementations; nothing to do.
   }
 }

@@ -51,7 +51,7 @@ export function parseIdList(data: unknown, key: 'userIds' | 'callIds', what: str
   const list = record(data, what)[key];
   const valid = key === 'userIds' ? isValidUserId : isValidCallId;
   if (!Array.isArray(list) || !list.every((id) => valid(id))) throw bad(what);
-  return list as string[];
+  return list;
 }
 
 /** The `profile.get` answer. */

@@ -73,7 +73,22 @@ async function importWs(): Promise<WebSocketConstructor> {
 export function frameText(data: unknown): string | null {
   if (typeof data === 'string') return data;
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
-    return new TextDecoder().decode(data as ArrayBuffer | ArrayBufferView);
+    return new TextDecoder().decode(data);
   }
   return null;
+}
+
+/**
+ * Closes a socket whatever its state. `hard` is for a dead link: a `ws` socket is terminated at
+ * once instead of waiting up to 30 s for a closing handshake that will never come.
+ */
+export function closeQuietly(ws: SocketLike, hard = false): void {
+  ws.onmessage = null;
+  try {
+    const terminate = (ws as { terminate?: () => void }).terminate;
+    if (hard && typeof terminate === 'function') terminate.call(ws);
+    else ws.close(1000);
+  } catch {
+    // Closing a socket that is already closing throws in some implementations; nothing to do.
+  }
 }

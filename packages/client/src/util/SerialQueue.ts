@@ -28,7 +28,7 @@ export class SerialQueue {
   run<T>(key: string, task: () => Promise<T> | T): Promise<T> {
     if (this.#pending.has(key)) return Promise.reject(this.#busy(key));
     this.#pending.add(key);
-    const result = this.#tail.then(task);
+    const result = this.#tail.then(() => task());
     // The tail swallows the outcome: one failed task must not stop the ones queued after it.
     this.#tail = result.then(
       () => undefined,

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { MachineError } from './MachineError.js';
 import { membershipsOf, nextDeadline, transition } from './machine.js';
 import type { CallState, Command, Effect, Target, UserContext } from './types.js';
-import type { ServerEvent } from '@opencall/protocol/wire';
+import type { CallRecord, ServerEvent } from '@opencall/protocol/wire';
 import type { Storage } from '../storage/Storage.js';
 import { VersionConflictError } from '../storage/Storage.js';
 import { Mutex } from '../util/Mutex.js';
@@ -46,6 +46,8 @@ export interface CallServiceOptions {
   hooks?: CallServiceHooks;
   /** Clock, ms epoch (tests may pass a fake). */
   now?: () => number;
+  /** Write webhook-outbox rows (false when no webhook URL is configured). */
+  webhooks?: boolean;
 }
 
 /** The call application service. */
@@ -114,11 +116,11 @@ export class CallService {
   }
 
   async #commit(expectedVersion: number, state: CallState, effects: readonly Effect[]): Promise<void> {
-    const records: { userId: string; record: import('@opencall/protocol/wire').CallRecord }[] = [];
+    const records: { userId: string; record: CallRecord }[] = [];
     const webhooks = [];
     for (const e of effects) {
       if (e.kind === 'record') records.push({ userId: e.userId, record: e.record });
-      else if (e.kind === 'webhook') {
+      else if (e.kind === 'webhook' && this.#o.webhooks !== false) {
         webhooks.push({
           eventId: `${state.callId}.${e.seq}`,
           callId: state.callId,

@@ -104,6 +104,13 @@ export function inviteeOutcome(tx: Tx, m: Member, outcome: 'rejected' | 'noRespo
   }
 }
 
+/** Terminal leg state of a pending leg by the reason its devices were told. */
+const LEG_END: Partial<Record<CallEndReason, LegState>> = {
+  [CallEndReason.canceled]: 'canceled',
+  [CallEndReason.offline]: 'offline',
+  [CallEndReason.endByServer]: 'endByServer',
+};
+
 /** Tells every still-ringing invitee (and the calling caller) that the call is over without them. */
 function cancelPending(tx: Tx, reason: CallEndReason, byUserId: string): void {
   for (const m of activeMembers(tx.s)) {
@@ -116,7 +123,7 @@ function cancelPending(tx: Tx, reason: CallEndReason, byUserId: string): void {
 export function cancelCall(tx: Tx, reason: CallEndReason.canceled | CallEndReason.offline): void {
   cancelPending(tx, reason, tx.s.callerId);
   tx.memberChanged([{ userId: tx.s.callerId, action: reason === CallEndReason.offline ? 'Offline' : 'Cancel_Invite' }]);
-  endCall(tx, reason, tx.s.callerId);
+  endCall(tx, reason, tx.s.callerId, reason);
 }
 
 /**
@@ -192,15 +199,18 @@ export function endByServer(tx: Tx, adminId: string): void {
     });
   }
   cancelPending(tx, CallEndReason.endByServer, adminId);
-  endCall(tx, CallEndReason.endByServer, adminId);
+  endCall(tx, CallEndReason.endByServer, adminId, CallEndReason.endByServer);
 }
 
-/** Ends the call: closes every active leg, writes records and the end-call webhook. */
-export function endCall(tx: Tx, reason: CallEndReason, byUserId: string): void {
+/**
+ * Ends the call: closes every active leg, writes records and the end-call webhook. Legs still
+ * pending end with `pendingReason` (what their devices were told).
+ */
+export function endCall(tx: Tx, reason: CallEndReason, byUserId: string, pendingReason = CallEndReason.canceled): void {
   const s = tx.s;
   for (const m of activeMembers(s)) {
-    const legEnd = m.state === 'joined' ? 'left' : reason === CallEndReason.endByServer ? 'endByServer' : 'canceled';
-    closeLeg(tx, m, legEnd, m.state === 'joined' ? reason : reason === CallEndReason.endByServer ? reason : CallEndReason.canceled);
+    if (m.state === 'joined') closeLeg(tx, m, 'left', reason);
+    else closeLeg(tx, m, LEG_END[pendingReason] ?? 'canceled', pendingReason);
   }
   s.phase = 'ended';
   s.endedAt = tx.now;
@@ -227,7 +237,8 @@ export function buildRecords(s: CallState): { userId: string; record: CallRecord
       result: isCaller ? 'outgoing' : m?.everJoined ? 'incoming' : 'missed',
       beginTime: s.createdAt,
       totalTime: m ? m.connectedMs : 0,
-      endReason: (m?.everJoined ? s.endReason : m?.endReason) ?? s.endReason ?? CallEndReason.unknown,
+      // The caller and anyone who connected see how the call ended; a missed callee sees their own outcome.
+      endReason: (isCaller || m?.everJoined ? s.endReason : m?.endReason) ?? s.endReason ?? CallEndReason.unknown,
       timings: {
         invitedAt: s.createdAt,
         ringingAt: { ...s.ringingAt },

@@ -57,7 +57,9 @@ function accept(tx: Tx, m: Member, deviceId: string, action: 'Accept' | 'Join'):
 function inviteUsers(tx: Tx, ids: string[], ctx: CommandOf<'start'>['ctx'], ringMs: number, announce: boolean): void {
   const s = tx.s;
   for (const u of ids) {
-    if (!s.inviteList.includes(u)) s.inviteList.push(u);
+    // The invite list holds invitees only (SPEC §5.3: calleeIdList is "not the caller"), even when
+    // a participant re-invites the original caller after they left.
+    if (u !== s.callerId && !s.inviteList.includes(u)) s.inviteList.push(u);
     s.members[u] = newLeg(s.members[u], u, 'invited', tx.now + ringMs);
   }
   const busy = ids.filter((u) => ctx.busy.has(u));
@@ -69,7 +71,7 @@ function inviteUsers(tx: Tx, ids: string[], ctx: CommandOf<'start'>['ctx'], ring
     }
   }
   const offline = free.some((u) => (ctx.devices[u] ?? []).length === 0);
-  tx.memberChanged(free.map((u) => ({ userId: u, action: 'Invite' })), offline);
+  if (free.length > 0) tx.memberChanged(free.map((u) => ({ userId: u, action: 'Invite' })), offline);
   for (const u of busy) inviteeOutcome(tx, s.members[u]!, 'busy');
 }
 
@@ -139,7 +141,12 @@ const handlers: { [T in Command['type']]: Handler<CommandOf<T>> } = {
     requireLive(s);
     const m = s.members[c.userId];
     if (!m) throw MachineError.state('only users invited to this call can join it');
-    if (m.state === 'ringing' || m.state === 'invited') return accept(tx, m, c.deviceId, 'Join');
+    if (m.state === 'ringing' || m.state === 'invited') {
+      // SPEC §5.1/§5.3: nobody joins while busy elsewhere. An `invited` leg is not ringing (no
+      // device was reached), so its user may meanwhile be calling, ringing or connected in another call.
+      if (c.busyElsewhere) throw MachineError.state('you are busy in another call');
+      return accept(tx, m, c.deviceId, 'Join');
+    }
     if (m.state === 'calling') throw MachineError.state('you are already calling');
     if (m.state === 'joined') {
       if (m.deviceId === c.deviceId) throw MachineError.state('you are already in this call');
@@ -158,6 +165,7 @@ const handlers: { [T in Command['type']]: Handler<CommandOf<T>> } = {
       return undefined;
     }
     if (c.busyElsewhere) throw MachineError.state('you are busy in another call');
+    if (activeMembers(s).length + 1 > c.maxParticipants) throw MachineError.state('the call is full');
     const leg = newLeg(m, m.userId, 'invited', null);
     s.members[m.userId] = leg;
     connect(tx, leg, c.deviceId, 'Join');
@@ -221,6 +229,8 @@ const handlers: { [T in Command['type']]: Handler<CommandOf<T>> } = {
   },
 
   mediaConnected: (tx) => {
+    // Records and the end webhook are already written once a call ended: timings stay as they were.
+    if (tx.s.phase !== 'active') return;
     tx.s.mediaConnectedAt ??= tx.now;
   },
 };
@@ -262,8 +272,6 @@ function start(c: CommandOf<'start'>, now: number): TransitionResult {
   caller.deviceId = c.deviceId;
   s.members[c.userId] = caller;
   const tx = new Tx(s, now);
-  s.inviteList.push(...callees);
-  for (const u of callees) s.members[u] = newLeg(undefined, u, 'invited', now + c.ringTimeoutMs);
   tx.webhook('Call.CallbackAfterStartCall', {
     CallInfo: {
       CallId: s.callId,
@@ -277,7 +285,6 @@ function start(c: CommandOf<'start'>, now: number): TransitionResult {
       ...callees.map((u) => ({ User_Account: u, Status: 'Waiting' })),
     ],
   });
-  // Members were created above so inviteUsers re-creates them identically; it rings and reports busy.
   inviteUsers(tx, callees, c.ctx, c.ringTimeoutMs, false);
   return { state: s, effects: tx.effects, reply: { callId: s.callId } };
 }

@@ -8,7 +8,7 @@ import { CallEndReason, CallMediaType } from '@opencall/protocol/wire';
 import type { CallParams } from '@opencall/protocol/wire';
 import { MachineError } from './MachineError.js';
 import { transition } from './machine.js';
-import type { CallState, Command, Effect, TransitionResult } from './types.js';
+import type { CallPhase, CallState, Command, Effect, LegState, TransitionResult } from './types.js';
 
 /** The clock at which every scenario starts, ms epoch. */
 export const T0 = 1_700_000_000_000;
@@ -187,3 +187,79 @@ export const situations = {
 
 /** Name of a situation in {@link situations}. */
 export type SituationName = keyof typeof situations;
+
+/** What a table row expects from one command; only the fields a row names are compared. */
+export interface Expectation {
+  /** The exact ordered sends, as {@link describeSend} text. */
+  sends?: string[];
+  /** The refusal code (MachineError), when the command must be refused. */
+  code?: number;
+  /** The call phase afterwards. */
+  phase?: CallPhase;
+  /** Leg states afterwards, by user. */
+  legs?: Record<string, LegState | undefined>;
+  /** True when the command must be a no-op (same state object, same version). */
+  unchanged?: boolean;
+  /** The command's reply (e.g. the ids `invite` invited). */
+  reply?: unknown;
+}
+
+/** One row of a machine table: a situation, a command, and what must happen. */
+export interface Row extends Expectation {
+  /** Says the call and the result. */
+  name: string;
+  /** A named situation, a builder, or `'none'` (no call yet: for `start`). */
+  given: SituationName | 'none' | (() => Situation);
+  when: Command;
+  /** Ms after the situation's clock at which the command runs (default 0). */
+  dt?: number;
+  /** Extra checks on the transition (records, webhooks, event arguments). */
+  check?: (r: TransitionResult, before: Situation | null) => void;
+}
+
+/** Runs a row; returns the observed values of the fields the row names, next to the expected ones. */
+export function observeRow(row: Row): {
+  actual: Expectation & { refused?: string };
+  expected: Expectation;
+  result: TransitionResult | null;
+  before: Situation | null;
+} {
+  const before = row.given === 'none' ? null : typeof row.given === 'function' ? row.given() : situations[row.given]();
+  const out = attempt(before?.state ?? null, row.when, (before?.now ?? T0) + (row.dt ?? 0));
+  const observed: Expectation = out.ok
+    ? {
+        sends: sends(out.result),
+        phase: out.result.state.phase,
+        legs: Object.fromEntries(Object.keys(row.legs ?? {}).map((u) => [u, out.result.state.members[u]?.state])),
+        unchanged: out.result.state === before?.state,
+        reply: out.result.reply,
+      }
+    : { code: out.code };
+  const expected: Record<string, unknown> = {};
+  const actual: Record<string, unknown> = {};
+  for (const k of ['sends', 'code', 'phase', 'legs', 'unchanged', 'reply'] as const) {
+    if (row[k] === undefined) continue;
+    expected[k] = row[k];
+    actual[k] = observed[k];
+  }
+  // An unexpected refusal (or an unexpected success) shows up as an extra field in the diff.
+  if (!out.ok && row.code === undefined) actual['refused'] = `${out.code} ${out.message}`;
+  return { actual, expected, result: out.ok ? out.result : null, before };
+}
+
+/** Records written by a transition, by user: `outgoing 5000ms` (result and totalTime). */
+export function recordsOf(r: TransitionResult): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of r.effects) if (e.kind === 'record') out[e.userId] = `${e.record.result} ${e.record.totalTime}ms`;
+  return out;
+}
+
+/** Webhooks queued by a transition: `3 MemberChanged bob:Accept` (seq, command, changed users). */
+export function webhooksOf(r: TransitionResult): string[] {
+  return r.effects.flatMap((e) => {
+    if (e.kind !== 'webhook') return [];
+    const changed = (e.body['ChangedUserList'] as { User_Account: string; ActionType: string }[] | undefined) ?? [];
+    const short = e.command.replace('Call.CallbackAfter', '');
+    return [[e.seq, short, ...changed.map((c) => `${c.User_Account}:${c.ActionType}`)].join(' ')];
+  });
+}

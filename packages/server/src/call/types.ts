@@ -132,7 +132,7 @@ export type Command =
       params: Pick<CallParams, 'userData' | 'timeout' | 'offlinePushInfo'>;
       ctx: UserContext;
     }
-  | { type: 'join'; userId: string; deviceId: string; busyElsewhere: boolean }
+  | { type: 'join'; userId: string; deviceId: string; busyElsewhere: boolean; maxParticipants: number }
   | { type: 'switchMediaType'; userId: string; deviceId: string; mediaType: CallMediaType.audio | CallMediaType.video }
   /** A device of `userId` signed in and should ring for pending invitations. */
   | { type: 'deviceOnline'; userId: string; deviceId: string; busyElsewhere: boolean }

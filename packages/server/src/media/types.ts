@@ -23,3 +23,10 @@ export const silentLogger: MediaLogger = {
 export function errorFields(err: unknown): { err: string } {
   return { err: err instanceof Error ? err.message : String(err) };
 }
+
+/** `p`, or a rejection naming `what` after `ms` (janode requests have no timeout of their own). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`janus ${what} timed out after ${ms} ms`)), ms)));
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}

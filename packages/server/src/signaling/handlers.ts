@@ -108,7 +108,13 @@ export const handlers: Handlers = {
   'call.join': (s, data, d) =>
     d.service.exclusive(async () => {
       const busyElsewhere = await d.service.isBusy(s.userId, data.callId);
-      await d.service.apply(data.callId, { type: 'join', userId: s.userId, deviceId: s.deviceId, busyElsewhere });
+      await d.service.apply(data.callId, {
+        type: 'join',
+        userId: s.userId,
+        deviceId: s.deviceId,
+        busyElsewhere,
+        maxParticipants: d.config.maxParticipants,
+      });
       return {};
     }),
 

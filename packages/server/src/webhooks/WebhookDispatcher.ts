@@ -130,8 +130,11 @@ export class WebhookDispatcher {
   readonly #random: () => number;
   /** The webhook URL with `SdkAppid` appended, ready for `&CallbackCommand=...`. */
   readonly #baseUrl: string;
-  /** Aborts every request in flight when the dispatcher closes. */
-  readonly #closeController = new AbortController();
+  /**
+   * One controller per request in flight, aborted by `close()`. Simpler than `AbortSignal.any`
+   * over a long-lived close signal, which would register a dependent signal per request on it.
+   */
+  readonly #controllers = new Set<AbortController>();
   /** Delivery promise per row id. */
   readonly #inFlight = new Map<number, Promise<void>>();
   /** Calls with a request in flight (one per call keeps order). */
@@ -204,7 +207,7 @@ export class WebhookDispatcher {
       this.#closed = true;
       if (this.#timer) clearTimeout(this.#timer);
       this.#timer = null;
-      this.#closeController.abort();
+      for (const c of this.#controllers) c.abort();
       await this.#pumping;
       await Promise.allSettled([...this.#inFlight.values()]);
     })();
@@ -322,9 +325,13 @@ export class WebhookDispatcher {
 
   /** POSTs one row with a deadline; resolves with the outcome, never rejects. */
   async #attempt(row: OutboxRow): Promise<Attempt> {
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.#o.retry.timeoutMs);
-    const signal = AbortSignal.any([timeout.signal, this.#closeController.signal]);
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.#o.retry.timeoutMs);
+    this.#controllers.add(controller);
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
       'User-Agent': 'OpenCall-Webhooks',
@@ -334,13 +341,14 @@ export class WebhookDispatcher {
     if (this.#o.secret) headers['X-OpenCall-Signature'] = signWebhook(row.body, this.#o.secret);
     const url = `${this.#baseUrl}&CallbackCommand=${encodeURIComponent(row.command)}&contenttype=json`;
     const failure = (err: unknown): Attempt => {
-      if (this.#closeController.signal.aborted) return { ok: false, error: 'dispatcher closed', aborted: true };
-      if (timeout.signal.aborted) return { ok: false, error: `timed out after ${this.#o.retry.timeoutMs} ms`, aborted: false };
+      if (timedOut) return { ok: false, error: `timed out after ${this.#o.retry.timeoutMs} ms`, aborted: false };
+      // Checked after the timeout: close() aborting a request is not the receiver's failure.
+      if (this.#closed) return { ok: false, error: 'dispatcher closed', aborted: true };
       return { ok: false, error: describe(err), aborted: false };
     };
     try {
       // A redirect is not an acknowledgement, and following it would turn the POST into a GET.
-      const res = await this.#fetch(url, { method: 'POST', headers, body: row.body, signal, redirect: 'manual' });
+      const res = await this.#fetch(url, { method: 'POST', headers, body: row.body, signal: controller.signal, redirect: 'manual' });
       const ok = res.status >= 200 && res.status < 300;
       let text = '';
       try {
@@ -356,6 +364,7 @@ export class WebhookDispatcher {
       return failure(err);
     } finally {
       clearTimeout(timer);
+      this.#controllers.delete(controller);
     }
   }
 }
