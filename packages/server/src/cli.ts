@@ -13,6 +13,16 @@ if (argv.includes('--help') || argv.includes('-h')) {
 }
 try {
   const server = await startServer(cliOptions(argv, process.env));
+  const line = '='.repeat(72);
+  process.stderr.write(`\n${line}\n  OpenCall is running at ${server.url.replace('127.0.0.1', 'localhost')}\n`);
+  if (server.config.devMode) {
+    process.stderr.write(
+      `  DEVELOPMENT MODE: no secret key configured. A generated key is kept in the\n` +
+        `  data folder and POST /dev/usersig mints UserSigs for ANYONE. Set --secret-key\n` +
+        `  (or OPENCALL_SECRET_KEY) before exposing this server.\n`,
+    );
+  }
+  process.stderr.write(`${line}\n\n`);
   const stop = (): void => {
     server.close().then(
       () => process.exit(0),
