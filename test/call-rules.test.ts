@@ -100,6 +100,14 @@ describe('errors of SPEC §4', () => {
     await cleanup(a, b);
   });
 
+  it('init against a server that is not there rejects with -1401', async () => {
+    const probe = await startTestServer();
+    const deadUrl = probe.url;
+    await probe.close();
+    const e = new CallEngine({ serverUrl: deadUrl, sdkAppId: TEST_APP_ID, requestTimeoutMs: 1000 });
+    await assert.rejects(e.init('someone', sig('someone')), { code: -1401 });
+  });
+
   it('a refused UserSig rejects init with its code', async () => {
     const e = new CallEngine({ serverUrl: server.url, sdkAppId: TEST_APP_ID });
     await assert.rejects(e.init('someone', sig('other')), { code: 70013 });
