@@ -18,8 +18,8 @@ export function requireProgram(name: string): boolean {
 export interface TestJanus {
   url: string;
   pid: number;
-  /** VideoRoom admin key (pass to JanusSfu). */
-  adminKey: string;
+  /** VideoRoom admin key (pass to JanusSfu); undefined when started with `requireAdminKey: false`. */
+  adminKey: string | undefined;
   /** Janus's RTP/ICE port range: media coming from Janus uses these ports. */
   rtpPortRange: { min: number; max: number };
   /** Milliseconds until its WebSocket API answered. */

@@ -5,7 +5,6 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import { CallService } from './call/CallService.js';
 import { freezeConfig, parseOptions, redactConfig } from './config/schema.js';
 import type { ServerConfig, ServerOptions } from './config/schema.js';
@@ -13,15 +12,20 @@ import { loadOrCreateDevKey } from './config/devKey.js';
 import { buildApp } from './http/app.js';
 import { Gateway } from './signaling/Gateway.js';
 import { MediaRelay } from './signaling/MediaRelay.js';
+import { startSfu } from './media/sfu.js';
+import { iceServersFor } from './media/turn.js';
 import { Presence } from './signaling/Presence.js';
 import { SessionManager } from './signaling/SessionManager.js';
 import { openStorage } from './storage/index.js';
 import { Metrics } from './observability/Metrics.js';
+import { logCommitted } from './observability/callLog.js';
+import { createLogger } from './observability/logger.js';
 import { WebhookDispatcher } from './webhooks/index.js';
 
 export { genUserSig, verifyUserSig } from '@opencall/protocol';
 export { signWebhook, verifyWebhook } from './webhooks/index.js';
-export type { ServerOptions, ServerConfig } from './config/schema.js';
+export type { EndCallWebhook, MemberChangedWebhook, StartCallWebhook, WebhookActionType, WebhookBody, WebhookCallbackCommand } from './webhooks/index.js';
+export type { LogDestination, ServerOptions, ServerConfig } from './config/schema.js';
 
 /** A running server. */
 export interface RunningServer {
@@ -45,7 +49,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const dataDir = parsed.dataDir ?? (parsed.storage === ':memory:' ? null : dirname(resolve(parsed.storage)));
   const secretKey = parsed.secretKey ?? loadOrCreateDevKey(dataDir);
   const config = freezeConfig(parsed, secretKey, devMode);
-  const log = pino({ level: config.logLevel, redact: ['secretKey', 'webhookSecret', 'userSig', '*.userSig'] });
+  const log = createLogger(config.logLevel, options.logStream);
   log.info({ config: redactConfig(config) }, 'starting OpenCall server');
   if (devMode) {
     log.warn('DEVELOPMENT MODE: no secretKey configured. A generated key is used and POST /dev/usersig mints UserSigs for anyone. Never expose this server.');
@@ -67,6 +71,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     : null;
   let relay: MediaRelay | null = null;
   let metrics: Metrics | null = null;
+  const callLog = log.child({ component: 'calls' });
   const service = new CallService({
     storage,
     presence,
@@ -80,14 +85,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     hooks: {
       onCommitted: (state, effects) => {
         const endedNow = effects.some((e) => e.kind === 'webhook' && e.command === 'Call.CallbackAfterEndCall');
-        if (endedNow) relay?.forget(state.callId);
+        relay?.onCommitted(state, effects);
         metrics?.onCommitted(state, effects, endedNow);
+        logCommitted(callLog, state, effects, endedNow);
         if (effects.some((e) => e.kind === 'webhook')) webhooks?.kick();
       },
     },
   });
-  const sessions = new SessionManager({ config, presence, service, storage, log, iceServers: () => [], now });
-  relay = new MediaRelay(storage, presence);
+  const sessions = new SessionManager({ config, presence, service, storage, log, iceServers: (userId) => iceServersFor(config.turn, userId), now });
+  // Group-call media: a supervised loopback Janus ('auto'), an existing one ({ janusUrl }), or a mesh.
+  const sfu = await startSfu(config.sfu, { logger: log.child({ component: 'sfu' }) });
+  relay = new MediaRelay({ storage, presence, service, sfu: sfu?.sfu ?? null, log: log.child({ component: 'media' }) });
+  const mediaRelay = relay;
   const gateway = new Gateway(config, sessions, { config, service, storage, sessions, media: relay }, log.child({ component: 'ws' }));
   metrics = new Metrics({
     users: () => presence.userCount(),
@@ -96,6 +105,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     activeCalls: async () => (await storage.activeCalls()).length,
     webhookBacklog: () => storage.webhookBacklog(),
     refusals: () => gateway.refused,
+    webhookStats: webhooks ? () => webhooks.stats() : null,
   });
   let ready = false;
   const app = await buildApp({
@@ -107,7 +117,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     storage,
     service,
     webRoot: WEB_ROOT,
-    health: () => ({ ok: true, storage: storage.kind, sfu: 'mesh', devMode: config.devMode, connections: gateway.connectionCount }),
+    health: () => ({ ok: true, storage: storage.kind, sfu: mediaRelay.sfuKind, devMode: config.devMode, connections: gateway.connectionCount }),
+  });
+
+  // 429s from the per-IP limiter (http/app.ts) count as refusals with code 4029.
+  app.addHook('onResponse', async (_req, reply) => {
+    if (reply.statusCode === 429) metrics?.refusedHttp(4029);
   });
 
   const restored = await sessions.restore();
@@ -132,6 +147,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         ready = false;
         gateway.close();
         service.close();
+        await mediaRelay.close();
+        await sfu?.close();
         await app.close();
         await webhooks?.close();
         await storage.close();

@@ -2,29 +2,39 @@
  * The media seam. The engine owns signaling and call state; a MediaAdapter owns devices and
  * WebRTC. The engine tells it when this device's part of a call starts and stops, relays the
  * WebRTC signals the server forwards, and delegates the device and view methods of the public API.
- * The browser and Node implementations come with the media work; {@link NullMedia} is the
- * signaling-only default.
+ * Implementations: `RtcMedia` over a browser platform (the browser default) or over
+ * `@roamhq/wrtc` (`createNodeMedia` from `@opencall/client/node`), {@link NullMedia} (signaling
+ * only, the Node default) and `FakeMedia` for unit tests.
  * @packageDocumentation
  */
 import type {
   AudioPlaybackDevice,
   Camera,
   CallMediaType,
+  CallScene,
   ClientMessageData,
   FillMode,
   IceServer,
+  RelayedSignal,
   ResolutionMode,
   Rotation,
   ServerEventOf,
   VideoResolution,
 } from '@opencall/protocol/wire';
 import type { CallEventArgs } from '../events.js';
+import type { Logger } from '../options.js';
 
-/** Where a video renders: an element or element id in the browser, anything the adapter understands elsewhere. */
+/**
+ * Where a video renders: in a browser an `HTMLVideoElement`, another element (a `<video>` is
+ * created inside it) or an element id; in Node a frame callback (see `@opencall/client/node`).
+ */
 export type MediaView = unknown;
 
-/** A WebRTC signal as the protocol carries it (SDP, ICE candidate, SFU control). */
+/** A WebRTC signal as a device sends it (SDP, ICE candidate, SFU control). */
 export type MediaSignal = ClientMessageData<'media.signal'>['signal'];
+
+/** A WebRTC signal as a device receives it (SFU subscriber offers add the mid → user map). */
+export type { RelayedSignal };
 
 /** The call's media topology as announced by the server. */
 export type MediaTopology = Omit<ServerEventOf<'media.topology'>, 'name'>;
@@ -50,14 +60,21 @@ export interface MediaCallContext {
   /** The signed-in user. */
   readonly selfId: string;
   readonly mediaType: CallMediaType;
+  /** `single` calls start peer-to-peer at once; multi/group calls wait for the server's topology. */
+  readonly scene: CallScene;
   /** Users connected when the call started for this device (more arrive via `peerJoined`). */
   readonly peers: readonly string[];
   /** STUN/TURN servers from the auth answer. */
   readonly iceServers: readonly IceServer[];
   /** Relays a signal to a participant's device (or `'sfu'`) through the server. */
   sendSignal(to: string, signal: MediaSignal): Promise<void>;
-  /** Tells the other participants this device's mic/camera state (→ their onUserAudio/VideoAvailable). */
-  sendState(audio: boolean, video: boolean): Promise<void>;
+  /**
+   * Tells the other participants this device's mic/camera state (→ their onUserAudio/VideoAvailable);
+   * `connected: true` reports that this device's media path is up (the call's mediaConnectedAt).
+   */
+  sendState(audio: boolean, video: boolean, connected?: boolean): Promise<void>;
+  /** The engine's diagnostics sink. */
+  readonly logger: Logger;
   /** Raises a media event to the application's observers. */
   emit<N extends MediaEventName>(name: N, ...args: CallEventArgs[N]): void;
 }
@@ -77,7 +94,11 @@ export interface MediaAdapter {
   /** A participant left (onUserLeave). */
   peerLeft?(userId: string): void;
   /** A relayed signal from `from` (a user id or `'sfu'`). */
-  handleSignal?(from: string, signal: Record<string, unknown>): void;
+  handleSignal?(from: string, signal: RelayedSignal): void;
+  /** A participant opened or closed their microphone or camera (from the server's events). */
+  remoteMediaState?(userId: string, kind: 'audio' | 'video', isAvailable: boolean): void;
+  /** The signaling connection came back after a drop (the network may have changed: restart ICE). */
+  signalingResumed?(): void;
   /** The call's topology (p2p, sfu, mesh). */
   handleTopology?(topology: MediaTopology): void;
   /** The call switched audio ↔ video. */

@@ -7,6 +7,9 @@ import {
   CallIdSchema,
   CallParamsSchema,
   DeviceIdSchema,
+  IceCandidateSchema,
+  MediaPcSchema,
+  MediaSignalKindSchema,
   MediaTypeSchema,
   UserIdSchema,
 } from './common.js';
@@ -56,27 +59,28 @@ export const ClientMessageSchemas = {
   'call.join': z.object({ callId: CallIdSchema }),
   /** Switch audio ↔ video in a connected 1-to-1 call. */
   'call.switchMediaType': z.object({ callId: CallIdSchema, mediaType: MediaTypeSchema }),
-  /** Relay a WebRTC signal (SDP or ICE) to another participant's device, or to the SFU. */
+  /**
+   * Relay a WebRTC signal (SDP or ICE) to another participant's device, or to the SFU
+   * (docs/media.md has the exchange).
+   */
   'media.signal': z.object({
     callId: CallIdSchema,
     to: z.union([UserIdSchema, z.literal('sfu')]),
     signal: z.object({
-      kind: z.enum(['offer', 'answer', 'candidate', 'restart', 'subscribe', 'leave']),
+      kind: MediaSignalKindSchema,
       sdp: z.string().max(65536).optional(),
-      candidate: z
-        .object({
-          candidate: z.string().max(1024),
-          sdpMid: z.string().max(64).nullable().optional(),
-          sdpMLineIndex: z.number().int().min(0).max(64).nullable().optional(),
-        })
-        .nullable()
-        .optional(),
+      candidate: IceCandidateSchema.nullable().optional(),
       feeds: z.array(z.number()).max(16).optional(),
-      pc: z.enum(['pub', 'sub', 'p2p']).optional(),
+      pc: MediaPcSchema.optional(),
+      /** On an SFU `offer` with `pc: 'pub'`: a new peer connection (not a renegotiation of the old one). */
+      fresh: z.boolean().optional(),
     }),
   }),
-  /** This device's microphone/camera state, relayed to the other participants. */
-  'media.state': z.object({ callId: CallIdSchema, audio: z.boolean(), video: z.boolean() }),
+  /**
+   * This device's microphone/camera state, relayed to the other participants. `connected: true`
+   * reports that this device's media path is up (the call's `timings.mediaConnectedAt`).
+   */
+  'media.state': z.object({ callId: CallIdSchema, audio: z.boolean(), video: z.boolean(), connected: z.boolean().optional() }),
   /** Set the user's nickname and avatar. */
   'profile.set': z.object({ nickname: z.string().max(128), avatar: z.string().max(2048) }),
   /** Read profiles. */

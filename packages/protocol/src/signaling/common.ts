@@ -77,3 +77,18 @@ export const ExtraInfoSchema = z.object({
 });
 /** Extra information handed to call observers. */
 export type CallObserverExtraInfo = z.infer<typeof ExtraInfoSchema>;
+
+/**
+ * What a media signal carries: SDP `offer`/`answer`, a trickled ICE `candidate`, a request to
+ * `restart` ICE (or, from the server, to publish afresh), an SFU `subscribe` (rebuild this
+ * device's subscriber connection), or `leave` (that device's media is gone: drop the connection).
+ */
+export const MediaSignalKindSchema = z.enum(['offer', 'answer', 'candidate', 'restart', 'subscribe', 'leave']);
+/** Which peer connection a signal belongs to: to a peer (`p2p`), or this device's SFU publisher/subscriber. */
+export const MediaPcSchema = z.enum(['pub', 'sub', 'p2p']);
+/** A trickled ICE candidate (`RTCIceCandidateInit`); `null` in a signal means end of candidates. */
+export const IceCandidateSchema = z.object({
+  candidate: z.string().max(1024),
+  sdpMid: z.string().max(64).nullable().optional(),
+  sdpMLineIndex: z.number().int().min(0).max(64).nullable().optional(),
+});

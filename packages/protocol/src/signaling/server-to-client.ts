@@ -8,11 +8,42 @@ import {
   CallIdSchema,
   EndReasonSchema,
   ExtraInfoSchema,
+  IceCandidateSchema,
+  MediaPcSchema,
+  MediaSignalKindSchema,
   MediaTypeSchema,
   UserIdSchema,
 } from './common.js';
 
 const callId = CallIdSchema;
+
+/** One m-line of an SFU subscriber offer: whose media arrives on `mid`. */
+export const SfuStreamSchema = z.object({
+  mid: z.string(),
+  kind: z.enum(['audio', 'video', 'data']),
+  userId: z.string(),
+  feed: z.number(),
+});
+/** One m-line of an SFU subscriber offer. */
+export type SfuStream = z.infer<typeof SfuStreamSchema>;
+
+/**
+ * A media signal as a device receives it. Besides what clients send, the SFU's subscriber offers
+ * carry `streams` (the mid → user map that labels the incoming tracks) and `fresh: true` when the
+ * offer starts a new subscriber connection that replaces the device's previous one.
+ */
+export const RelayedSignalSchema = z
+  .object({
+    kind: MediaSignalKindSchema,
+    sdp: z.string().optional(),
+    candidate: IceCandidateSchema.nullable().optional(),
+    pc: MediaPcSchema.optional(),
+    fresh: z.boolean().optional(),
+    streams: z.array(SfuStreamSchema).optional(),
+  })
+  .loose();
+/** A media signal as a device receives it. */
+export type RelayedSignal = z.infer<typeof RelayedSignalSchema>;
 const userEvent = <N extends string>(name: N) =>
   z.object({ name: z.literal(name), callId, userId: UserIdSchema });
 
@@ -64,12 +95,12 @@ export const ServerEventSchema = z.discriminatedUnion('name', [
     callId,
     list: z.array(z.object({ userId: UserIdSchema, quality: z.enum(NetworkQuality) })),
   }),
-  /** A relayed WebRTC signal from another participant (or the SFU). */
+  /** A relayed WebRTC signal from another participant (or the SFU, `from: 'sfu'`). */
   z.object({
     name: z.literal('media.signal'),
     callId,
     from: z.string(),
-    signal: z.record(z.string(), z.unknown()),
+    signal: RelayedSignalSchema,
   }),
   /** The call's media topology: peer-to-peer or through the SFU. */
   z.object({

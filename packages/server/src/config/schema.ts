@@ -57,8 +57,19 @@ export const ServerOptionsSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-/** Options accepted by `startServer` (all optional). */
-export type ServerOptions = z.input<typeof ServerOptionsSchema>;
+/** Where log lines go: anything with `write(line)` (a pino destination, a Writable, a test capture). */
+export interface LogDestination {
+  write(line: string): unknown;
+}
+
+/**
+ * Options accepted by `startServer` (all optional). `logStream` is outside the schema: it is an
+ * object with behaviour, not configuration, so it is neither validated nor frozen nor logged.
+ */
+export type ServerOptions = z.input<typeof ServerOptionsSchema> & {
+  /** Log destination; default stdout. One JSON object per line (pino). */
+  logStream?: LogDestination;
+};
 /** The validated, defaulted configuration. */
 export type ServerConfig = Readonly<z.output<typeof ServerOptionsSchema>> & { readonly devMode: boolean; readonly secretKey: string };
 

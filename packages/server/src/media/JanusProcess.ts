@@ -41,6 +41,12 @@ export interface JanusProcessOptions {
   natMapping?: string;
   /** Restart Janus when it exits unexpectedly. Default true. */
   restart?: boolean;
+  /**
+   * Require a VideoRoom `admin_key` to create rooms (the key is {@link JanusProcess.adminKey}).
+   * Default true. False lets any local client create rooms, as a stock Janus does: for a Janus the
+   * server reaches through `sfu: { janusUrl }`, which carries no key.
+   */
+  requireAdminKey?: boolean;
   /** Logger (pino-like). Default: silent. */
   logger?: MediaLogger;
 }
@@ -97,11 +103,11 @@ export class JanusProcess extends EventEmitter<JanusProcessEvents> {
     return findOnPath(binary) !== null;
   }
 
-  /** Random key that VideoRoom `create` requests must carry (rooms can't be made without it). */
-  readonly adminKey = randomBytes(18).toString('base64url');
+  /** Random key that VideoRoom `create` requests must carry; undefined when `requireAdminKey` is false. */
+  readonly adminKey: string | undefined;
   /** Janus `server_name`, unique per instance: readiness checks only trust our own Janus. */
   readonly #serverName = `OpenCall-${randomBytes(6).toString('hex')}`;
-  readonly #opts: Required<Omit<JanusProcessOptions, 'logger' | 'libDir' | 'iceEnforceList' | 'natMapping'>> &
+  readonly #opts: Required<Omit<JanusProcessOptions, 'logger' | 'libDir' | 'iceEnforceList' | 'natMapping' | 'requireAdminKey'>> &
     Pick<JanusProcessOptions, 'iceEnforceList' | 'natMapping'> & { libDir: string };
   readonly #log: MediaLogger;
   #dir: string | null = null;
@@ -118,6 +124,7 @@ export class JanusProcess extends EventEmitter<JanusProcessEvents> {
 
   constructor(options: JanusProcessOptions = {}) {
     super();
+    this.adminKey = options.requireAdminKey === false ? undefined : randomBytes(18).toString('base64url');
     this.#log = options.logger ?? silentLogger;
     this.#opts = {
       binary: options.binary ?? 'janus',

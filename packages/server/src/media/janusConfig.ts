@@ -13,7 +13,8 @@ export interface JanusConfig {
   libDir: string;
   wsPort: number;
   rtp: { min: number; max: number };
-  adminKey: string;
+  /** VideoRoom admin key; undefined: rooms can be created without one. */
+  adminKey: string | undefined;
   /** Reported by Janus's `info` request: lets the supervisor tell its Janus from any other. */
   serverName: string;
   debugLevel: number;
@@ -103,8 +104,7 @@ admin: {
 `;
   // No rooms in the file: the driver creates one per call with its own secret.
   const roomCfg = `general: {
-  admin_key = "${c.adminKey}"
-  lock_rtp_forward = true
+${c.adminKey === undefined ? '' : `  admin_key = "${c.adminKey}"\n`}  lock_rtp_forward = true
   string_ids = false
 }
 `;

@@ -52,7 +52,7 @@ export async function startSfu(option: SfuOption, options: StartSfuOptions = {})
   let sfu: JanusSfu | null = null;
   try {
     const ep = await janus.start();
-    sfu = new JanusSfu({ ...options.driver, adminKey: janus.adminKey, logger: log });
+    sfu = new JanusSfu({ ...options.driver, ...(janus.adminKey === undefined ? {} : { adminKey: janus.adminKey }), logger: log });
     await sfu.connect(ep.url);
   } catch (err) {
     log.error({ ...errorFields(err) }, 'sfu: local janus failed to start; group calls use a mesh');

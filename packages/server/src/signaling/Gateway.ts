@@ -94,7 +94,11 @@ export class Gateway {
       const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
       if (size > this.config.limits.maxMessageBytes) {
         this.#refuse(ErrorCode.MESSAGE_TOO_LARGE);
-        return this.#sendError(conn, null, wireError(ErrorCode.MESSAGE_TOO_LARGE, `limit ${this.config.limits.maxMessageBytes} bytes`));
+        // Answer the request id when the frame's head carries one, so the sender's promise settles
+        // with 4003 at once instead of waiting for its own timeout.
+        const first = Array.isArray(data) ? data[0] : data;
+        const head = Buffer.isBuffer(first) ? first.subarray(0, 200).toString('utf8') : '';
+        return this.#sendError(conn, isBinary ? null : peekId(head), wireError(ErrorCode.MESSAGE_TOO_LARGE, `limit ${this.config.limits.maxMessageBytes} bytes`));
       }
       const raw = isBinary ? null : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
       if (raw === null) return this.#sendError(conn, null, wireError(ErrorCode.MALFORMED_MESSAGE, 'binary frames are not accepted'));
@@ -127,7 +131,11 @@ export class Gateway {
     const msg = parsed.message;
     if (msg.type === 'auth') {
       const r = await this.sessions.authenticate(conn, msg.data);
-      if (!r.ok) return this.#sendError(conn, msg.id, r.error);
+      if (!r.ok) {
+        // Counted like the other refusals: 4030 (maxDevicesPerUser) and UserSig codes show in metrics.
+        this.#refuse(r.error.code);
+        return this.#sendError(conn, msg.id, r.error);
+      }
       conn.send(JSON.stringify({ v: 1, type: 'response', id: msg.id, ok: true, data: r.data }));
       return r.after();
     }

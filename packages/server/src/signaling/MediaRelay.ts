@@ -1,27 +1,220 @@
 /**
- * Relays media-plane messages between participants of a call: WebRTC signals (SDP/ICE) and
- * microphone/camera availability. Availability is remembered per call so late joiners learn the
- * state of devices already open.
+ * The media plane of calls on the signaling server (SPEC §7, docs/media.md):
+ * - the **topology** of each call: `p2p` for 1-to-1 (`single`), `sfu` for multi/group calls when a
+ *   Janus is available (one room per call, created when the call becomes multi/group and destroyed
+ *   when it ends), else `mesh`; announced to every connected device as a `media.topology` event;
+ * - **signals**: SDP/ICE relayed between participants' devices, or handed to the SFU (`to: 'sfu'`);
+ * - **availability**: microphone/camera state relayed as onUserAudioAvailable/onUserVideoAvailable,
+ *   remembered per call so a late joiner learns the devices already open;
+ * - **mediaConnected**: the first device reporting its media path up sets `timings.mediaConnectedAt`.
+ *
+ * Call changes arrive through {@link MediaRelay.onCommitted} (after the call service's commit and
+ * its events), so a topology event always follows the onCallBegin it belongs to. Per call, the
+ * relay's own work runs one step at a time.
  */
-import type { ClientMessageData, ServerEvent } from '@opencall/protocol';
+import type { ClientMessageData, RelayedSignal, ServerEvent } from '@opencall/protocol';
+import type { Logger } from 'pino';
 import { MachineError } from '../call/MachineError.js';
-import type { CallState } from '../call/types.js';
+import type { CallService } from '../call/CallService.js';
+import type { CallState, Effect } from '../call/types.js';
+import { SfuCalls } from '../media/SfuCalls.js';
+import type { JanusSfu } from '../media/JanusSfu.js';
+import { errorFields } from '../media/types.js';
 import type { Storage } from '../storage/Storage.js';
 import type { Presence } from './Presence.js';
 import type { Session } from './Session.js';
 
-/** Relay of media signals and availability. */
-export class MediaRelay {
-  /** callId → userId → last announced availability. */
-  readonly #available = new Map<string, Map<string, { audio: boolean; video: boolean }>>();
+/** How a call's media flows. */
+export type MediaMode = 'p2p' | 'sfu' | 'mesh';
 
-  constructor(
-    private readonly storage: Storage,
-    private readonly presence: Presence,
-  ) {}
+/** Dependencies of the {@link MediaRelay}. */
+export interface MediaRelayDeps {
+  storage: Storage;
+  presence: Presence;
+  /** Records `mediaConnected` on the call. */
+  service: Pick<CallService, 'run'>;
+  /** The SFU driver, or null for mesh-only. */
+  sfu: JanusSfu | null;
+  log: Logger;
+}
+
+interface Availability {
+  audio: boolean;
+  video: boolean;
+}
+
+interface CallMedia {
+  mode: MediaMode;
+  /** Connected members told about the topology: userId → deviceId. */
+  members: Map<string, string>;
+  available: Map<string, Availability>;
+  /** The relay's work on this call, one step at a time. */
+  chain: Promise<void>;
+}
+
+/** Relay of media signals, topology and availability. */
+export class MediaRelay {
+  readonly #d: MediaRelayDeps;
+  readonly #sfu: SfuCalls | null;
+  readonly #calls = new Map<string, CallMedia>();
+
+  constructor(deps: MediaRelayDeps) {
+    this.#d = deps;
+    this.#sfu = deps.sfu
+      ? new SfuCalls({
+          sfu: deps.sfu,
+          send: (callId, userId, signal) => this.#sendSignal(callId, userId, 'sfu', signal),
+          lost: (callIds) => callIds.forEach((id) => this.#toMesh(id)),
+          log: deps.log.child({ component: 'sfu' }),
+        })
+      : null;
+  }
+
+  /** `'janus'` when group calls go through the SFU now, else `'mesh'` (for /healthz). */
+  get sfuKind(): 'janus' | 'mesh' {
+    return this.#sfu?.available ? 'janus' : 'mesh';
+  }
+
+  /** The media mode of a call this relay tracks (tests and diagnostics). */
+  modeOf(callId: string): MediaMode | undefined {
+    return this.#calls.get(callId)?.mode;
+  }
+
+  /** Follows a committed call change: topology, SFU room, departures and arrivals. */
+  onCommitted(state: CallState, _effects: readonly Effect[]): void {
+    const id = state.callId;
+    let call = this.#calls.get(id);
+    if (state.phase === 'ended') {
+      if (!call) return;
+      this.#calls.delete(id);
+      this.#enqueue(id, call, async () => this.#sfu?.close(id));
+      return;
+    }
+    const joined = new Map<string, string>();
+    for (const m of Object.values(state.members)) if (m.state === 'joined' && m.deviceId) joined.set(m.userId, m.deviceId);
+    const want: MediaMode = state.scene === 'single' ? 'p2p' : this.#sfu?.available ? 'sfu' : 'mesh';
+    if (!call) {
+      // A ringing 1-to-1 call needs nothing yet; a multi/group one gets its room while it rings.
+      if (joined.size === 0 && want === 'p2p') return;
+      call = { mode: 'p2p', members: new Map(), available: new Map(), chain: Promise.resolve() };
+      this.#calls.set(id, call);
+    }
+    const c = call;
+    this.#enqueue(id, c, () => this.#reconcile(id, c, want, joined));
+  }
+
+  /** Relays a WebRTC signal to another connected participant, or hands it to the SFU. */
+  async signal(s: Session, data: ClientMessageData<'media.signal'>): Promise<object> {
+    const state = await this.#connectedCall(s, data.callId);
+    if (data.to === 'sfu') {
+      const call = this.#calls.get(state.callId);
+      if (!this.#sfu || call?.mode !== 'sfu') throw MachineError.state('no SFU for this call');
+      try {
+        await this.#sfu.handle(state.callId, s.userId, data.signal);
+      } catch (err) {
+        this.#d.log.warn({ callId: state.callId, userId: s.userId, kind: data.signal.kind, ...errorFields(err) }, 'sfu signal failed');
+        throw MachineError.state(`sfu: ${errorFields(err).err}`);
+      }
+      return {};
+    }
+    if (state.members[data.to]?.state !== 'joined') throw MachineError.state('that user is not connected');
+    this.#deliver(state, data.to, { name: 'media.signal', callId: state.callId, from: s.userId, signal: { ...data.signal } });
+    return {};
+  }
+
+  /** Records and relays this device's microphone/camera availability; `connected` records mediaConnected. */
+  async state(s: Session, data: ClientMessageData<'media.state'>): Promise<object> {
+    const state = await this.#connectedCall(s, data.callId);
+    const call = this.#calls.get(state.callId);
+    const prev = call?.available.get(s.userId);
+    call?.available.set(s.userId, { audio: data.audio, video: data.video });
+    for (const m of Object.values(state.members)) {
+      if (m.userId === s.userId) continue;
+      // The first announcement tells only what is open; afterwards every change is told.
+      if (prev ? prev.audio !== data.audio : data.audio) {
+        this.#deliver(state, m.userId, { name: 'onUserAudioAvailable', callId: state.callId, userId: s.userId, isAvailable: data.audio });
+      }
+      if (prev ? prev.video !== data.video : data.video) {
+        this.#deliver(state, m.userId, { name: 'onUserVideoAvailable', callId: state.callId, userId: s.userId, isAvailable: data.video });
+      }
+    }
+    if (data.connected && state.mediaConnectedAt === null) {
+      await this.#d.service.run(state.callId, { type: 'mediaConnected' });
+    }
+    return {};
+  }
+
+  /** Destroys every SFU room (server shutdown). */
+  async close(): Promise<void> {
+    const ids = [...this.#calls.keys()];
+    this.#calls.clear();
+    await Promise.all(ids.map((id) => this.#sfu?.close(id)));
+  }
+
+  async #reconcile(callId: string, c: CallMedia, want: MediaMode, joined: Map<string, string>): Promise<void> {
+    // Departures, and devices that took the call over from another device of the same user.
+    for (const [userId, deviceId] of [...c.members]) {
+      if (joined.get(userId) === deviceId) continue;
+      c.members.delete(userId);
+      c.available.delete(userId);
+      if (c.mode === 'sfu') await this.#sfu?.removeMember(callId, userId);
+      // The old device's peer connections are gone: peers drop theirs and build new ones.
+      if (joined.has(userId) && c.mode !== 'sfu') {
+        for (const other of c.members.keys()) this.#sendSignal(callId, other, userId, { kind: 'leave', pc: 'p2p' });
+      }
+    }
+    if (c.mode === 'p2p' && want !== 'p2p') {
+      c.mode = await this.#openSfu(callId, want);
+      for (const userId of c.members.keys()) this.#sendTopology(callId, c, userId);
+    }
+    for (const [userId, deviceId] of joined) {
+      if (c.members.has(userId)) continue;
+      c.members.set(userId, deviceId);
+      this.#sendTopology(callId, c, userId);
+      for (const [other, av] of c.available) {
+        if (other === userId) continue;
+        if (av.audio) this.#sendTo(callId, userId, { name: 'onUserAudioAvailable', callId, userId: other, isAvailable: true });
+        if (av.video) this.#sendTo(callId, userId, { name: 'onUserVideoAvailable', callId, userId: other, isAvailable: true });
+      }
+    }
+  }
+
+  /** Creates the call's SFU room; a mesh when there is no SFU or Janus refuses. */
+  async #openSfu(callId: string, want: MediaMode): Promise<MediaMode> {
+    if (want !== 'sfu' || !this.#sfu) return 'mesh';
+    try {
+      await this.#sfu.open(callId);
+      return 'sfu';
+    } catch (err) {
+      this.#d.log.error({ callId, ...errorFields(err) }, 'sfu room creation failed; this call uses a mesh');
+      return 'mesh';
+    }
+  }
+
+  #sendTopology(callId: string, c: CallMedia, userId: string): void {
+    if (c.mode === 'sfu') this.#sfu?.addMember(callId, userId);
+    this.#sendTo(callId, userId, { name: 'media.topology', callId, mode: c.mode });
+  }
+
+  /** Janus went away: the call's devices switch to a mesh. */
+  #toMesh(callId: string): void {
+    const c = this.#calls.get(callId);
+    if (!c || c.mode !== 'sfu') return;
+    this.#enqueue(callId, c, async () => {
+      c.mode = 'mesh';
+      for (const userId of c.members.keys()) this.#sendTopology(callId, c, userId);
+    });
+  }
+
+  #enqueue(callId: string, c: CallMedia, step: () => Promise<unknown>): void {
+    c.chain = c.chain.then(step).then(
+      () => undefined,
+      (err: unknown) => this.#d.log.error({ callId, ...errorFields(err) }, 'media relay step failed'),
+    );
+  }
 
   async #connectedCall(s: Session, callId: string): Promise<CallState> {
-    const call = await this.storage.getCall(callId);
+    const call = await this.#d.storage.getCall(callId);
     const me = call?.members[s.userId];
     if (!call || call.phase === 'ended' || me?.state !== 'joined' || me.deviceId !== s.deviceId) {
       throw MachineError.state('not connected in this call');
@@ -29,41 +222,18 @@ export class MediaRelay {
     return call;
   }
 
-  #sendToUser(call: CallState, userId: string, event: ServerEvent): void {
-    const m = call.members[userId];
-    if (m?.state === 'joined' && m.deviceId) this.presence.deliver(userId, m.deviceId, event);
+  #deliver(state: CallState, userId: string, event: ServerEvent): void {
+    const m = state.members[userId];
+    if (m?.state === 'joined' && m.deviceId) this.#d.presence.deliver(userId, m.deviceId, event);
   }
 
-  /** Relays a WebRTC signal to another connected participant. */
-  async signal(s: Session, data: ClientMessageData<'media.signal'>): Promise<object> {
-    const call = await this.#connectedCall(s, data.callId);
-    if (data.to === 'sfu') throw MachineError.state('no SFU for this call');
-    if (call.members[data.to]?.state !== 'joined') throw MachineError.state('that user is not connected');
-    this.#sendToUser(call, data.to, { name: 'media.signal', callId: call.callId, from: s.userId, signal: { ...data.signal } });
-    return {};
+  /** Sends to the device the relay knows `userId` is connected on. */
+  #sendTo(callId: string, userId: string, event: ServerEvent): void {
+    const deviceId = this.#calls.get(callId)?.members.get(userId);
+    if (deviceId) this.#d.presence.deliver(userId, deviceId, event);
   }
 
-  /** Records and relays this device's microphone/camera availability. */
-  async state(s: Session, data: ClientMessageData<'media.state'>): Promise<object> {
-    const call = await this.#connectedCall(s, data.callId);
-    let perCall = this.#available.get(call.callId);
-    if (!perCall) this.#available.set(call.callId, (perCall = new Map<string, { audio: boolean; video: boolean }>()));
-    const prev = perCall.get(s.userId);
-    perCall.set(s.userId, { audio: data.audio, video: data.video });
-    for (const m of Object.values(call.members)) {
-      if (m.userId === s.userId) continue;
-      if (prev?.audio !== data.audio) {
-        this.#sendToUser(call, m.userId, { name: 'onUserAudioAvailable', callId: call.callId, userId: s.userId, isAvailable: data.audio });
-      }
-      if (prev?.video !== data.video) {
-        this.#sendToUser(call, m.userId, { name: 'onUserVideoAvailable', callId: call.callId, userId: s.userId, isAvailable: data.video });
-      }
-    }
-    return {};
-  }
-
-  /** Forgets a call's availability (the call ended). */
-  forget(callId: string): void {
-    this.#available.delete(callId);
+  #sendSignal(callId: string, userId: string, from: string, signal: RelayedSignal): void {
+    this.#sendTo(callId, userId, { name: 'media.signal', callId, from, signal });
   }
 }

@@ -115,6 +115,13 @@ export interface Storage {
   markWebhookFailed(id: number, nextAttemptAt: number, error: string, dead: boolean): Promise<void>;
   /** Undelivered, not-dead row count and the oldest such row's createdAt. */
   webhookBacklog(): Promise<{ depth: number; oldestCreatedAt: number | null }>;
+  /**
+   * Retention: deletes up to `limit` settled rows, oldest first: delivered rows with
+   * `deliveredAt < settledBefore` and dead rows with `nextAttemptAt < settledBefore` (the
+   * dispatcher stamps a dead row's `nextAttemptAt` with the time it gave up). Undelivered live rows
+   * are never touched. Returns how many rows were deleted.
+   */
+  purgeWebhooks(settledBefore: number, limit: number): Promise<number>;
 
   /** Releases resources. Idempotent. */
   close(): Promise<void>;

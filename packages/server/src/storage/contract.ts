@@ -319,6 +319,31 @@ export function runStorageContract(name: string, make: () => Promise<Made>): voi
       assert.deepEqual(await s.webhookBacklog(), { depth: 0, oldestCreatedAt: null });
     });
 
+    it('purges settled outbox rows past retention, in bounded batches, never a pending one', async (t) => {
+      const { storage: s } = await open(t);
+      const rows = [1, 2, 3, 4, 5].map((n) => hook('p', `p${n}`, n, 100 * n));
+      await s.commit(change(callState('p'), { webhooks: rows }));
+      const [r1, r2, r3, r4] = (await s.dueWebhooks(1e12, 10)).map((r) => r.id) as [number, number, number, number];
+      await s.markWebhookDelivered(r1, 1_000);
+      await s.markWebhookDelivered(r2, 3_000);
+      // Dead at 1_500 (the dispatcher stamps nextAttemptAt with the time it gave up).
+      await s.markWebhookFailed(r3, 1_500, 'gone', true);
+      // Failing but live: retention never drops a row that still waits for delivery.
+      await s.markWebhookFailed(r4, 1_200, 'boom', false);
+      assert.equal(await s.purgeWebhooks(2_000, 1), 1, 'the batch limit holds');
+      assert.equal(await s.purgeWebhooks(2_000, 100), 1, 'the dead row, given up before 2_000');
+      assert.equal(await s.purgeWebhooks(2_000, 100), 0, 'the row delivered at 3_000 is kept');
+      assert.deepEqual((await s.dueWebhooks(1e12, 10)).map((r) => r.eventId), ['p4', 'p5']);
+      assert.deepEqual(await s.webhookBacklog(), { depth: 2, oldestCreatedAt: 400 });
+      assert.equal(await s.purgeWebhooks(1e12, 100), 1);
+      assert.deepEqual((await s.dueWebhooks(1e12, 10)).map((r) => r.eventId), ['p4', 'p5'], 'pending rows survive any purge');
+      // A purge never reopens ids: the next row still sorts after every earlier one.
+      await s.commit(change(next(callState('p'), {}), { webhooks: [hook('p', 'p6', 6, 600)] }));
+      const after = await s.dueWebhooks(1e12, 10);
+      assert.deepEqual(after.map((r) => r.eventId), ['p4', 'p5', 'p6']);
+      assert.ok(after[2]!.id > after[1]!.id);
+    });
+
     it('filters and pages ended calls with a total', async (t) => {
       const { storage: s } = await open(t);
       const ended = (callId: string, createdAt: number, scene: CallState['scene'], endReason: CallEndReason | null) =>

@@ -197,7 +197,7 @@ for (const [name, makeStorage] of storages) {
         assert.equal(verifyWebhook(h.raw, h.headers, SECRET), true);
         assert.equal(verifyWebhook(h.raw, h.headers, 'other'), false);
       }
-      assert.deepEqual(d.stats(), { delivered: 2, failed: 0, dead: 0, inFlight: 0 });
+      assert.deepEqual(d.stats(), { delivered: 2, failed: 0, dead: 0, inFlight: 0, purged: 0 });
       assert.deepEqual(await d.backlog(), { depth: 0, oldestCreatedAt: null });
     });
 
@@ -226,7 +226,7 @@ for (const [name, makeStorage] of storages) {
         assert.equal(ok.headers['x-opencall-signature'], f.headers['x-opencall-signature']);
         assert.equal(ok.headers['x-opencall-sequence'], f.headers['x-opencall-sequence']);
       }
-      assert.deepEqual(d.stats(), { delivered: 5, failed: 5, dead: 0, inFlight: 0 });
+      assert.deepEqual(d.stats(), { delivered: 5, failed: 5, dead: 0, inFlight: 0, purged: 0 });
       assert.ok(lines.some((l) => l.msg.includes('will retry') && JSON.stringify(l).includes('timed out after 300 ms')));
       assert.deepEqual(await d.backlog(), { depth: 0, oldestCreatedAt: null });
     });
@@ -247,7 +247,7 @@ for (const [name, makeStorage] of storages) {
       assert.ok(r.hits.findIndex((h) => h.eventId === 'D.2') > r.hits.findLastIndex((h) => h.eventId === 'D.1'));
       const dead = lines.find((l) => l.level === 50 && l.eventId === 'D.1');
       assert.ok(dead, 'an error log names the dead event');
-      assert.deepEqual(d.stats(), { delivered: 1, failed: tries, dead: 1, inFlight: 0 });
+      assert.deepEqual(d.stats(), { delivered: 1, failed: tries, dead: 1, inFlight: 0, purged: 0 });
       assert.deepEqual(await d.backlog(), { depth: 0, oldestCreatedAt: null });
     });
 
@@ -293,7 +293,7 @@ describe('WebhookDispatcher lifecycle and edges', () => {
     const t0 = Date.now();
     await d1.close();
     assert.ok(Date.now() - t0 < 1000, 'close aborted the hung requests');
-    assert.deepEqual(d1.stats(), { delivered: 0, failed: 0, dead: 0, inFlight: 0 });
+    assert.deepEqual(d1.stats(), { delivered: 0, failed: 0, dead: 0, inFlight: 0, purged: 0 });
     await first.close();
 
     const second = new SqliteStorage(path);

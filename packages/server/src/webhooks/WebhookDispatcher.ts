@@ -46,6 +46,13 @@ export interface WebhookDispatcherOptions {
   pollIntervalMs?: number;
   /** Random source in [0, 1) for retry jitter (tests pin it). */
   random?: () => number;
+  /**
+   * How long delivered and dead rows stay in the outbox before the retention purge deletes them
+   * (default 24 h): long enough to inspect what was sent, short enough that the table stays small.
+   */
+  retentionMs?: number;
+  /** Least time between two retention purges (default 60 s). */
+  purgeIntervalMs?: number;
 }
 
 /** Counters since this dispatcher started, for metrics. */
@@ -58,6 +65,8 @@ export interface WebhookStats {
   dead: number;
   /** Requests running now. */
   inFlight: number;
+  /** Settled rows deleted by the retention purge. */
+  purged: number;
 }
 
 /** Response bytes read at most: enough for an error message, never enough to hurt. */
@@ -68,6 +77,13 @@ const SCAN_LIMIT = 100;
 const MAX_SCAN_LIMIT = 1600;
 /** Characters of a failing response kept in `lastError`. */
 const ERROR_SNIPPET = 200;
+/** Default retention of settled rows. */
+export const DEFAULT_RETENTION_MS = 24 * 3600 * 1000;
+/** Default least time between purges. */
+const DEFAULT_PURGE_INTERVAL_MS = 60_000;
+/** Rows deleted per statement, and statements per purge: bounded work on the event loop. */
+const PURGE_BATCH = 1000;
+const PURGE_BATCHES = 10;
 
 /**
  * Delay before the next attempt after `attempts` earlier failed attempts:
@@ -128,6 +144,10 @@ export class WebhookDispatcher {
   readonly #concurrency: number;
   readonly #pollMs: number;
   readonly #random: () => number;
+  readonly #retentionMs: number;
+  readonly #purgeMs: number;
+  /** When the last purge ran (0: never, so the first scan purges what a previous process left). */
+  #lastPurge = 0;
   /** The webhook URL with `SdkAppid` appended, ready for `&CallbackCommand=...`. */
   readonly #baseUrl: string;
   /**
@@ -144,7 +164,7 @@ export class WebhookDispatcher {
    * and starting one again would deliver it twice.
    */
   readonly #settledDuringScan = new Set<number>();
-  readonly #stats = { delivered: 0, failed: 0, dead: 0 };
+  readonly #stats = { delivered: 0, failed: 0, dead: 0, purged: 0 };
   #started = false;
   #closed = false;
   #closing: Promise<void> | null = null;
@@ -161,6 +181,8 @@ export class WebhookDispatcher {
     this.#concurrency = Math.max(1, options.concurrency ?? 8);
     this.#pollMs = Math.max(1, options.pollIntervalMs ?? 200);
     this.#random = options.random ?? Math.random;
+    this.#retentionMs = Math.max(0, options.retentionMs ?? DEFAULT_RETENTION_MS);
+    this.#purgeMs = Math.max(1, options.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS);
     const url = new URL(options.url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`webhook url must be http(s): ${url.protocol}`);
     // Appending by hand keeps the existing query byte for byte (URLSearchParams would re-encode it,
@@ -241,6 +263,7 @@ export class WebhookDispatcher {
       this.#rerun = false;
       try {
         await this.#scan();
+        await this.#purge();
       } catch (err) {
         this.#o.log.error({ err }, 'webhook outbox scan failed');
         // Back off to the poll instead of spinning on a broken database.
@@ -281,6 +304,28 @@ export class WebhookDispatcher {
     }
   }
 
+  /**
+   * Deletes settled rows older than the retention, at most every `purgeIntervalMs` and in bounded
+   * batches; a backlog larger than one run's share is continued at the next scan, not in one go.
+   */
+  async #purge(): Promise<void> {
+    const now = this.#now();
+    if (this.#closed || now - this.#lastPurge < this.#purgeMs) return;
+    this.#lastPurge = now;
+    let total = 0;
+    for (let i = 0; i < PURGE_BATCHES && !this.#closed; i++) {
+      const n = await this.#o.storage.purgeWebhooks(now - this.#retentionMs, PURGE_BATCH);
+      total += n;
+      if (n < PURGE_BATCH) break;
+      // Let deliveries and calls run between batches.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      // The last batch was full: more remains, so the next scan carries on.
+      if (i === PURGE_BATCHES - 1) this.#lastPurge = 0;
+    }
+    this.#stats.purged += total;
+    if (total > 0) this.#o.log.debug({ purged: total, retentionMs: this.#retentionMs }, 'purged settled webhooks');
+  }
+
   /** Tracks one delivery so `close()` can wait for it. */
   #startDelivery(row: OutboxRow): void {
     this.#busyCalls.add(row.callId);
@@ -308,7 +353,8 @@ export class WebhookDispatcher {
       const now = this.#now();
       const dead = now - row.createdAt > this.#o.retry.maxAgeMs;
       const next = now + retryDelayMs(row.attempts, this.#o.retry, this.#random());
-      await this.#o.storage.markWebhookFailed(row.id, next, result.error, dead);
+      // A dead row is never retried; its nextAttemptAt records when it was given up (retention counts from there).
+      await this.#o.storage.markWebhookFailed(row.id, dead ? now : next, result.error, dead);
       this.#stats.failed += 1;
       const fields = { eventId: row.eventId, command: row.command, attempts: row.attempts + 1, error: result.error };
       if (dead) {

@@ -2,5 +2,17 @@
  * Webhooks (SPEC §6.3): signing/verification for receivers and the outbox dispatcher.
  */
 export { SIGNATURE_HEADER, signWebhook, verifyWebhook } from './sign.js';
-export { MAX_RESPONSE_BYTES, WebhookDispatcher, retryDelayMs } from './WebhookDispatcher.js';
+export { DEFAULT_RETENTION_MS, MAX_RESPONSE_BYTES, WebhookDispatcher, retryDelayMs } from './WebhookDispatcher.js';
 export type { WebhookDispatcherOptions, WebhookRetry, WebhookStats } from './WebhookDispatcher.js';
+export type {
+  EndCallWebhook,
+  MemberChangedWebhook,
+  OfflinePushInfo,
+  StartCallWebhook,
+  TencentCallRecord,
+  WebhookActionType,
+  WebhookBody,
+  WebhookCallbackCommand,
+  WebhookUser,
+  WebhookUserStatus,
+} from './types.js';

@@ -42,6 +42,12 @@ function undelivered(row: OutboxRow): boolean {
   return row.deliveredAt === null && !row.dead;
 }
 
+/** True when the row was delivered, or given up, before `at` (retention purge). */
+function isSettledBefore(row: OutboxRow, at: number): boolean {
+  if (row.deliveredAt !== null) return row.deliveredAt < at;
+  return row.dead && row.nextAttemptAt < at;
+}
+
 /** Storage kept in Maps; lost when the process exits. */
 export class MemoryStorage implements Storage {
   /** Reported by /healthz. */
@@ -235,6 +241,19 @@ export class MemoryStorage implements Storage {
       if (oldest === null || r.createdAt < oldest) oldest = r.createdAt;
     }
     return { depth, oldestCreatedAt: oldest };
+  }
+
+  /** Deletes up to `limit` settled rows older than `settledBefore`, oldest first. */
+  async purgeWebhooks(settledBefore: number, limit: number): Promise<number> {
+    let removed = 0;
+    // In place, keeping id order: scans rely on the array being oldest first.
+    let kept = 0;
+    for (const row of this.outbox) {
+      if (removed < limit && isSettledBefore(row, settledBefore)) removed += 1;
+      else this.outbox[kept++] = row;
+    }
+    this.outbox.length = kept;
+    return removed;
   }
 
   /** Nothing to release; kept for the interface. */

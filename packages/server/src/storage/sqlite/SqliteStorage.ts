@@ -174,6 +174,15 @@ function prepareAll(db: Database.Database) {
       `UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, dead = ?
        WHERE id = ?`,
     ),
+    // Settled rows are outside the partial indexes, so this scans the table; it runs at most once
+    // a minute and in bounded batches so one purge never holds the (synchronous) database for long.
+    purgeWebhooks: db.prepare<[number, number, number]>(
+      `DELETE FROM webhook_outbox WHERE id IN (
+         SELECT id FROM webhook_outbox
+         WHERE (delivered_at IS NOT NULL AND delivered_at < ?)
+            OR (delivered_at IS NULL AND dead = 1 AND next_attempt_at < ?)
+         ORDER BY id LIMIT ?)`,
+    ),
     backlog: db.prepare<[], { depth: number; oldest: number | null }>(
       `SELECT COUNT(*) AS depth, MIN(created_at) AS oldest FROM webhook_outbox WHERE ${UNDELIVERED}`,
     ),
@@ -352,6 +361,11 @@ export class SqliteStorage implements Storage {
   async webhookBacklog(): Promise<{ depth: number; oldestCreatedAt: number | null }> {
     const row = this.stmts.backlog.get();
     return { depth: row?.depth ?? 0, oldestCreatedAt: row?.oldest ?? null };
+  }
+
+  /** Deletes up to `limit` settled rows older than `settledBefore`, oldest first. */
+  async purgeWebhooks(settledBefore: number, limit: number): Promise<number> {
+    return this.stmts.purgeWebhooks.run(settledBefore, settledBefore, limit).changes;
   }
 
   /** Closes the database (checkpointing the WAL). Idempotent. */

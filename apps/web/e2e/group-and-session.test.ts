@@ -1,0 +1,111 @@
+/**
+ * The calling page in real Chromium: a group video call of three where everyone sees everyone, and
+ * the session outcomes a person must understand (signed in elsewhere).
+ */
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import type { RunningServer } from '@opencall/server';
+import {
+  browserSkip,
+  dial,
+  framesOf,
+  launchChromium,
+  openApp,
+  poll,
+  signIn,
+  startWebServer,
+  waitConnected,
+  waitIncoming,
+  waitOutcome,
+} from '../../../test/helpers/browser.js';
+import type { AppPage } from '../../../test/helpers/browser.js';
+
+describe('web app: group calls and sessions in Chromium', { skip: browserSkip('web app e2e (group, session)'), timeout: 180_000 }, () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let pages: AppPage[] = [];
+
+  before(async () => {
+    server = await startWebServer();
+    browser = await launchChromium();
+  });
+  afterEach(async () => {
+    await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
+    pages = [];
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function open(n: number): Promise<AppPage[]> {
+    const apps = await Promise.all(Array.from({ length: n }, () => openApp(browser, server)));
+    pages.push(...apps);
+    return apps;
+  }
+
+  it('group video call of three: each page shows both others playing', async () => {
+    const [alice, bob, carol] = (await open(3)) as [AppPage, AppPage, AppPage];
+    await signIn(alice, 'g_alice', 'Alice');
+    await signIn(bob, 'g_bob', 'Bob');
+    await signIn(carol, 'g_carol', 'Carol');
+    await dial(alice, ['g_bob', 'g_carol'], 'video');
+    await waitIncoming(bob);
+    await bob.page.locator('.incoming .with', { hasText: 'Group call with Carol' }).waitFor();
+    await waitIncoming(carol);
+    await bob.page.getByRole('button', { name: 'Accept video call' }).click();
+    await carol.page.getByRole('button', { name: 'Accept video call' }).click();
+    for (const p of [alice, bob, carol]) await waitConnected(p);
+
+    const ids = { alice: 'g_alice', bob: 'g_bob', carol: 'g_carol' };
+    const views: [AppPage, string][] = [
+      [alice, ids.bob], [alice, ids.carol],
+      [bob, ids.alice], [bob, ids.carol],
+      [carol, ids.alice], [carol, ids.bob],
+    ];
+    for (const [app, other] of views) {
+      const frames = await poll(() => framesOf(app, other), (n) => n > 5, 20_000);
+      assert.ok(frames > 5, `${other} decoded ${frames} frames on a page`);
+    }
+    // A grid of three tiles (own tile included) on every page.
+    for (const p of [alice, bob, carol]) assert.equal(await p.page.locator('.stage[data-layout="grid"] .tile:not([data-slot="hidden"])').count(), 3);
+
+    // Alice leaves: the call goes on for Bob and Carol, who are told.
+    await alice.page.getByRole('button', { name: 'Hang up' }).click();
+    assert.equal(await waitOutcome(alice), 'Call ended');
+    await bob.page.locator('.toast', { hasText: 'Alice left the call' }).waitFor();
+    await bob.page.locator('.tile[data-user="g_alice"]').waitFor({ state: 'detached' });
+    await waitConnected(carol);
+    await carol.page.getByRole('button', { name: 'Hang up' }).click();
+    assert.equal(await waitOutcome(bob), 'Carol hung up');
+    assert.deepEqual(pages.flatMap((p) => p.errors), []);
+  });
+
+  it('signed in elsewhere: the first tab says so and offers to sign in again', async () => {
+    const [first, second] = (await open(2)) as [AppPage, AppPage];
+    await signIn(first, 'k_alice', 'Alice');
+    await signIn(second, 'k_alice', 'Alice');
+    const notice = first.page.locator('.signin .notice');
+    await notice.waitFor();
+    assert.match((await notice.textContent()) ?? '', /signed in on another device or tab/);
+    // The form is prefilled: one click signs this tab back in (and the other one out).
+    await first.page.getByRole('button', { name: 'Sign in' }).click();
+    await first.page.getByRole('heading', { name: 'New call' }).waitFor();
+    await second.page.locator('.signin .notice').waitFor();
+    assert.deepEqual(pages.flatMap((p) => p.errors), []);
+  });
+
+  it('a bad user id is refused in the dialer with a message, and calling works after', async () => {
+    const [alice] = (await open(1)) as [AppPage];
+    await signIn(alice, 'x_alice', 'Alice');
+    await alice.page.locator('#dial-input').fill('not valid!');
+    await alice.page.getByRole('button', { name: 'Start audio call' }).click();
+    assert.match((await alice.page.locator('#dial-input-error').textContent()) ?? '', /is not a user ID/);
+    await alice.page.locator('#dial-input').fill('x_alice');
+    await alice.page.getByRole('button', { name: 'Start audio call' }).click();
+    assert.match((await alice.page.locator('#dial-input-error').textContent()) ?? '', /That is you/);
+    assert.equal(await alice.page.locator('.call:not([hidden])').count(), 0);
+    assert.deepEqual(pages.flatMap((p) => p.errors), []);
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * In-process micro-benchmark of the call path without sockets: CallService + SqliteStorage (a
+ * temp file) running start → accept → hangup for many 1-to-1 calls, so storage and machine costs
+ * can be measured and profiled apart from the network. Not part of `npm test`.
+ *
+ *   node --import tsx --conditions=source bench/micro/callService.ts [calls=5000]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { CallMediaType } from '@opencall/protocol/wire';
+import { CallService } from '../../packages/server/src/call/CallService.js';
+import { SqliteStorage } from '../../packages/server/src/storage/sqlite/SqliteStorage.js';
+
+const calls = Number(process.argv[2] ?? 5000);
+const dir = mkdtempSync(join(tmpdir(), 'opencall-micro-'));
+const storage = new SqliteStorage(join(dir, 'db.sqlite'));
+let delivered = 0;
+const service = new CallService({
+  storage,
+  presence: { ringDevices: (u) => [`${u}-dev`] },
+  deliver: () => void delivered++,
+  ringTimeoutMs: 30_000,
+  maxParticipants: 9,
+  log: pino({ level: 'silent' }),
+});
+
+const t0 = performance.now();
+for (let i = 0; i < calls; i++) {
+  const a = `u${i % 200}a`;
+  const b = `u${i % 200}b`;
+  const callId = await service.exclusive(() =>
+    service.startCall({ userId: a, deviceId: `${a}-dev`, callees: [b], mediaType: CallMediaType.audio, params: {}, callerProfile: null }),
+  );
+  await service.run(callId, { type: 'accept', userId: b, deviceId: `${b}-dev` });
+  await service.run(callId, { type: 'hangup', userId: a, deviceId: `${a}-dev` });
+}
+const secs = (performance.now() - t0) / 1000;
+process.stdout.write(`${calls} cycles in ${secs.toFixed(2)} s: ${(calls / secs).toFixed(0)} cycles/s, ${((secs * 1000) / calls).toFixed(3)} ms/cycle, ${delivered} events\n`);
+service.close();
+await storage.close();
+rmSync(dir, { recursive: true, force: true });

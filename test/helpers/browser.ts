@@ -1,0 +1,207 @@
+/**
+ * Real Chromium for browser tests: Debian's `/usr/bin/chromium` driven by playwright-core (never
+ * `playwright install`), with fake camera/microphone and loopback WebRTC (MEDIA-NOTES.md), the web
+ * app built once by Vite, and a real server that serves it.
+ *
+ * Missing Chromium: with CI=true the suites fail (a CI machine must have it); otherwise they are
+ * skipped with a loud message.
+ * @packageDocumentation
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import { startServer } from '@opencall/server';
+import type { RunningServer, ServerOptions } from '@opencall/server';
+
+/** The Chromium binary (override with CHROMIUM_PATH). */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Flags from MEDIA-NOTES.md: fake devices, loopback ICE, no background traffic, autoplay allowed. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const WEB = join(ROOT, 'apps/web');
+const DIST = join(WEB, 'dist');
+
+/**
+ * The `skip` option for a browser suite: a reason when Chromium is missing outside CI (printed
+ * loudly), false otherwise. Under CI=true a missing Chromium is not skipped: launching fails the suite.
+ */
+export function browserSkip(suite: string): string | false {
+  if (existsSync(CHROMIUM_PATH)) return false;
+  if (process.env.CI === 'true') return false;
+  const reason = `SKIPPED ${suite}: no Chromium at ${CHROMIUM_PATH} (apt-get install chromium; CI=true makes this a failure)`;
+  console.warn(`\n${'!'.repeat(reason.length)}\n${reason}\n${'!'.repeat(reason.length)}\n`);
+  return reason;
+}
+
+/** Launches headless Chromium with the media flags. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium is required (CI=true) but ${CHROMIUM_PATH} does not exist: apt-get install chromium`);
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true, timeout: 30_000 });
+}
+
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return path.endsWith('.test.ts') ? 0 : st.mtimeMs;
+  let newest = 0;
+  for (const name of readdirSync(path)) {
+    if (name === 'node_modules' || name === 'dist') continue;
+    newest = Math.max(newest, newestMtime(join(path, name)));
+  }
+  return newest;
+}
+
+/** True when apps/web/dist is newer than every source it is built from. */
+function webAppIsFresh(): boolean {
+  const index = join(DIST, 'index.html');
+  if (!existsSync(index)) return false;
+  const sources = ['apps/web/src', 'apps/web/index.html', 'apps/web/vite.config.ts', 'packages/client/src', 'packages/protocol/src'];
+  const newest = Math.max(...sources.map((s) => newestMtime(join(ROOT, s))));
+  return statSync(index).mtimeMs > newest;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Builds apps/web/dist with Vite's JS API unless it is already newer than its sources. Test files
+ * run in parallel processes, so a lock folder serialises builders, and the result is moved into
+ * place with a rename so a server never serves half a build.
+ */
+export async function ensureWebAppBuilt(): Promise<void> {
+  if (webAppIsFresh()) return;
+  const lock = join(tmpdir(), `opencall-web-build-${createHash('sha1').update(ROOT).digest('hex').slice(0, 10)}.lock`);
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than 3 minutes belongs to a builder that died.
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the web build lock ${lock}`);
+      await sleep(250);
+    }
+  }
+  try {
+    if (webAppIsFresh()) return;
+    const { build } = await import('vite');
+    const out = join(WEB, `.dist-${process.pid}`);
+    await build({ root: WEB, configFile: join(WEB, 'vite.config.ts'), logLevel: 'error', build: { outDir: out, emptyOutDir: true } });
+    const old = join(WEB, `.dist-old-${process.pid}`);
+    if (existsSync(DIST)) renameSync(DIST, old);
+    renameSync(out, DIST);
+    rmSync(old, { recursive: true, force: true });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Starts a development-mode server (no secret key: the page mints sigs at /dev/usersig) serving the web app. */
+export async function startWebServer(options: ServerOptions = {}): Promise<RunningServer> {
+  await ensureWebAppBuilt();
+  return startServer({
+    port: 0,
+    sfu: 'none',
+    logLevel: 'silent',
+    heartbeatTimeoutMs: 2000,
+    defaultRingTimeoutSeconds: 8,
+    webApp: true,
+    ...options,
+  });
+}
+
+/** A page of the web app with what the test saw go wrong in it. */
+export interface AppPage {
+  page: Page;
+  context: BrowserContext;
+  /** Console errors and uncaught exceptions, as text. */
+  errors: string[];
+}
+
+/** Opens the app in a fresh context (own storage, camera and microphone allowed). */
+export async function openApp(browser: Browser, server: RunningServer, viewport = { width: 400, height: 820 }): Promise<AppPage> {
+  const context = await browser.newContext({ viewport, permissions: ['camera', 'microphone', 'notifications'], deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m: ConsoleMessage) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  await page.goto(server.url + '/');
+  return { page, context, errors };
+}
+
+/** Signs in through the form (user id, display name) and waits for the home screen. */
+export async function signIn(app: AppPage, userId: string, nickname: string): Promise<void> {
+  const { page } = app;
+  await page.getByLabel('User ID').fill(userId);
+  await page.getByLabel('Display name').fill(nickname);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'New call' }).waitFor();
+}
+
+/** Types ids into the dialer and starts an audio or video call. */
+export async function dial(app: AppPage, userIds: string[], media: 'audio' | 'video'): Promise<void> {
+  const input = app.page.locator('#dial-input');
+  for (const id of userIds) {
+    await input.fill(id);
+    await input.press('Enter');
+  }
+  await app.page.getByRole('button', { name: media === 'video' ? 'Start video call' : 'Start audio call' }).click();
+}
+
+/** Waits for the ring screen and returns its caller name text. */
+export async function waitIncoming(app: AppPage): Promise<string> {
+  const dialog = app.page.getByRole('dialog', { name: /./ }).filter({ has: app.page.locator('.incoming-body') });
+  await dialog.waitFor();
+  return (await dialog.locator('#incoming-name').textContent()) ?? '';
+}
+
+/** The call timer is running: this page is connected. */
+export async function waitConnected(app: AppPage): Promise<void> {
+  await app.page.locator('.call[data-phase="connected"] .call-status[data-kind="timer"]').waitFor();
+}
+
+/** Waits for the end-of-call card and returns its title. */
+export async function waitOutcome(app: AppPage): Promise<string> {
+  const title = app.page.locator('.outcome:not([hidden]) .outcome-title');
+  await title.waitFor();
+  return (await title.textContent()) ?? '';
+}
+
+/** Frames decoded by the video element showing `userId` (0 when there is none). */
+export async function framesOf(app: AppPage, userId: string): Promise<number> {
+  return app.page.evaluate((u) => {
+    const v = document.querySelector<HTMLVideoElement>(`.tile[data-user="${u}"] video`);
+    return v ? v.getVideoPlaybackQuality().totalVideoFrames : 0;
+  }, userId);
+}
+
+/** Polls `read` until `ok` accepts its value; returns the last value either way. */
+export async function poll<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000, everyMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let v = await read();
+  while (!ok(v) && Date.now() < end) {
+    await sleep(everyMs);
+    v = await read();
+  }
+  return v;
+}

@@ -1,0 +1,109 @@
+/**
+ * A tiny loopback TCP proxy in front of a test server, so a test can break a client's network the
+ * way the real world does — without touching engine internals. Point a CallEngine's `serverUrl`
+ * at `proxy.url`; then:
+ * - `sever()`: every open connection is cut (the client sees its socket close) and new ones are
+ *   refused until `restore()` (the client keeps retrying);
+ * - `blackhole()`: connections stay open but nothing gets through either way, and new ones hang
+ *   (a pulled cable or a sleeping laptop: only heartbeats notice);
+ * - `restore()`: cut whatever the outage left behind (a stream that lost bytes is unusable) and
+ *   let new connections through again.
+ */
+import net from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** What the proxy does with traffic right now. */
+export type ProxyMode = 'pass' | 'refuse' | 'blackhole';
+
+/** A running proxy. */
+export interface TcpProxy {
+  /** `http://127.0.0.1:<port>`: use as the engine's serverUrl. */
+  readonly url: string;
+  readonly port: number;
+  /** Current mode. */
+  readonly mode: ProxyMode;
+  /** Connections accepted since start (each reconnection attempt is one). */
+  readonly accepted: number;
+  /** Cuts every connection now and refuses new ones until {@link restore}. */
+  sever(): void;
+  /** Keeps connections open but drops all bytes; new connections hang. */
+  blackhole(): void;
+  /** Ends the outage: leftover connections are cut, new ones pass. */
+  restore(): void;
+  /** Stops listening and cuts everything. */
+  close(): Promise<void>;
+}
+
+interface Pair {
+  client: Socket;
+  upstream: Socket | null;
+  /** False once this pair stopped forwarding (blackholed). */
+  live: boolean;
+}
+
+/** Starts a proxy on a free loopback port forwarding to `127.0.0.1:targetPort`. */
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  let mode: ProxyMode = 'pass';
+  let accepted = 0;
+  const pairs = new Set<Pair>();
+
+  const destroy = (p: Pair): void => {
+    pairs.delete(p);
+    p.client.destroy();
+    p.upstream?.destroy();
+  };
+
+  const server = net.createServer((client) => {
+    accepted++;
+    const pair: Pair = { client, upstream: null, live: mode === 'pass' };
+    pairs.add(pair);
+    client.on('error', () => destroy(pair));
+    client.on('close', () => destroy(pair));
+    if (mode === 'refuse') return destroy(pair);
+    // Blackholed connections are read and discarded so the client's writes never back up.
+    client.on('data', (d: Buffer) => {
+      if (pair.live) pair.upstream?.write(d);
+    });
+    if (mode === 'blackhole') return;
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    pair.upstream = upstream;
+    upstream.on('data', (d: Buffer) => {
+      if (pair.live) client.write(d);
+    });
+    upstream.on('error', () => destroy(pair));
+    upstream.on('close', () => destroy(pair));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    get mode() {
+      return mode;
+    },
+    get accepted() {
+      return accepted;
+    },
+    sever() {
+      mode = 'refuse';
+      for (const p of [...pairs]) destroy(p);
+    },
+    blackhole() {
+      mode = 'blackhole';
+      for (const p of pairs) p.live = false;
+    },
+    restore() {
+      for (const p of [...pairs]) if (!p.live) destroy(p);
+      mode = 'pass';
+    },
+    close() {
+      mode = 'refuse';
+      for (const p of [...pairs]) destroy(p);
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
