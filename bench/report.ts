@@ -56,12 +56,13 @@ function loadRow(r: LoadResult): string {
   return (
     `| ${r.target === 'relay' ? 'bare relay' : 'OpenCall'} | ${r.pairs} | ${r.cyclesPerSec} | ${r.errors} | ` +
     `${ms(l.invite.p50)} / ${ms(l.invite.p90)} / ${ms(l.invite.p99)} | ${ms(l.accept.p50)} / ${ms(l.accept.p90)} / ${ms(l.accept.p99)} | ` +
-    `${ms(l.hangup.p50)} / ${ms(l.hangup.p90)} / ${ms(l.hangup.p99)} | ${r.serverCpu} | ${r.serverCpuMsPerCycle} | ${r.clientCpu} | ${r.otherCpu} | ${r.serverRssMiB} |`
+    `${ms(l.hangup.p50)} / ${ms(l.hangup.p90)} / ${ms(l.hangup.p99)} | ${r.serverCpu} (${r.serverMainCpu}) | ` +
+    `${r.serverCpuMsPerCycle} (${r.serverMainCpuMsPerCycle}) | ${r.clientCpu} | ${r.otherCpu} | ${r.serverRssMiB} |`
   );
 }
 
 const LOAD_HEADER =
-  '| server | pairs | cycles/s | errors | invite→onCallReceived p50/p90/p99 ms | accept→onCallBegin p50/p90/p99 ms | hangup→onCallEnd p50/p90/p99 ms | server CPU (cores) | server CPU ms/cycle | clients CPU (cores) | others\' CPU (cores) | server RSS MiB |\n' +
+  '| server | pairs | cycles/s | errors | invite→onCallReceived p50/p90/p99 ms | accept→onCallBegin p50/p90/p99 ms | hangup→onCallEnd p50/p90/p99 ms | server CPU, cores (main thread) | server CPU ms/cycle (main thread) | clients CPU, cores | others\' CPU (cores) | server RSS MiB |\n' +
   '|---|---|---|---|---|---|---|---|---|---|---|---|';
 
 /** The signaling section. */
@@ -77,7 +78,8 @@ export function signalingMarkdown(r: SignalingResult, ctx: RunContext): string {
     loadRow(r.relay),
     loadRow(r.opencall),
     '',
-    `**Ratios (OpenCall ÷ relay, same run):** cycle rate **${r.ratio.cyclesPerSec}×**, server CPU per cycle ${r.ratio.serverCpuMsPerCycle}×, invite p99 ${r.ratio.inviteP99}×.`,
+    `**Ratios (OpenCall ÷ relay, same run):** cycle rate **${r.ratio.cyclesPerSec}×**, server CPU per cycle ${r.ratio.serverCpuMsPerCycle}× ` +
+      `(main thread ${r.ratio.serverMainCpuMsPerCycle}×), invite p99 ${r.ratio.inviteP99}×.`,
     '',
     `Goals: cycle rate ≥ 0.30× relay at 100 pairs — ${yes(r.goals.rate)}; zero errors — ${yes(r.goals.errors)}; invite→onCallReceived p99 ≤ 25 ms — ${yes(r.goals.inviteP99)}.`,
     ...(r.opencall.errorSamples.length > 0 ? ['', `Error samples: ${r.opencall.errorSamples.map((e) => `\`${e}\``).join(', ')}`] : []),
@@ -108,12 +110,13 @@ export function scaleMarkdown(scale: ScaleResult, ctx: RunContext, svgName: stri
   return [
     conditions(ctx, `${s.workers} client worker processes, ${s.warmupMs / 1000} s warm-up + ${s.durationMs / 1000} s measured per point, best of ${s.repeat}.`),
     '',
-    '| pairs | relay cycles/s | OpenCall cycles/s | ratio | OpenCall errors | relay invite p99 ms | OpenCall invite p99 ms | OpenCall accept p99 ms | OpenCall hangup p99 ms | OpenCall server CPU (cores) | OpenCall CPU ms/cycle | OpenCall RSS MiB |',
+    '| pairs | relay cycles/s | OpenCall cycles/s | ratio | OpenCall errors | relay invite p99 ms | OpenCall invite p99 ms | OpenCall accept p99 ms | OpenCall hangup p99 ms | OpenCall server CPU, cores (main) | OpenCall CPU ms/cycle (main) | OpenCall RSS MiB |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...scale.points.map(
       (p) =>
         `| ${p.pairs} | ${p.relay.cyclesPerSec} | ${p.opencall.cyclesPerSec} | ${p.ratio}× | ${p.opencall.errors} | ${ms(p.relay.latency.invite.p99)} | ` +
-        `${ms(p.opencall.latency.invite.p99)} | ${ms(p.opencall.latency.accept.p99)} | ${ms(p.opencall.latency.hangup.p99)} | ${p.opencall.serverCpu} | ${p.opencall.serverCpuMsPerCycle} | ${p.opencall.serverRssMiB} |`,
+        `${ms(p.opencall.latency.invite.p99)} | ${ms(p.opencall.latency.accept.p99)} | ${ms(p.opencall.latency.hangup.p99)} | ` +
+        `${p.opencall.serverCpu} (${p.opencall.serverMainCpu}) | ${p.opencall.serverCpuMsPerCycle} (${p.opencall.serverMainCpuMsPerCycle}) | ${p.opencall.serverRssMiB} |`,
     ),
     '',
     `![Cycles per second and invite p99 against pairs; server RSS per idle user](bench/results/${svgName})`,

@@ -27,7 +27,7 @@ export interface SignalingResult {
   runs: LoadResult[];
   relay: LoadResult;
   opencall: LoadResult;
-  ratio: { cyclesPerSec: number; serverCpuMsPerCycle: number; inviteP99: number };
+  ratio: { cyclesPerSec: number; serverCpuMsPerCycle: number; serverMainCpuMsPerCycle: number; inviteP99: number };
   goals: { rate: boolean; errors: boolean; inviteP99: boolean };
 }
 
@@ -62,7 +62,8 @@ export function line(r: LoadResult): string {
   return (
     `${r.target.padEnd(8)} pairs=${r.pairs} cycles/s=${r.cyclesPerSec} errors=${r.errors} ` +
     `invite p50/p90/p99=${l.invite.p50}/${l.invite.p90}/${l.invite.p99} ms accept p99=${l.accept.p99} hangup p99=${l.hangup.p99} ` +
-    `server cpu=${r.serverCpu} clients=${r.clientCpu} other=${r.otherCpu} cpu/cycle=${r.serverCpuMsPerCycle} ms rss=${r.serverRssMiB} MiB`
+    `server cpu=${r.serverCpu} (main ${r.serverMainCpu}) clients=${r.clientCpu} other=${r.otherCpu} ` +
+    `cpu/cycle=${r.serverCpuMsPerCycle} ms (main ${r.serverMainCpuMsPerCycle}) rss=${r.serverRssMiB} MiB`
   );
 }
 
@@ -81,6 +82,7 @@ export async function benchSignaling(s: LoadSettings, log: (m: string) => void):
   const ratio = {
     cyclesPerSec: round(opencall.cyclesPerSec / relay.cyclesPerSec, 3),
     serverCpuMsPerCycle: round(opencall.serverCpuMsPerCycle / relay.serverCpuMsPerCycle, 2),
+    serverMainCpuMsPerCycle: round(opencall.serverMainCpuMsPerCycle / relay.serverMainCpuMsPerCycle, 2),
     inviteP99: round(opencall.latency.invite.p99 / relay.latency.invite.p99, 2),
   };
   const goals = { rate: ratio.cyclesPerSec >= 0.3, errors: opencall.errors === 0, inviteP99: opencall.latency.invite.p99 <= 25 };

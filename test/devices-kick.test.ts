@@ -9,28 +9,35 @@ import type { CallEngineOptions } from '@opencall/client';
 import type { RunningServer } from '@opencall/server';
 import { TEST_APP_ID, sig, startTestServer } from './helpers/server.js';
 import { startTcpProxy } from './helpers/tcpProxy.js';
-import { Recorder, cleanup, sleep, user } from './helpers/users.js';
+import { Recorder, cleanup, sleep } from './helpers/users.js';
 import type { TestUser } from './helpers/users.js';
 
 const { offline } = CallEndReason;
 
 let server: RunningServer;
+/** Every engine made here, signed out at the end even when a test failed half-way. */
+const everyone: TestUser[] = [];
 before(async () => {
   server = await startTestServer({ defaultRingTimeoutSeconds: 3 });
 });
-after(() => server.close());
+after(async () => {
+  await cleanup(...everyone);
+  await server.close();
+});
 
 let n = 0;
 /** A fresh user id per test so tests never see each other's calls. */
 const fresh = (prefix: string): string => `${prefix}${++n}`;
 
 /** Signs `userId` in on its own device (engine) `deviceId`. */
-async function device(userId: string, deviceId: string, options: Partial<CallEngineOptions> = {}): Promise<TestUser> {
+async function device(userId: string, deviceId?: string, options: Partial<CallEngineOptions> = {}): Promise<TestUser> {
   const engine = new CallEngine({ serverUrl: server.url, sdkAppId: TEST_APP_ID, deviceId, ...options });
   const rec = new Recorder();
   engine.addObserver(rec.observer);
+  const u = { id: userId, engine, rec };
+  everyone.push(u);
   await engine.init(userId, sig(userId));
-  return { id: userId, engine, rec };
+  return u;
 }
 
 /** Recorded events with the varying totalTime of onCallEnd replaced by `ms`. */
@@ -51,7 +58,7 @@ async function connected(a: TestUser, answer: TestUser): Promise<string> {
 
 describe("device policy 'kick' (SPEC §5.4)", () => {
   it('a new sign-in during a call: the old device gets onCallEnd(offline, self) then onKickedOffline, and its methods reject with -1201', async () => {
-    const a = await user(server, fresh('ka'));
+    const a = await device(fresh('ka'));
     const bId = fresh('kb');
     const phone = await device(bId, 'phone-kick-1');
     await connected(a, phone);
@@ -70,7 +77,7 @@ describe("device policy 'kick' (SPEC §5.4)", () => {
   });
 
   it('the peer of a kicked device sees an ordinary offline leave: onUserLeave then onCallEnd(offline, that user)', async () => {
-    const a = await user(server, fresh('ka'));
+    const a = await device(fresh('ka'));
     const bId = fresh('kb');
     const phone = await device(bId, 'phone-kick-2');
     await connected(a, phone);
@@ -88,7 +95,7 @@ describe("device policy 'kick' (SPEC §5.4)", () => {
   });
 
   it('a sign-in while a call rings: the old device gets onCallNotConnected(offline, self) and onKickedOffline; the new device rings; the caller sees nothing', async () => {
-    const a = await user(server, fresh('ka'));
+    const a = await device(fresh('ka'));
     const bId = fresh('kb');
     const phone = await device(bId, 'phone-kick-3');
     const { callId } = await a.engine.calls([bId], CallMediaType.video, { userData: 'moved' });
@@ -124,7 +131,7 @@ describe("device policy 'kick' (SPEC §5.4)", () => {
   });
 
   it('enableMultiDeviceAbility(true) resolves but changes nothing: the next sign-in still kicks that device', async () => {
-    const a = await user(server, fresh('ka'));
+    const a = await device(fresh('ka'));
     const bId = fresh('kb');
     const phone = await device(bId, 'phone-kick-5');
     await phone.engine.enableMultiDeviceAbility(true);
@@ -140,7 +147,7 @@ describe("device policy 'kick' (SPEC §5.4)", () => {
   });
 
   it('an invitation to a signed-out user rings when they sign in before the timeout', async () => {
-    const a = await user(server, fresh('ka'));
+    const a = await device(fresh('ka'));
     const bId = fresh('kb');
     const { callId } = await a.engine.calls([bId], CallMediaType.audio);
     await sleep(300);
@@ -156,7 +163,7 @@ describe("device policy 'kick' (SPEC §5.4)", () => {
 
   it('a device that was away when it was replaced learns on reconnection that it was kicked, and the new device stays signed in', async () => {
     const proxy = await startTcpProxy(server.port);
-    const a = await user(server, fresh('ka'));
+    const a = await device(fresh('ka'));
     const bId = fresh('kb');
     const phone = await device(bId, 'phone-kick-7', { serverUrl: proxy.url, reconnectMaxDelayMs: 150 });
     await connected(a, phone);

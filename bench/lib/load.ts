@@ -99,8 +99,12 @@ export interface LoadResult {
   clientCpu: number;
   /** Cores used by everything else on the machine (other people's work). */
   otherCpu: number;
-  /** Server CPU time per full cycle, ms. */
+  /** The server's main thread (event loop) alone, cores. */
+  serverMainCpu: number;
+  /** Server CPU time per full cycle, ms (all threads). */
   serverCpuMsPerCycle: number;
+  /** Server main-thread CPU time per full cycle, ms: the cost that limits throughput. */
+  serverMainCpuMsPerCycle: number;
   serverRssMiB: number;
   setupSeconds: number;
 }
@@ -164,8 +168,10 @@ function merge(
 ): LoadResult {
   const all = <K extends keyof WorkerResult['samples']>(k: K): number[] => results.flatMap((r) => r.samples[k]);
   const cycles = results.reduce((n, r) => n + r.cycles, 0);
-  const clientCpu = Object.entries(w.cores).reduce((n, [k, v]) => (k.startsWith('client') ? n + v : n), 0);
+  const clientCpu = Object.entries(w.cores).reduce((n, [k, v]) => (k.startsWith('client') && !k.endsWith(':main') ? n + v : n), 0);
   const serverCpu = w.cores['server'] ?? 0;
+  const serverMainCpu = w.cores['server:main'] ?? 0;
+  const perCycle = (cores: number): number => (cycles > 0 ? round((cores * w.wallSeconds * 1000) / cycles, 3) : NaN);
   return {
     target,
     pairs: o.pairs,
@@ -177,9 +183,11 @@ function merge(
     errorSamples: results.flatMap((r) => r.errorSamples).slice(0, 5),
     latency: { invite: summarize(all('invite')), accept: summarize(all('accept')), hangup: summarize(all('hangup')) },
     serverCpu,
+    serverMainCpu,
     clientCpu: round(clientCpu, 3),
     otherCpu: w.otherCores,
-    serverCpuMsPerCycle: cycles > 0 ? round((serverCpu * w.wallSeconds * 1000) / cycles, 3) : NaN,
+    serverCpuMsPerCycle: perCycle(serverCpu),
+    serverMainCpuMsPerCycle: perCycle(serverMainCpu),
     serverRssMiB: round(rss / 2 ** 20, 1),
     setupSeconds: round(setupSeconds, 1),
   };

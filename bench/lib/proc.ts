@@ -8,9 +8,12 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 /** Kernel clock ticks per second (`getconf CLK_TCK`; 100 on every Linux we run on). */
 const CLK_TCK = 100;
 
-/** CPU seconds (user + system) a process has used so far. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/**
+ * CPU seconds (user + system) a process has used so far, all threads; with `mainThreadOnly`, only
+ * its main thread (for Node: the event loop, the part that limits throughput).
+ */
+export function cpuSeconds(pid: number, mainThreadOnly = false): number {
+  const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   // The command name may hold spaces and parentheses: fields start after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After the name: state is field 3 of stat(5); utime and stime are 14 and 15.
@@ -70,7 +73,10 @@ export class CpuWindow {
   /** Marks the window's start. */
   begin(): void {
     const procs = new Map<string, number>();
-    for (const [k, pid] of this.#pids) procs.set(k, cpuSeconds(pid));
+    for (const [k, pid] of this.#pids) {
+      procs.set(k, cpuSeconds(pid));
+      procs.set(`${k}:main`, cpuSeconds(pid, true));
+    }
     this.#start = { at: performance.now(), procs, machine: machineCpu() };
   }
 
@@ -87,6 +93,7 @@ export class CpuWindow {
     for (const [k, pid] of this.#pids) {
       const used = cpuSeconds(pid) - (s.procs.get(k) ?? 0);
       cores[k] = round(used / wall, 3);
+      cores[`${k}:main`] = round((cpuSeconds(pid, true) - (s.procs.get(`${k}:main`) ?? 0)) / wall, 3);
       ours += used;
     }
     const m = machineCpu();

@@ -136,8 +136,16 @@ export interface AppPage {
   errors: string[];
 }
 
-/** Opens the app in a fresh context (own storage, camera and microphone allowed). */
-export async function openApp(browser: Browser, server: RunningServer, viewport = { width: 400, height: 820 }): Promise<AppPage> {
+/**
+ * Opens the app in a fresh context (own storage, camera and microphone allowed). `setup` runs
+ * before the page loads (routes such as `routeWebSocket` only apply to documents loaded after them).
+ */
+export async function openApp(
+  browser: Browser,
+  server: RunningServer,
+  opts: { viewport?: { width: number; height: number }; setup?: (page: Page) => Promise<void> } = {},
+): Promise<AppPage> {
+  const viewport = opts.viewport ?? { width: 400, height: 820 };
   const context = await browser.newContext({ viewport, permissions: ['camera', 'microphone', 'notifications'], deviceScaleFactor: 1 });
   const page = await context.newPage();
   const errors: string[] = [];
@@ -145,6 +153,7 @@ export async function openApp(browser: Browser, server: RunningServer, viewport 
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  await opts.setup?.(page);
   await page.goto(server.url + '/');
   return { page, context, errors };
 }

@@ -108,4 +108,38 @@ describe('web app: group calls and sessions in Chromium', { skip: browserSkip('w
     assert.equal(await alice.page.locator('.call:not([hidden])').count(), 0);
     assert.deepEqual(pages.flatMap((p) => p.errors), []);
   });
+
+  it('keyboard only: sign in, dial, answer with Enter, hang up; every button has a name', async () => {
+    const [alice, bob] = (await open(2)) as [AppPage, AppPage];
+    // Alice signs in with the keyboard: the user id field has the focus on load.
+    await alice.page.keyboard.type('kb_alice');
+    await alice.page.keyboard.press('Tab');
+    await alice.page.keyboard.type('Alice');
+    await alice.page.keyboard.press('Enter');
+    await alice.page.getByRole('heading', { name: 'New call' }).waitFor();
+    await signIn(bob, 'kb_bob', 'Bob');
+
+    // The dialer has the focus: type an id, Enter makes a chip, Enter again places a video call.
+    await alice.page.keyboard.type('kb_bob');
+    await alice.page.keyboard.press('Enter');
+    await alice.page.keyboard.press('Enter');
+    await waitIncoming(bob);
+    // The ring screen focuses Accept: Enter answers.
+    await bob.page.keyboard.press('Enter');
+    await waitConnected(alice);
+    await waitConnected(bob);
+
+    for (const p of [alice, bob]) {
+      const unnamed = await p.page.evaluate(() =>
+        [...document.querySelectorAll('button')]
+          .filter((b) => !(b.getAttribute('aria-label') ?? b.textContent ?? '').trim())
+          .map((b) => b.outerHTML.slice(0, 80)),
+      );
+      assert.deepEqual(unnamed, [], 'buttons without an accessible name');
+    }
+    // The call screen focuses Hang up: Enter ends the call.
+    await alice.page.keyboard.press('Enter');
+    assert.equal(await waitOutcome(bob), 'Alice hung up');
+    assert.deepEqual(pages.flatMap((p) => p.errors), []);
+  });
 });

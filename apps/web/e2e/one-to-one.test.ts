@@ -91,7 +91,7 @@ describe('web app: 1-to-1 calls in Chromium', { skip: browserSkip('web app e2e (
     try {
       const apps = await Promise.all([openApp(browser, quick), openApp(browser, quick)]);
       pages.push(...apps);
-      const [alice, bob] = apps as [AppPage, AppPage];
+      const [alice, bob] = apps;
       await signIn(alice, 'm_alice', 'Alice');
       await signIn(bob, 'm_bob', 'Bob');
       await dial(alice, ['m_bob'], 'video');
@@ -105,7 +105,7 @@ describe('web app: 1-to-1 calls in Chromium', { skip: browserSkip('web app e2e (
       const row = bob.page.locator('.history-item[data-result="missed"]');
       await row.waitFor();
       assert.equal(await row.locator('.history-name').textContent(), 'Alice');
-      assert.match((await row.locator('.history-text').textContent()) ?? '', /Missed · video/);
+      assert.match((await row.locator('.history-text').textContent()) ?? '', /Missed video/);
       await bob.page.getByRole('button', { name: 'Missed', exact: true }).click();
       assert.equal(await bob.page.locator('.history-item').count(), 1);
 

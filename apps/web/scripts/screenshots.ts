@@ -1,6 +1,6 @@
 /**
  * Takes the screenshots in docs/screenshots/ with real Chromium against a real server:
- * sign-in, dialer, incoming call, in-call video, in-call audio (group), history, and an outcome.
+ * sign-in, dialer, calling, incoming call, in-call audio, in-call video, group video, outcome, history.
  * Run: `node --import tsx --conditions=source apps/web/scripts/screenshots.ts [outDir]`.
  * @packageDocumentation
  */
@@ -38,6 +38,8 @@ try {
   const carol = await openApp(browser, server);
   await alice.page.getByLabel('User ID').fill('alice');
   await alice.page.getByLabel('Display name').fill('Alice Martin');
+  await alice.page.getByRole('radio', { name: 'Colour 2' }).click();
+  await alice.page.getByLabel('Display name').focus();
   await shot(alice, 'sign-in');
   await alice.page.getByRole('button', { name: 'Sign in' }).click();
   await alice.page.getByRole('heading', { name: 'New call' }).waitFor();
@@ -57,6 +59,7 @@ try {
   await bob.page.getByRole('button', { name: 'Accept audio call' }).click();
   await waitConnected(alice);
   await sleep(2200);
+  await shot(alice, 'in-call-audio');
   await alice.page.getByRole('button', { name: 'Hang up' }).click();
   await waitOutcome(alice);
   await alice.page.getByRole('button', { name: 'OK' }).click();
@@ -71,11 +74,18 @@ try {
   await alice.page.getByRole('button', { name: 'Start video call' }).click();
   await waitIncoming(bob);
   await shot(bob, 'incoming');
+  await shot(alice, 'calling');
   await bob.page.getByRole('button', { name: 'Accept video call' }).click();
   await waitConnected(alice);
   await poll(() => framesOf(alice, 'bob'), (n) => n > 10, 8000);
   await sleep(1500);
   await shot(alice, 'in-call-video');
+
+  // Carol tries Bob meanwhile: busy.
+  await dial(carol, ['bob'], 'audio');
+  await waitOutcome(carol);
+  await shot(carol, 'outcome');
+  await carol.page.getByRole('button', { name: 'OK' }).click();
 
   // Group: Alice adds Carol; the grid shows everyone.
   await alice.page.getByRole('button', { name: 'Add people to the call' }).click();
@@ -90,7 +100,6 @@ try {
   await alice.page.getByRole('button', { name: 'Hang up' }).click();
   await bob.page.getByRole('button', { name: 'Hang up' }).click();
   await waitOutcome(carol);
-  await shot(carol, 'outcome');
   await alice.page.getByRole('button', { name: 'OK' }).click().catch(() => undefined);
 
   await alice.page.getByRole('tab', { name: /History/ }).click();

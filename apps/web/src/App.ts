@@ -286,8 +286,8 @@ export class App {
     this.#signIn.focus();
   }
 
-  #onLink(event: 'open' | 'closed'): void {
-    const lost = event === 'closed' && this.#engine.isInitialized && !this.#signingOut;
+  #onLink(event: 'up' | 'down'): void {
+    const lost = event === 'down' && this.#engine.isInitialized && !this.#signingOut;
     show(this.#reconnecting, lost);
     this.#home.setLink(lost ? 'reconnecting' : 'online');
   }

@@ -38,6 +38,22 @@ export function avatarDataUrl(name: string, color: string): string {
   return `data:image/svg+xml,${encodeURIComponent(svg)}`;
 }
 
+/**
+ * The accent colour of a person: the disc colour of an avatar this page generated (read back from
+ * its SVG), else the colour derived from the id.
+ */
+export function accentColor(userId: string, avatarUrl: string): string {
+  if (avatarUrl.startsWith('data:image/svg+xml,')) {
+    try {
+      const m = /<rect [^>]*fill="(#[0-9a-fA-F]{6})"/u.exec(decodeURIComponent(avatarUrl.slice('data:image/svg+xml,'.length)));
+      if (m?.[1]) return m[1];
+    } catch {
+      // Someone else's malformed data URL: fall back to the id's colour.
+    }
+  }
+  return colorFor(userId);
+}
+
 /** True for avatar URLs the page will load: inline images and http(s) pictures. */
 export function isUsableAvatar(url: string): boolean {
   return /^data:image\/(svg\+xml|png|jpeg|gif|webp)[;,]/u.test(url) || /^https?:\/\//u.test(url);

@@ -119,8 +119,8 @@ export class CallScreen {
     const ringing = m.ringing;
     const others = [...m.peers.keys()];
     this.#title.textContent = others.length ? others.map((u) => this.profiles.nameOf(u)).join(', ') : 'Call';
-    // Layout: calling (dialing), duo (one other person connected), grid (group).
-    const layout = !connected ? 'calling' : joined.length <= 1 && ringing.length === 0 ? 'duo' : 'grid';
+    // Layout: calling (dialing), duo (1-to-1, or a group down to one other person), grid (group).
+    const layout = !connected ? 'calling' : !m.isGroup || (joined.length <= 1 && ringing.length === 0) ? 'duo' : 'grid';
     this.#stage.dataset.layout = layout;
     this.#stage.dataset.count = String(joined.length + ringing.length + 1);
 

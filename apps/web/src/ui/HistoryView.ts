@@ -95,7 +95,7 @@ export class HistoryView {
     const first = others[0] ?? r.inviter;
     const video = r.mediaType === CallMediaType.video;
     const kind = r.result === 'missed' ? 'Missed' : r.result === 'incoming' ? 'Incoming' : 'Outgoing';
-    const detail = [kind, video ? 'video' : 'audio', r.totalTime > 0 ? formatDuration(r.totalTime) : r.result === 'outgoing' ? 'not answered' : null]
+    const detail = [`${kind} ${video ? 'video' : 'audio'}`, r.totalTime > 0 ? formatDuration(r.totalTime) : r.result === 'outgoing' ? 'not answered' : null]
       .filter(Boolean)
       .join(' · ');
     return h(
@@ -105,13 +105,17 @@ export class HistoryView {
       h(
         'div',
         { class: 'history-main' },
-        h('span', { class: 'history-name' }, names),
+        h(
+          'span',
+          { class: 'history-top' },
+          h('span', { class: 'history-name', attrs: { title: names } }, others.length > 1 ? `${this.profiles.nameOf(first)} +${others.length - 1}` : names),
+          h('time', { class: 'history-when', attrs: { datetime: new Date(r.beginTime).toISOString() } }, formatWhen(r.beginTime)),
+        ),
         h(
           'span',
           { class: 'history-detail' },
           icon(r.result === 'missed' ? 'missed' : r.result === 'incoming' ? 'incoming' : 'outgoing', 'dir'),
           h('span', { class: 'history-text' }, detail),
-          h('time', { class: 'history-when', attrs: { datetime: new Date(r.beginTime).toISOString() } }, formatWhen(r.beginTime)),
         ),
       ),
       h(

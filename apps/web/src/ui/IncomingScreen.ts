@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { CallMediaType } from '@opencall/client';
-import { avatarEl, colorFor } from '../avatar.js';
+import { accentColor, avatarEl } from '../avatar.js';
 import { h, replaceChildren } from '../dom.js';
 import { icon } from '../icons.js';
 import type { ProfileBook } from '../profiles.js';
@@ -51,7 +51,7 @@ export class IncomingScreen {
     this.#showing = { callerId, others, mediaType };
     const name = this.profiles.nameOf(callerId);
     const video = mediaType === CallMediaType.video;
-    this.el.style.setProperty('--caller-color', colorFor(callerId));
+    this.el.style.setProperty('--caller-color', accentColor(callerId, this.profiles.avatarOf(callerId)));
     this.#accept.querySelector('.round-btn-disc')?.replaceChildren(icon(video ? 'video' : 'phone'));
     this.#accept.setAttribute('aria-label', video ? 'Accept video call' : 'Accept audio call');
     replaceChildren(

@@ -82,7 +82,7 @@ export class SignInScreen {
       'section',
       { class: 'screen signin', attrs: { 'aria-labelledby': 'signin-title' } },
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark', attrs: { 'aria-hidden': 'true' } }), h('h1', { attrs: { id: 'signin-title' } }, 'OpenCall')),
-      h('p', { class: 'tagline' }, opts.devMode ? 'Pick any user ID to try calling. Open a second window to call yourself.' : 'Sign in to make and receive calls.'),
+      h('p', { class: 'tagline' }, opts.devMode ? 'Pick any user ID. To try a call, open a second window and sign in there as someone else.' : 'Sign in to make and receive calls.'),
       this.#notice,
       form,
     );

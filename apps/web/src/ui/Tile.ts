@@ -64,10 +64,11 @@ export class Tile {
     const label = this.isSelf ? 'You' : name;
     if (this.#name.textContent !== label) this.#name.textContent = label;
     this.el.setAttribute('aria-label', this.isSelf ? 'You' : name);
-    const key = `${name}|${opts.avatarUrl}`;
+    const size = slot === 'main' || slot === 'background' ? 'xl' : 'lg';
+    const key = `${name}|${opts.avatarUrl}|${size}`;
     if (key !== this.#avatarKey) {
       this.#avatarKey = key;
-      replaceChildren(this.#avatar, avatarEl(this.userId, name, opts.avatarUrl, slot === 'main' || slot === 'background' ? 'xl' : 'lg'));
+      replaceChildren(this.#avatar, avatarEl(this.userId, name, opts.avatarUrl, size));
     }
     const videoOn = videoCall && state !== 'ringing' && (media.video === true || (media.video === null && this.#hasFrames));
     this.el.dataset.video = videoOn ? 'on' : 'off';

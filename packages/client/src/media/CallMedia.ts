@@ -89,6 +89,7 @@ export class CallMedia {
       micOpen: () => deps.tracks().audio !== null,
       sending: () => deps.tracks().audio !== null || deps.tracks().video !== null,
       expects: (u) => Boolean(this.#remote.get(u)?.audio || this.#remote.get(u)?.video),
+      stalled: (u) => this.connections.find((c) => c.carries().includes(u))?.stalled(),
       emit: ctx.emit,
       logger: ctx.logger,
     });

@@ -10,6 +10,7 @@ import type { ServerEvent } from '@opencall/protocol/wire';
 import type { Logger } from '../options.js';
 import type { CallSnapshot } from '../state/CallStore.js';
 import type { MediaAdapter, MediaCallContext } from './MediaAdapter.js';
+import { browserMediaAvailable, createBrowserMedia } from './browser.js';
 import { NullMedia } from './NullMedia.js';
 
 /** Builds the adapter's context for a call that just connected. */
@@ -22,9 +23,12 @@ export class MediaController {
   readonly #logger: Logger;
   #activeCallId: string | null = null;
 
-  /** @param adapter the application's adapter, or undefined for signaling only. */
+  /**
+   * @param adapter the application's adapter; when undefined, the browser's WebRTC in a browser
+   * and signaling only elsewhere (SPEC §4).
+   */
   constructor(adapter: MediaAdapter | undefined, logger: Logger) {
-    this.adapter = adapter ?? new NullMedia();
+    this.adapter = adapter ?? (browserMediaAvailable() ? createBrowserMedia() : new NullMedia());
     this.#logger = logger;
   }
 
@@ -68,11 +72,27 @@ export class MediaController {
         case 'media.topology':
           a.handleTopology?.({ callId: event.callId, mode: event.mode, feeds: event.feeds });
           break;
+        case 'onUserAudioAvailable':
+          a.remoteMediaState?.(event.userId, 'audio', event.isAvailable);
+          break;
+        case 'onUserVideoAvailable':
+          a.remoteMediaState?.(event.userId, 'video', event.isAvailable);
+          break;
         default:
           break;
       }
     } catch (err) {
       this.#logger.error('media adapter failed to handle an event', { event: event.name, error: String(err) });
+    }
+  }
+
+  /** The signaling connection came back after a drop: the adapter restarts ICE. */
+  signalingResumed(): void {
+    if (this.#activeCallId === null) return;
+    try {
+      this.adapter.signalingResumed?.();
+    } catch (err) {
+      this.#logger.error('media adapter failed to restart', { error: String(err) });
     }
   }
 

@@ -36,6 +36,8 @@ export interface MeterDeps {
   sending(): boolean;
   /** True when `userId` announced an open microphone or camera. */
   expects(userId: string): boolean;
+  /** `userId` announced media but none arrived for `downAfterMs` (the connection may be dead). */
+  stalled(userId: string): void;
   emit: MediaCallContext['emit'];
   logger: MediaCallContext['logger'];
   /** Defaults: 300 ms, 2000 ms, 4000 ms. */
@@ -183,7 +185,10 @@ export class MediaMeter {
   #downlink(userId: string, readings: Reading[], now: number): NetworkQuality {
     const since = (t: number | undefined): number => now - Math.max(t ?? 0, this.#startedAt);
     if (since(this.#lastPath.get(userId)) >= this.#downMs) return NetworkQuality.down;
-    if (this.#d.expects(userId) && since(this.#lastInbound.get(userId)) >= this.#downMs) return NetworkQuality.down;
+    if (this.#d.expects(userId) && since(this.#lastInbound.get(userId)) >= this.#downMs) {
+      this.#d.stalled(userId);
+      return NetworkQuality.down;
+    }
     let received = 0;
     let lost = 0;
     let jitter = 0;

@@ -60,7 +60,8 @@ export abstract class RtcConnection implements StatsTarget {
     this.pcKind = pcKind;
     this.id = `${pcKind}:${to}#${++nextId}`;
     const policy = env.platform.iceTransportPolicy;
-    this.pc = env.platform.createPeerConnection({ iceServers: env.iceServers, ...(policy ? { iceTransportPolicy: policy } : {}) });
+    // max-bundle: one transport (one port) for every m-line from the first offer on.
+    this.pc = env.platform.createPeerConnection({ iceServers: env.iceServers, bundlePolicy: 'max-bundle', ...(policy ? { iceTransportPolicy: policy } : {}) });
     this.pc.onicecandidate = (ev) => this.#onLocalCandidate(ev.candidate);
     this.pc.onconnectionstatechange = () => this.#onState();
   }
@@ -150,13 +151,21 @@ export abstract class RtcConnection implements StatsTarget {
     if (this.trackKeys.delete(key)) this.env.trackRemoved(key);
   }
 
-  /** Schedules a recovery after `delayMs` (at least the current backoff). */
-  protected scheduleRecovery(delayMs: number): void {
+  /**
+   * Media from the far end stopped arriving although the connection still reads `connected`
+   * (libwebrtc notices a dead path only after several seconds): recover now, with backoff.
+   */
+  stalled(): void {
+    this.scheduleRecovery(0, true);
+  }
+
+  /** Schedules a recovery after `delayMs` (at least the current backoff); `evenIfConnected` for stalls. */
+  protected scheduleRecovery(delayMs: number, evenIfConnected = false): void {
     if (this.#closed || this.#recoverTimer) return;
     this.#recoverTimer = setTimeout(() => {
       this.#recoverTimer = null;
       const state = this.pc.connectionState;
-      if (this.#closed || state === 'connected') return;
+      if (this.#closed || (state === 'connected' && !evenIfConnected)) return;
       this.#backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(1000, this.#backoffMs * 2));
       this.env.logger.debug('media connection recovering', { to: this.to, pc: this.pcKind, state });
       this.recover();

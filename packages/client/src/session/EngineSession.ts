@@ -58,6 +58,8 @@ export class EngineSession {
     const s = this.#signaling;
     s.on('event', ({ event, seq }) => this.#onServerEvent(event, seq));
     s.on('sessionLost', () => this.#endCallLocally());
+    // The network may have changed under the media too: its connections restart ICE.
+    s.on('resumed', () => this.#deps.media.signalingResumed());
     s.on('kicked', () => this.#onKicked());
     s.on('failed', ({ error }) => this.#onReconnectRefused(error));
     s.on('protocolError', ({ code, message }) => deps.hub.emit('onError', code, message));
@@ -196,15 +198,17 @@ export class EngineSession {
       callId,
       selfId: this.userId,
       mediaType: call.mediaType,
+      scene: call.scene,
       peers: call.connectedUserIds,
       iceServers: this.auth?.iceServers ?? [],
       sendSignal: async (to, signal) => {
         await this.request('media.signal', { callId, to, signal });
       },
-      sendState: async (audio, video) => {
-        await this.request('media.state', { callId, audio, video });
+      sendState: async (audio, video, connected) => {
+        await this.request('media.state', connected ? { callId, audio, video, connected } : { callId, audio, video });
       },
       emit: (name, ...args) => this.#deps.hub.emit(name, ...args),
+      logger: this.#deps.options.logger,
     };
   }
 }

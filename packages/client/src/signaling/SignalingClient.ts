@@ -138,12 +138,15 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
   reauth(userSig: string): Promise<AuthResult> {
     const creds = this.#creds;
     if (!creds || this.#state === 'closed') return Promise.reject(CallEngineError.notInitialized());
-    creds.userSig = userSig;
-    const data = this.#authData(creds, undefined);
+    const data = this.#authData({ ...creds, userSig }, undefined);
+    // On a live socket the server checks the sig first: a refused one (70001, 70003…) must not
+    // become the sig later reconnections present. While reconnecting, the next attempt uses it.
+    if (this.#state !== 'open') creds.userSig = userSig;
     return this.request('auth', data, {
       resend: false,
       onResult: (d) => {
         const result = parseAuthResult(d);
+        creds.userSig = userSig;
         if (result.sessionId !== this.#sessionId) this.#lastSeq = 0;
         this.#sessionId = result.sessionId;
         this.#auth = result;

@@ -103,6 +103,8 @@ export function redactConfig(c: ServerConfig): Record<string, unknown> {
     ...c,
     secretKey: '[redacted]',
     webhookSecret: c.webhookSecret ? '[redacted]' : undefined,
+    // Receivers often put a token in the webhook URL's query: log the URL without it.
+    webhookUrl: c.webhookUrl?.replace(/\?[^#]*/, '?[redacted]'),
     turn: c.turn ? { ...c.turn, secret: '[redacted]' } : undefined,
   };
 }

@@ -1,108 +1,170 @@
 /**
- * Request schemas of the Tencent-shaped REST API (SPEC §6.2). The routes validate with these and
- * /openapi.json is generated from them, so the document cannot drift from the code.
+ * Request and response schemas of the Tencent-shaped REST API (SPEC §6.2). The routes validate
+ * with these and /openapi.json is generated from them, so the document cannot drift from the code.
  */
 import { z } from 'zod';
 
-/** Query string every REST call carries. */
+/** Query string every REST call carries (admin UserSig auth). */
 export const RestQuerySchema = z.object({
-  sdkappid: z.coerce.number().int(),
-  identifier: z.string().min(1).max(32),
-  usersig: z.string().min(1).max(8192),
-  random: z.string().max(32).optional(),
-  contenttype: z.literal('json').optional(),
+  sdkappid: z.coerce.number().int().describe('Must equal the server’s sdkAppId'),
+  identifier: z.string().min(1).max(32).describe('Must be the admin user id (`adminUserId`, default `administrator`)'),
+  usersig: z.string().min(1).max(8192).describe('A UserSig of the admin user'),
+  random: z.string().max(32).optional().describe('Any value; ignored (Tencent clients send a random 32-bit number)'),
+  contenttype: z.literal('json').optional().describe('Only `json` is supported'),
 });
 
-const CallIdBody = z.object({ CallId: z.string().min(1).max(64) });
+/** Body naming one call (a fresh schema per route, so each gets its own OpenAPI component). */
+const callIdBody = () => z.object({ CallId: z.string().min(1).max(64) });
 
-/** Body of `get_record_by_filter`. Times are Unix seconds. */
+/** Body of `get_record_by_callid`. */
+export const GetRecordBodySchema = callIdBody();
+/** Body of `end_call`. */
+export const EndCallBodySchema = callIdBody();
+
+/** Tencent `CallResult` names (SPEC §6.2). */
+export const CALL_RESULTS = ['Cancel', 'Reject', 'NotAnswer', 'NormalEnd', 'CallBusy', 'Offline', 'Interrupt'] as const;
+
+/** Body of `get_record_by_filter`. Times are Unix seconds on the call's start time. */
 export const RecordFilterBodySchema = z.object({
-  StartTime: z.number().int().min(0).optional(),
-  EndTime: z.number().int().min(0).optional(),
-  CallResult: z.enum(['Cancel', 'Reject', 'NotAnswer', 'NormalEnd', 'CallBusy', 'Offline', 'Interrupt']).optional(),
-  CallType: z.enum(['SingleCall', 'MultiCall']).optional(),
-  NumberPerPage: z.number().int().min(1).max(100).optional(),
-  Page: z.number().int().min(1).optional(),
+  StartTime: z.number().int().min(0).optional().describe('Unix seconds, inclusive; default now − 7 days'),
+  EndTime: z.number().int().min(0).optional().describe('Unix seconds, inclusive; default now'),
+  CallResult: z.enum(CALL_RESULTS).optional(),
+  CallType: z.enum(['SingleCall', 'MultiCall']).optional().describe('MultiCall covers multi and group calls'),
+  NumberPerPage: z.number().int().min(1).max(100).optional().describe('Default 10'),
+  Page: z.number().int().min(1).optional().describe('1-based; default 1'),
 });
 
-const Timings = z.object({
-  invitedAt: z.number(),
-  ringingAt: z.record(z.string(), z.number()),
-  acceptedAt: z.number().nullable(),
-  mediaConnectedAt: z.number().nullable(),
-  endedAt: z.number().nullable(),
+const ms = z.number().int();
+
+/** §6.1 timings of a call, ms epoch. */
+export const TimingsSchema = z.object({
+  invitedAt: ms,
+  ringingAt: z.record(z.string(), ms).describe('First time each invitee’s device rang'),
+  acceptedAt: ms.nullable(),
+  mediaConnectedAt: ms.nullable(),
+  endedAt: ms.nullable(),
 });
 
-/** TencentCallRecord (response shape, documented in OpenAPI). */
+const unixSeconds = z.number().int();
+
+/** TencentCallRecord (SPEC §6.2): the admin view of one ended call. */
 export const TencentCallRecordSchema = z.object({
   CallId: z.string(),
   Caller_Account: z.string(),
-  CalleeList_Account: z.array(z.string()),
+  CalleeList_Account: z.array(z.string()).describe('Everyone ever invited, the caller excluded'),
   MediaType: z.enum(['Audio', 'Video']),
   CallType: z.enum(['SingleCall', 'MultiCall']),
-  StartTime: z.number().describe('Unix seconds'),
-  AcceptTime: z.number().describe('Unix seconds, 0 if never accepted'),
-  EndTime: z.number().describe('Unix seconds'),
-  CallResult: z.string(),
+  StartTime: unixSeconds.describe('Unix seconds: the invitation'),
+  AcceptTime: unixSeconds.describe('Unix seconds: first time two users were connected; 0 if never'),
+  EndTime: unixSeconds.describe('Unix seconds'),
+  CallResult: z.enum(CALL_RESULTS),
   RoomId: z.string(),
-  RoomIdType: z.union([z.literal(1), z.literal(2)]),
-  Timings: Timings.describe('ms epoch'),
+  RoomIdType: z.union([z.literal(1), z.literal(2)]).describe('1: integer room id, 2: string room id'),
+  Timings: TimingsSchema.describe('ms epoch'),
 });
 
-const Envelope = <T extends z.ZodType>(response: T) =>
-  z.object({
+/** The envelope of every answer; `Response` only on success and only for routes that return data. */
+function envelope<T extends z.ZodType>(response: T) {
+  return z.object({
     ActionStatus: z.enum(['OK', 'FAIL']),
-    ErrorCode: z.number(),
-    ErrorInfo: z.string(),
+    ErrorCode: z.number().int().describe('0 on success'),
+    ErrorInfo: z.string().describe('Empty on success'),
     RequestId: z.string(),
     Response: response.optional(),
   });
+}
 
-/** The routes: path, summary, body schema, response schema. */
+/** The routes: path, operation id, summary, body schema, response schema. */
 export const REST_ROUTES = [
   {
     path: '/v4/call_record_http_srv/get_record_by_callid',
-    summary: 'The record of one call',
-    body: CallIdBody,
-    response: Envelope(z.object({ CallRecord: TencentCallRecordSchema })),
+    operationId: 'get_record_by_callid',
+    summary: 'The record of one ended call',
+    description: 'Unknown, still running and ephemeral calls have no record: ErrorCode 101002.',
+    body: GetRecordBodySchema,
+    response: envelope(z.object({ CallRecord: TencentCallRecordSchema })),
   },
   {
     path: '/v4/call_record_http_srv/get_record_by_filter',
-    summary: 'Ended calls by time range, result and type, paged',
+    operationId: 'get_record_by_filter',
+    summary: 'Ended calls by start time, result and type, newest first, paged',
+    description: 'Ephemeral calls are not listed. StartTime after EndTime: ErrorCode 101002.',
     body: RecordFilterBodySchema,
-    response: Envelope(z.object({ TotalNum: z.number(), Page: z.number(), CallRecordList: z.array(TencentCallRecordSchema) })),
+    response: envelope(z.object({ TotalNum: z.number().int(), Page: z.number().int(), CallRecordList: z.array(TencentCallRecordSchema) })),
   },
   {
     path: '/v4/call_engine_http_srv/end_call',
-    summary: 'End a running call for everyone (endByServer)',
-    body: CallIdBody,
-    response: Envelope(z.object({})),
+    operationId: 'end_call',
+    summary: 'End a running call for everyone (reason endByServer)',
+    description: 'Connected users get onCallEnd(endByServer, admin), ringing ones onCallNotConnected(endByServer, admin). Ended or unknown call: ErrorCode 101004.',
+    body: EndCallBodySchema,
+    response: envelope(z.object({})),
   },
 ] as const;
 
+const ERROR_CODES = `Every answer is HTTP 200 with the envelope; failures have ActionStatus FAIL and ErrorCode:
+101001 internal error, 101002 invalid parameter (query, body or JSON), 101004 no such running call (end_call),
+70001 UserSig expired, 70003 UserSig malformed or bad signature, 70013 identifier is not the admin user or the
+sig was made for another user, 70014 sdkappid mismatch, 4029 too many requests from this IP.`;
+
+/** JSON Schemas of registered zod schemas under `#/components/schemas/<id>`, refs between them. */
+function components(entries: [string, z.ZodType][], io: 'input' | 'output'): Record<string, Record<string, unknown>> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of entries) registry.add(schema, { id });
+  const out = z.toJSONSchema(registry, { io, uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Record<string, unknown>> };
+  // OpenAPI 3.1 takes the 2020-12 dialect by default; a fragment `$id` is not valid 2020-12.
+  for (const s of Object.values(out.schemas)) {
+    delete s.$schema;
+    delete s.$id;
+  }
+  return out.schemas;
+}
+
 /** The OpenAPI 3.1 document of the REST API. */
 export function openApiDocument(): Record<string, unknown> {
-  const query = z.toJSONSchema(RestQuerySchema) as { properties: Record<string, unknown>; required?: string[] };
-  const parameters = Object.entries(query.properties).map(([name, schema]) => ({
-    name,
-    in: 'query',
-    required: (query.required ?? []).includes(name),
-    schema,
-  }));
+  const name = (operationId: string, suffix: string): string =>
+    operationId.split('_').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('') + suffix;
+  // Requests are read as input (unknown fields are accepted and ignored); responses as output.
+  const requests = components(REST_ROUTES.map((r) => [name(r.operationId, 'Request'), r.body] as [string, z.ZodType]), 'input');
+  const responses = components(
+    [
+      ['Timings', TimingsSchema],
+      ['TencentCallRecord', TencentCallRecordSchema],
+      ...REST_ROUTES.map((r) => [name(r.operationId, 'Response'), r.response] as [string, z.ZodType]),
+    ],
+    'output',
+  );
+  const query = z.toJSONSchema(RestQuerySchema, { io: 'output' }) as { properties: Record<string, { description?: string }>; required?: string[] };
+  const parameters = Object.entries(query.properties).map(([paramName, schema]) => {
+    const { description, ...rest } = schema;
+    return { name: paramName, in: 'query', required: (query.required ?? []).includes(paramName), ...(description ? { description } : {}), schema: rest };
+  });
   const paths: Record<string, unknown> = {};
   for (const r of REST_ROUTES) {
     paths[r.path] = {
       post: {
+        operationId: r.operationId,
         summary: r.summary,
+        description: r.description,
         parameters,
-        requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(r.body) } } },
-        responses: { '200': { description: 'Tencent v4 envelope', content: { 'application/json': { schema: z.toJSONSchema(r.response) } } } },
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${name(r.operationId, 'Request')}` } } } },
+        responses: {
+          '200': {
+            description: 'The Tencent v4 envelope (success or failure)',
+            content: { 'application/json': { schema: { $ref: `#/components/schemas/${name(r.operationId, 'Response')}` } } },
+          },
+        },
       },
     };
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'OpenCall REST API (Tencent v4 shaped)', version: '1' },
+    info: {
+      title: 'OpenCall REST API (Tencent v4 shaped)',
+      version: '1',
+      description: `Admin API of an OpenCall server. Every route is POST with a JSON body and the admin's UserSig in the query. Times are Unix seconds except Timings (ms epoch). ${ERROR_CODES}`,
+    },
     paths,
+    components: { schemas: { ...requests, ...responses } },
   };
 }

@@ -14,7 +14,9 @@ import { MachineError } from '../call/MachineError.js';
 import type { ServerConfig } from '../config/schema.js';
 import { handlers } from './handlers.js';
 import type { HandlerDeps } from './handlers.js';
+import { KICKED_CLOSE_CODE } from './SessionManager.js';
 import type { Connection, SessionManager } from './SessionManager.js';
+import { sendFrame } from './Session.js';
 
 /** A token bucket: `rate` per second, burst of two seconds' worth. */
 class TokenBucket {
@@ -81,9 +83,7 @@ export class Gateway {
     const conn: Connection = {
       session: null,
       ws,
-      send: (frame) => {
-        if (ws.readyState === ws.OPEN) ws.send(frame);
-      },
+      send: (frame) => sendFrame(ws, frame),
       close: (code, reason) => ws.close(code, reason),
     };
     this.#conns.add(conn);
@@ -131,6 +131,8 @@ export class Gateway {
     const msg = parsed.message;
     if (msg.type === 'auth') {
       const r = await this.sessions.authenticate(conn, msg.data);
+      // A replaced device learns it from the close code alone (no answer that could race it).
+      if (!r.ok && r.kicked) return conn.close(KICKED_CLOSE_CODE, 'signed in elsewhere');
       if (!r.ok) {
         // Counted like the other refusals: 4030 (maxDevicesPerUser) and UserSig codes show in metrics.
         this.#refuse(r.error.code);

@@ -12,6 +12,8 @@ import type { Presence } from './Presence.js';
 import type { Session } from './Session.js';
 
 const MAX_TIMEOUT = 2_147_483_647;
+/** Seq numbers a restored session reserves per ms of wall time (see `restore`). */
+const GHOST_SEQ_PER_MS = 1000;
 
 /** What the gateway knows about a socket. */
 export interface Connection {
@@ -35,11 +37,25 @@ export interface SessionManagerDeps {
   now(): number;
 }
 
-/** Result of an auth attempt: the response data plus work to do after the response is sent. */
-export type AuthOutcome = { ok: true; data: AuthResult; after: () => Promise<void> } | { ok: false; error: WireError };
+/** WebSocket close code telling a device another sign-in replaced it (policy `kick`). */
+export const KICKED_CLOSE_CODE = 4000;
+
+/**
+ * Result of an auth attempt: the response data plus work to do after the response is sent; or a
+ * refusal; or `kicked`: no response, the socket is closed with {@link KICKED_CLOSE_CODE}.
+ */
+export type AuthOutcome =
+  | { ok: true; data: AuthResult; after: () => Promise<void> }
+  | { ok: false; error: WireError; kicked?: false }
+  | { ok: false; kicked: true };
 
 /** Manages device sessions. */
 export class SessionManager {
+  /** First seq of each restored session that no device has resumed yet. */
+  readonly #ghostBase = new WeakMap<Session, number>();
+  /** The expiry each session was last told about with onUserSigExpired. */
+  readonly #expiryTold = new WeakMap<Session, number>();
+
   constructor(private readonly d: SessionManagerDeps) {}
 
   #result(s: Session, resumed: boolean): AuthResult {
@@ -59,11 +75,16 @@ export class SessionManager {
 
   #armSigTimer(s: Session): void {
     if (s.sigTimer) clearTimeout(s.sigTimer);
+    s.sigTimer = null;
+    // Once per sig: a device resuming with the sig it already heard about is not told again
+    // (verifyUserSig accepts a sig until the end of its expiry second, so that can happen).
+    if (this.#expiryTold.get(s) === s.expireAt) return;
     const delay = s.expireAt - this.d.now();
     const t = setTimeout(() => {
       s.sigTimer = null;
-      if (this.d.now() >= s.expireAt) s.push({ name: 'onUserSigExpired' });
-      else this.#armSigTimer(s);
+      if (this.d.now() < s.expireAt) return this.#armSigTimer(s);
+      this.#expiryTold.set(s, s.expireAt);
+      s.push({ name: 'onUserSigExpired' });
     }, Math.min(Math.max(0, delay), MAX_TIMEOUT));
     t.unref();
     s.sigTimer = t;
@@ -90,17 +111,26 @@ export class SessionManager {
     return this.d.service.exclusive(async () => {
       const existing = this.d.presence.get(a.userId, a.deviceId);
       if (existing && a.resume && (existing.ghost || existing.sessionId === a.resume.sessionId)) {
-        if (existing.ghost) {
-          // Restart recovery: the server lost the sequence, the client keeps its own.
-          existing.ghost = false;
-          existing.seq = a.resume.lastSeq;
-        }
-        if (existing.canReplayFrom(a.resume.lastSeq)) {
-          this.#attach(existing, conn, v.expireAt, a.multiDevice);
-          const lastSeq = a.resume.lastSeq;
+        // A restored session numbered its events above anything the previous process sent (see
+        // restore()), so all it holds is news to the client, whatever seq the client reports.
+        const lastSeq = existing.ghost ? (this.#ghostBase.get(existing) ?? 0) : a.resume.lastSeq;
+        existing.ghost = false;
+        if (existing.canReplayFrom(lastSeq)) {
+          // Keep the sweep off it until the socket is attached (after the response).
+          existing.lastSeen = this.d.now();
           this.d.log.debug({ userId: a.userId, deviceId: a.deviceId }, 'session resumed');
-          return { ok: true, data: this.#result(existing, true), after: async () => void existing.replayFrom(lastSeq) };
+          return {
+            ok: true,
+            data: this.#result(existing, true),
+            after: async () => void this.#attachAfterResponse(existing, conn, v.expireAt, a.multiDevice, lastSeq),
+          };
         }
+      }
+      if (a.resume && c.devicePolicy === 'kick' && this.d.presence.sessionsOf(a.userId).some((o) => o.deviceId !== a.deviceId)) {
+        // An automatic reconnection (only those carry `resume`) never takes over from a device
+        // the user signed in on meanwhile: this device was replaced while it was away.
+        this.d.log.debug({ userId: a.userId, deviceId: a.deviceId }, 'replaced device reconnected: kicked');
+        return { ok: false, kicked: true };
       }
       if (existing) await this.#gone(existing);
       if (c.devicePolicy === 'kick') {
@@ -109,10 +139,33 @@ export class SessionManager {
         return { ok: false, error: wireError(ErrorCode.TOO_MANY_DEVICES, `at most ${c.limits.maxDevicesPerUser}`) };
       }
       const s = this.d.presence.add(a.userId, a.deviceId, this.d.now());
-      this.#attach(s, conn, v.expireAt, a.multiDevice);
       this.d.log.debug({ userId: a.userId, deviceId: a.deviceId }, 'signed in');
-      return { ok: true, data: this.#result(s, false), after: () => this.#ringPending(s) };
+      return {
+        ok: true,
+        data: this.#result(s, false),
+        after: async () => {
+          if (this.#attachAfterResponse(s, conn, v.expireAt, a.multiDevice, 0)) await this.#ringPending(s);
+        },
+      };
     });
+  }
+
+  /**
+   * Attaches the socket once the auth response is on the wire, then sends every event buffered
+   * after `lastSeq`. Events produced between the auth decision and now were only buffered (no
+   * socket yet), so the device always gets the response first, then every event once, in order.
+   * Returns false when there is nothing to attach to: the socket closed meanwhile, or another
+   * sign-in replaced this session (the device is then told it was kicked).
+   */
+  #attachAfterResponse(s: Session, conn: Connection, expireAt: number, multiDevice: boolean | undefined, lastSeq: number): boolean {
+    if (conn.ws.readyState !== conn.ws.OPEN) return false;
+    if (this.d.presence.get(s.userId, s.deviceId) !== s) {
+      conn.close(KICKED_CLOSE_CODE, 'signed in elsewhere');
+      return false;
+    }
+    this.#attach(s, conn, expireAt, multiDevice);
+    s.replayFrom(lastSeq);
+    return true;
   }
 
   #attach(s: Session, conn: Connection, expireAt: number, multiDevice: boolean | undefined): void {
@@ -144,7 +197,7 @@ export class SessionManager {
     await this.#leaveCalls(s);
     s.push({ name: 'onKickedOffline' });
     this.d.presence.remove(s);
-    s.socket?.close(4000, 'signed in elsewhere');
+    s.socket?.close(KICKED_CLOSE_CODE, 'signed in elsewhere');
     s.socket = null;
   }
 
@@ -188,6 +241,12 @@ export class SessionManager {
    */
   async restore(): Promise<number> {
     const calls = await this.d.storage.activeCalls();
+    // The previous process's seqs are lost; the client drops any event whose seq is not above the
+    // last one it processed. Starting at (ms now × GHOST_SEQ_PER_MS) puts this process's seqs above
+    // the previous one's unless a session received more than GHOST_SEQ_PER_MS events per ms of
+    // that process's life, so events sent here before the device returns (an overdue ring
+    // timeout, a peer leaving) are replayed to it instead of being dropped as duplicates.
+    const base = this.d.now() * GHOST_SEQ_PER_MS;
     let n = 0;
     for (const call of calls) {
       for (const m of Object.values(call.members)) {
@@ -196,6 +255,8 @@ export class SessionManager {
           if (!d || this.d.presence.get(m.userId, d)) continue;
           const s = this.d.presence.add(m.userId, d, this.d.now());
           s.ghost = true;
+          s.seq = base;
+          this.#ghostBase.set(s, base);
           n++;
         }
       }

@@ -4,7 +4,9 @@
  * `commit` turns a lost race into VersionConflictError instead of a silent overwrite.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { CallRecord, RecentCallsFilter, UserProfile } from '@opencall/protocol/wire';
 import type { CallState, LegState, WebhookCommand } from '../../call/types.js';
@@ -101,6 +103,39 @@ function parse<T>(json: string): T {
   return JSON.parse(json) as T;
 }
 
+/** What this connection last wrote for a call's derived rows (to write only what changed). */
+interface Written {
+  version: number;
+  memberships: Map<string, string>;
+  timerDueAt: number | null;
+}
+
+/** The derived rows of a call not stored yet. */
+const NOTHING_WRITTEN: Omit<Written, 'version'> = { memberships: new Map(), timerDueAt: null };
+
+/**
+ * Runs WAL checkpoints in a worker thread on its own connection. A checkpoint fsyncs the WAL and
+ * the database; done by the committing connection (SQLite's auto-checkpoint) those fsyncs stalled
+ * the event loop and were the largest single cost of a commit under load. Plain CommonJS, run
+ * with `eval` so it needs no file of its own in `src/` and `dist/`.
+ */
+const CHECKPOINTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+db.pragma('busy_timeout = 5000');
+const checkpoint = () => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy (another process checkpoints): next round */ }
+};
+const timer = setInterval(checkpoint, workerData.everyMs);
+parentPort.once('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
+`;
+
+/** How often the checkpointer runs, ms. */
+const CHECKPOINT_EVERY_MS = 250;
+/** Pages after which the committing connection checkpoints itself (checkpointer lagging or gone). */
+const FALLBACK_AUTOCHECKPOINT = 20_000;
+
 /** Builds every statement once; better-sqlite3 statements are reusable and cheap to run. */
 function prepareAll(db: Database.Database) {
   return {
@@ -111,11 +146,15 @@ function prepareAll(db: Database.Database) {
        ON CONFLICT (call_id) DO NOTHING`,
     ),
     updateCall: db.prepare<CallRowParams & { expected: number }>(
-      `UPDATE calls SET version = @version, phase = @phase, scene = @scene, created_at = @createdAt,
+      // created_at never changes after the insert; leaving it out spares its index a write.
+      `UPDATE calls SET version = @version, phase = @phase, scene = @scene,
          ended_at = @endedAt, call_result = @callResult, state = @state
        WHERE call_id = @callId AND version = @expected`,
     ),
     deleteMemberships: db.prepare<[string]>('DELETE FROM memberships WHERE call_id = ?'),
+    deleteMembership: db.prepare<[string, string]>('DELETE FROM memberships WHERE user_id = ? AND call_id = ?'),
+    updateMembership: db.prepare<[string, string, string]>('UPDATE memberships SET state = ? WHERE user_id = ? AND call_id = ?'),
+    updateTimer: db.prepare<[number, string]>('UPDATE timers SET due_at = ? WHERE call_id = ?'),
     insertMembership: db.prepare<[string, string, string]>(
       'INSERT INTO memberships (user_id, call_id, state) VALUES (?, ?, ?)',
     ),
@@ -195,7 +234,10 @@ export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly stmts: ReturnType<typeof prepareAll>;
-  private readonly commitTx: (change: CallChange) => void;
+  private readonly commitTx: (change: CallChange) => Written | null;
+  /** Derived rows this connection wrote per live call; dropped when the call has none left. */
+  private readonly written = new Map<string, Written>();
+  private readonly checkpointer: { worker: Worker; exited: Promise<void> } | null = null;
   private readonly deleteTx: (userId: string, callIds: string[]) => string[];
   private closed = false;
 
@@ -210,6 +252,20 @@ export class SqliteStorage implements Storage {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
+    if (path !== ':memory:' && path !== '') {
+      this.db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT}`);
+      const worker = new Worker(CHECKPOINTER, {
+        eval: true,
+        execArgv: [],
+        workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), path, everyMs: CHECKPOINT_EVERY_MS },
+      });
+      worker.unref();
+      // Without the thread, SQLite's own auto-checkpoint takes over at its usual size.
+      worker.on('error', () => {
+        if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+      });
+      this.checkpointer = { worker, exited: new Promise((resolve) => worker.once('exit', () => resolve())) };
+    }
     this.stmts = prepareAll(this.db);
     const tx = this.db.transaction((change: CallChange) => this.applyChange(change));
     // IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
@@ -232,11 +288,24 @@ export class SqliteStorage implements Storage {
 
   /** Writes a transition in one transaction; throws VersionConflictError when another writer won. */
   async commit(change: CallChange): Promise<void> {
-    this.commitTx(change);
+    const callId = change.state.callId;
+    let written: Written | null;
+    try {
+      written = this.commitTx(change);
+    } catch (e) {
+      // Another writer may have changed the rows: the next commit rewrites them in full.
+      this.written.delete(callId);
+      throw e;
+    }
+    if (written) this.written.set(callId, written);
+    else this.written.delete(callId);
   }
 
-  /** Body of the commit transaction; any throw rolls back everything written so far. */
-  private applyChange(change: CallChange): void {
+  /**
+   * Body of the commit transaction; any throw rolls back everything written so far. Returns what
+   * is now stored for the call's memberships and timer (null when none is left).
+   */
+  private applyChange(change: CallChange): Written | null {
     const { state, expectedVersion } = change;
     if (state.version !== expectedVersion + 1) {
       throw new Error(`call ${state.callId}: version ${state.version} does not follow ${expectedVersion}`);
@@ -255,19 +324,49 @@ export class SqliteStorage implements Storage {
       expectedVersion === 0 ? this.stmts.insertCall.run(row) : this.stmts.updateCall.run({ ...row, expected: expectedVersion });
     if (written.changes === 0) throw new VersionConflictError(state.callId);
 
-    this.stmts.deleteMemberships.run(state.callId);
+    const memberships = new Map<string, string>();
     for (const m of change.memberships) {
       if (m.callId !== state.callId) throw new Error(`membership of ${m.callId} committed with ${state.callId}`);
-      this.stmts.insertMembership.run(m.userId, m.callId, m.state);
+      memberships.set(m.userId, m.state);
     }
-    this.stmts.deleteTimer.run(state.callId);
-    if (change.timerDueAt !== null) this.stmts.insertTimer.run(state.callId, change.timerDueAt);
+    // A new call has no rows yet; a call this connection wrote at exactly the previous version has
+    // the rows it remembers (the version guard above proves nobody wrote in between). Writing only
+    // the differences keeps WAL pages per commit down. Anything else: replace them all.
+    const mine = this.written.get(state.callId);
+    const known = expectedVersion === 0 ? NOTHING_WRITTEN : mine?.version === expectedVersion ? mine : null;
+    if (known && memberships.size === change.memberships.length) this.writeDiff(state.callId, known, memberships, change.timerDueAt);
+    else {
+      this.stmts.deleteMemberships.run(state.callId);
+      for (const m of change.memberships) this.stmts.insertMembership.run(m.userId, m.callId, m.state);
+      this.stmts.deleteTimer.run(state.callId);
+      if (change.timerDueAt !== null) this.stmts.insertTimer.run(state.callId, change.timerDueAt);
+    }
     for (const { userId, record } of change.records) {
       this.stmts.insertRecord.run(userId, record.callId, record.beginTime, record.result, JSON.stringify(record));
     }
     for (const w of change.webhooks) {
       this.stmts.insertOutbox.run(w.eventId, w.callId, w.seq, w.command, w.body, w.createdAt, w.createdAt);
     }
+    return memberships.size > 0 || change.timerDueAt !== null
+      ? { version: state.version, memberships, timerDueAt: change.timerDueAt }
+      : null;
+  }
+
+  /** Brings a call's membership and timer rows from `known` to the new values. */
+  private writeDiff(callId: string, known: Omit<Written, 'version'>, memberships: Map<string, string>, timerDueAt: number | null): void {
+    if (memberships.size === 0 && known.memberships.size > 0) this.stmts.deleteMemberships.run(callId);
+    else {
+      for (const userId of known.memberships.keys()) if (!memberships.has(userId)) this.stmts.deleteMembership.run(userId, callId);
+      for (const [userId, legState] of memberships) {
+        const was = known.memberships.get(userId);
+        if (was === undefined) this.stmts.insertMembership.run(userId, callId, legState);
+        else if (was !== legState) this.stmts.updateMembership.run(legState, userId, callId);
+      }
+    }
+    if (timerDueAt === known.timerDueAt) return;
+    if (timerDueAt === null) this.stmts.deleteTimer.run(callId);
+    else if (known.timerDueAt === null) this.stmts.insertTimer.run(callId, timerDueAt);
+    else this.stmts.updateTimer.run(timerDueAt, callId);
   }
 
   /** Active memberships of a user, by call id. */
@@ -372,6 +471,12 @@ export class SqliteStorage implements Storage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.checkpointer) {
+      // Referenced again so the process waits for the thread to close its connection.
+      this.checkpointer.worker.ref();
+      this.checkpointer.worker.postMessage('stop');
+      await this.checkpointer.exited;
+    }
     this.db.close();
   }
 }
