@@ -27,8 +27,8 @@ export function saveJson(name: string, value: unknown): void {
   writeFileSync(`${RESULTS}${name}.json`, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Replaces (or appends) the marked section `key` of BENCHMARKS.md. */
-export function writeSection(key: string, markdown: string): void {
+/** Replaces the marked section `key` of BENCHMARKS.md, or appends it under a `## title` heading. */
+export function writeSection(key: string, title: string, markdown: string): void {
   const begin = `<!-- bench:${key} -->`;
   const end = `<!-- /bench:${key} -->`;
   const block = `${begin}\n${markdown.trim()}\n${end}`;
@@ -36,7 +36,7 @@ export function writeSection(key: string, markdown: string): void {
   const text = existsSync(BENCHMARKS) ? readFileSync(BENCHMARKS, 'utf8') : '# Benchmarks\n';
   const i = text.indexOf(begin);
   const j = text.indexOf(end);
-  const next = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+  const next = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n## ${title}\n\n${block}\n`;
   writeFileSync(BENCHMARKS, next);
 }
 

@@ -65,7 +65,7 @@ async function signaling(): Promise<void> {
   log(`ratio OpenCall/relay: cycles/s ${r.ratio.cyclesPerSec}× cpu/cycle ${r.ratio.serverCpuMsPerCycle}× — goals ${JSON.stringify(r.goals)}`);
   if (!write) return;
   saveJson('signaling', { ctx, ...r });
-  writeSection('signaling', signalingMarkdown(r, ctx));
+  writeSection('signaling', 'Signaling load: OpenCall against a bare relay', signalingMarkdown(r, ctx));
 }
 
 function plot(): string {
@@ -76,14 +76,14 @@ async function scale(): Promise<void> {
   const r = await benchScale(settings, list('steps', [10, 100, 500, 1000]), log);
   if (!write) return;
   saveJson('scale', { ctx, ...r });
-  writeSection('scale', scaleMarkdown(r, ctx, plot()));
+  writeSection('scale', 'Connection scale', scaleMarkdown(r, ctx, plot()));
 }
 
 async function idle(): Promise<void> {
   const r = await benchIdle(list('users', [1000, 2500, 5000, 10000]), settings.workers, log);
   if (!write) return;
   saveJson('idle', { ctx, ...r });
-  writeSection('idle', idleMarkdown(r, ctx));
+  writeSection('idle', 'Idle signed-in users', idleMarkdown(r, ctx));
   plot();
 }
 
@@ -96,7 +96,9 @@ async function profile(): Promise<void> {
   } finally {
     await server.stop();
   }
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the event loop (tsx's loader
+  // thread writes its own profile).
+  const file = readdirSync(dir).find((f) => /\.0\.\d+\.cpuprofile$/.test(f));
   if (!file) throw new Error('no profile written');
   const s = summarizeProfile(join(dir, file), 30);
   log(`profile: ${join(dir, file)} (${s.busySamples} busy samples; open it in Chrome DevTools)`);

@@ -116,6 +116,46 @@ describe("device policy 'kick' (SPEC §5.4)", () => {
     await cleanup(a, phone, laptop);
   });
 
+  it('accept() on the old device racing a new sign-in: the call either connected and ended offline, or moved to the new device — never both', async (t) => {
+    const outcomes: string[] = [];
+    // The new sign-in needs a WebSocket handshake first: delaying accept() by a few ms lets the
+    // kick win some rounds.
+    for (const delayMs of [0, 3, 6, 12, 25]) {
+      const a = await device(fresh('ka'));
+      const bId = fresh('kb');
+      const phone = await device(bId, `phone-${bId}`);
+      const { callId } = await a.engine.calls([bId], CallMediaType.audio);
+      await phone.rec.waitFor('onCallReceived');
+      phone.rec.clear();
+      const [accepted, signedIn] = await Promise.allSettled([
+        sleep(delayMs).then(() => phone.engine.accept()),
+        device(bId, `laptop-${bId}`),
+      ]);
+      assert.equal(signedIn.status, 'fulfilled');
+      const laptop = everyone.at(-1)!;
+      await phone.rec.waitFor('onKickedOffline');
+      if (phone.rec.names().includes('onCallBegin')) {
+        outcomes.push(`${delayMs} ms: accepted (promise ${accepted.status})`);
+        assert.deepEqual(seen(phone.rec), ['onCallBegin(callId,1,info(2))', `onUserJoin(${a.id})`, `onCallEnd(callId,1,${offline},${bId},ms,info(2))`, 'onKickedOffline()']);
+        await a.rec.waitFor('onCallEnd');
+        assert.deepEqual(seen(a.rec), ['onCallBegin(callId,1,info(1))', `onUserJoin(${bId})`, `onUserLeave(${bId})`, `onCallEnd(callId,1,${offline},${bId},ms,info(1))`]);
+        await sleep(150);
+        assert.deepEqual(laptop.rec.lines(), [], 'an ended call does not ring the new device');
+      } else {
+        outcomes.push(`${delayMs} ms: moved`);
+        // Refused by the server's kick (-1201) or, when the kick's events came first, locally (-1203).
+        if (accepted.status === 'fulfilled') assert.fail('accept() resolved but the phone never connected');
+        assert.ok([-1201, -1203].includes((accepted.reason as { code: number }).code), String(accepted.reason));
+        assert.deepEqual(phone.rec.lines(), [`onCallNotConnected(callId,1,${offline},${bId},info(2))`, `onCallCancelled(${bId})`, 'onKickedOffline()']);
+        const r = await laptop.rec.waitFor('onCallReceived');
+        assert.equal(r.args[0], callId);
+        assert.deepEqual(a.rec.lines(), []);
+        await a.engine.hangup();
+      }
+    }
+    t.diagnostic(`outcomes: ${outcomes.join(', ')}`);
+  });
+
   it('a sign-in while idle: the old device gets onKickedOffline only', async () => {
     const bId = fresh('kb');
     const phone = await device(bId, 'phone-kick-4');
@@ -128,6 +168,24 @@ describe("device policy 'kick' (SPEC §5.4)", () => {
     await phone.engine.init(bId, sig(bId));
     await laptop.rec.waitFor('onKickedOffline');
     await cleanup(phone, laptop);
+  });
+
+  it('a second engine signing in with the same deviceId replaces the first: it gets its final event and onKickedOffline', async () => {
+    const a = await device(fresh('ka'));
+    const bId = fresh('kb');
+    const firstTab = await device(bId, `shared-${bId}`);
+    await connected(a, firstTab);
+    const secondTab = await device(bId, `shared-${bId}`);
+    await firstTab.rec.waitFor('onKickedOffline');
+    assert.deepEqual(seen(firstTab.rec), [`onCallEnd(callId,1,${offline},${bId},ms,info(2))`, 'onKickedOffline()']);
+    assert.equal(firstTab.engine.isInitialized, false);
+    await a.rec.waitFor('onCallEnd');
+    assert.deepEqual(seen(a.rec), [`onUserLeave(${bId})`, `onCallEnd(callId,1,${offline},${bId},ms,info(1))`]);
+    // Calls reach the engine that signed in last.
+    await a.engine.calls([bId], CallMediaType.audio);
+    await secondTab.rec.waitFor('onCallReceived');
+    await a.engine.hangup();
+    await cleanup(a, firstTab, secondTab);
   });
 
   it('enableMultiDeviceAbility(true) resolves but changes nothing: the next sign-in still kicks that device', async () => {

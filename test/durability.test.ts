@@ -176,7 +176,7 @@ describe('server restart (SPEC §5.4)', () => {
     }
     assert.equal((await f.engine.queryRecentCalls())[0]?.endReason, CallEndReason.offline);
     assert.equal((await h.engine.queryRecentCalls())[0]?.result, 'missed');
-    assert.ok(at(b, 'onUserLeave') < at(b, 'onCallEnd'));
+    assert.ok(at(b, 'onUserLeave') < at(b, 'onCallEnd'), 'onUserLeave before onCallEnd');
   });
 
   it('a record committed just before SIGKILL is there after the restart', async () => {
@@ -189,7 +189,7 @@ describe('server restart (SPEC §5.4)', () => {
     await srv.restart();
     const r = await tencentRecord(srv.url, callId);
     assert.equal(r.CallResult, 'NormalEnd');
-    assert.ok(r.AcceptTime > 0);
+    assert.ok(r.AcceptTime > 0, 'AcceptTime is set');
     await k.rec.waitFor('onCallEnd');
     // L was in no call when the server died, so it gets a new session (nothing to resume); a
     // request made while it reconnects fails with -1401 and is retried once it is back.

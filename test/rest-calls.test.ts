@@ -159,7 +159,7 @@ describe('records through REST (SPEC §6.2)', () => {
     });
     // ms epoch inside the test's own window, in the order things happened.
     assert.ok(t.invitedAt >= startedAt && t.endedAt! <= finishedAt, 'Timings are ms epoch');
-    assert.ok(t.invitedAt <= t.ringingAt.r4b! && t.ringingAt.r4b! <= t.acceptedAt! && t.acceptedAt! + 150 <= t.endedAt!);
+    assert.ok(t.invitedAt <= t.ringingAt.r4b! && t.ringingAt.r4b! <= t.acceptedAt! && t.acceptedAt! + 150 <= t.endedAt!, `timings in order: ${JSON.stringify(t)}`);
     assert.ok(Math.abs(r.StartTime - startedAt / 1000) < 60, 'StartTime is Unix seconds');
   });
 
@@ -167,7 +167,7 @@ describe('records through REST (SPEC §6.2)', () => {
     const r = await byId(server.url, ids.reject!);
     assert.equal(r.AcceptTime, 0);
     assert.equal(r.Timings.acceptedAt, null);
-    assert.ok(r.EndTime >= r.StartTime);
+    assert.ok(r.EndTime >= r.StartTime, 'EndTime is not before StartTime');
     const m = await byId(server.url, ids.multi!);
     assert.equal(m.CallType, 'MultiCall');
     assert.deepEqual(m.CalleeList_Account, ['r8b', 'r8c']);
@@ -179,7 +179,8 @@ describe('records through REST (SPEC §6.2)', () => {
       assert.equal(r.body.ErrorCode, 101002, k);
     }
     const listed = (await filter(server.url, { NumberPerPage: 100 })).CallRecordList.map((x) => x.CallId);
-    assert.ok(!listed.includes(ids.running!) && !listed.includes(ids.ephemeral!));
+    assert.ok(!listed.includes(ids.running!), 'the running call is not listed');
+    assert.ok(!listed.includes(ids.ephemeral!), 'the ephemeral call is not listed');
   });
 
   it('get_record_by_filter with defaults lists every ended call of the last 7 days, newest first, 10 per page', async () => {
@@ -251,7 +252,7 @@ describe('end_call (SPEC §5.1, §6.2)', () => {
     assert.deepEqual(ea.slice(0, 4), [callId, audio, CallEndReason.endByServer, ADMIN]);
     assert.deepEqual(eb.slice(0, 4), [callId, audio, CallEndReason.endByServer, ADMIN]);
     assert.equal(ea[4], eb[4]);
-    assert.ok((ea[4] as number) >= 100);
+    assert.ok((ea[4] as number) >= 100, `totalTime ${String(ea[4])}`);
     assert.equal((await byId(server.url, callId)).CallResult, 'Interrupt');
     const [ra] = await a.engine.queryRecentCalls();
     assert.deepEqual([ra?.callId, ra?.endReason, ra?.result], [callId, CallEndReason.endByServer, 'outgoing']);

@@ -103,9 +103,12 @@ export async function ensureWebAppBuilt(): Promise<void> {
   try {
     if (webAppIsFresh()) return;
     const { build } = await import('vite');
-    const out = join(WEB, `.dist-${process.pid}`);
+    // Under apps/web/.tmp (git-ignored), on the same file system as dist so the swap is a rename.
+    const tmp = join(WEB, '.tmp');
+    mkdirSync(tmp, { recursive: true });
+    const out = join(tmp, `dist-${process.pid}`);
     await build({ root: WEB, configFile: join(WEB, 'vite.config.ts'), logLevel: 'error', build: { outDir: out, emptyOutDir: true } });
-    const old = join(WEB, `.dist-old-${process.pid}`);
+    const old = join(tmp, `dist-old-${process.pid}`);
     if (existsSync(DIST)) renameSync(DIST, old);
     renameSync(out, DIST);
     rmSync(old, { recursive: true, force: true });

@@ -4,6 +4,7 @@
  */
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import type { RunningServer } from '@opencall/server';
 import {
@@ -20,6 +21,14 @@ import {
   waitOutcome,
 } from '../../../test/helpers/browser.js';
 import type { AppPage } from '../../../test/helpers/browser.js';
+
+/** Skips the SFU variant without Janus (loudly), except under CI=true where a missing Janus fails. */
+function janusSkip(): string | false {
+  if (existsSync('/usr/bin/janus') || process.env.CI === 'true') return false;
+  const reason = 'SKIPPED browser group call through Janus: no /usr/bin/janus (apt-get install janus)';
+  console.warn(`\n!!! ${reason} !!!\n`);
+  return reason;
+}
 
 describe('web app: group calls and sessions in Chromium', { skip: browserSkip('web app e2e (group, session)'), timeout: 180_000 }, () => {
   let server: RunningServer;
@@ -45,8 +54,11 @@ describe('web app: group calls and sessions in Chromium', { skip: browserSkip('w
     return apps;
   }
 
-  it('group video call of three: each page shows both others playing', async () => {
-    const [alice, bob, carol] = (await open(3)) as [AppPage, AppPage, AppPage];
+  /** Alice video-calls Bob and Carol on `on`; everyone must see both others; then people leave. */
+  async function groupCallOfThree(on: RunningServer): Promise<void> {
+    const apps = await Promise.all([openApp(browser, on), openApp(browser, on), openApp(browser, on)]);
+    pages.push(...apps);
+    const [alice, bob, carol] = apps;
     await signIn(alice, 'g_alice', 'Alice');
     await signIn(bob, 'g_bob', 'Bob');
     await signIn(carol, 'g_carol', 'Carol');
@@ -80,6 +92,23 @@ describe('web app: group calls and sessions in Chromium', { skip: browserSkip('w
     await carol.page.getByRole('button', { name: 'Hang up' }).click();
     assert.equal(await waitOutcome(bob), 'Carol hung up');
     assert.deepEqual(pages.flatMap((p) => p.errors), []);
+  }
+
+  it('group video call of three (mesh): each page shows both others playing', async () => {
+    assert.equal(((await (await fetch(`${server.url}/healthz`)).json()) as { sfu: string }).sfu, 'mesh');
+    await groupCallOfThree(server);
+  });
+
+  it('group video call of three through the Janus SFU: each page shows both others playing', { skip: janusSkip() }, async () => {
+    const withSfu = await startWebServer({ sfu: 'auto' });
+    try {
+      assert.equal(((await (await fetch(`${withSfu.url}/healthz`)).json()) as { sfu: string }).sfu, 'janus');
+      await groupCallOfThree(withSfu);
+    } finally {
+      await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
+      pages = [];
+      await withSfu.close();
+    }
   });
 
   it('signed in elsewhere: the first tab says so and offers to sign in again', async () => {
@@ -141,5 +170,30 @@ describe('web app: group calls and sessions in Chromium', { skip: browserSkip('w
     await alice.page.keyboard.press('Enter');
     assert.equal(await waitOutcome(bob), 'Alice hung up');
     assert.deepEqual(pages.flatMap((p) => p.errors), []);
+  });
+
+  it('two tabs of one user (policy multi): both ring, one answers, the other reads "Answered on another device"', async () => {
+    const multi = await startWebServer({ devicePolicy: 'multi' });
+    const apps = await Promise.all([openApp(browser, multi), openApp(browser, multi), openApp(browser, multi)]);
+    pages.push(...apps);
+    try {
+      const [alice, bobPhone, bobLaptop] = apps;
+      await signIn(alice, 'd_alice', 'Alice');
+      await signIn(bobPhone, 'd_bob', 'Bob');
+      await signIn(bobLaptop, 'd_bob', 'Bob');
+      await dial(alice, ['d_bob'], 'audio');
+      await waitIncoming(bobPhone);
+      await waitIncoming(bobLaptop);
+      await bobPhone.page.getByRole('button', { name: 'Accept audio call' }).click();
+      assert.equal(await waitOutcome(bobLaptop), 'Answered on another device');
+      await waitConnected(alice);
+      await bobPhone.page.getByRole('button', { name: 'Hang up' }).click();
+      assert.equal(await waitOutcome(alice), 'Bob hung up');
+      assert.deepEqual(pages.flatMap((p) => p.errors), []);
+    } finally {
+      await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
+      pages = [];
+      await multi.close();
+    }
   });
 });

@@ -110,6 +110,8 @@ export class App {
     try {
       const { userSig } = await fetchUserSig(this.#config, input.userId);
       await this.#engine.init(input.userId, userSig);
+      // Ring in every open tab/device of this user (servers with devicePolicy 'multi'); a no-op under 'kick'.
+      await this.#engine.enableMultiDeviceAbility(true).catch(() => undefined);
       const avatar = avatarDataUrl(input.nickname, input.color);
       await this.#engine.setSelfInfo(input.nickname, avatar).catch(() => this.#toasts.show('Could not publish your name; others see your user ID.', 'warn'));
       this.#profiles.remember({ userId: input.userId, nickname: input.nickname, avatar });

@@ -215,7 +215,7 @@ export class CallController {
     const m = this.model;
     // In a 1-to-1 call the end screen says it; in a group the call goes on, so tell the others here.
     if (m.isGroup && m.peers.size > 1) this.#d.toast(`${this.#d.profiles.nameOf(userId)} ${what}`, 'warn');
-    if (m.peers.get(userId)?.state === 'ringing') m.remove(userId);
+    if (m.peers.get(userId)?.state !== 'joined') m.remove(userId);
   }
 
   #onEnded(callId: string, kind: 'notConnected' | 'ended', reason: CallEndReason, userId: string, totalTime: number): void {

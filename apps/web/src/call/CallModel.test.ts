@@ -81,4 +81,14 @@ describe('CallModel', () => {
     assert.deepEqual(m.invitees, ['b', 'c']);
     assert.deepEqual(m.ringing.map((p) => p.userId), ['c']);
   });
+
+  it('an invitee who declined before this callee answered is not shown as ringing', () => {
+    const m = new CallModel('b');
+    m.received('c_1', 'a', ['b', 'c', 'd'], CallMediaType.video);
+    m.remove('c');
+    m.begin('c_1', CallMediaType.video, 0);
+    assert.deepEqual(m.ringing.map((p) => p.userId), ['d']);
+    m.inviting('c');
+    assert.deepEqual(m.ringing.map((p) => p.userId), ['d', 'c']);
+  });
 });

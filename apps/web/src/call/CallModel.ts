@@ -56,6 +56,8 @@ export class CallModel {
   /** Why the call ended (phase `ended`). */
   outcome: Outcome | null = null;
   readonly #listeners = new Set<(change: Change) => void>();
+  /** People who declined, did not answer, were busy or left: not shown as ringing again. */
+  readonly #gone = new Set<string>();
 
   constructor(selfId: string) {
     this.selfId = selfId;
@@ -126,7 +128,7 @@ export class CallModel {
     this.phase = 'connected';
     this.connectedAt = now;
     for (const u of this.invitees) {
-      if (u !== this.selfId && !this.peers.has(u) && !this.isCaller) this.peers.set(u, peer(u, 'ringing'));
+      if (u !== this.selfId && !this.peers.has(u) && !this.#gone.has(u) && !this.isCaller) this.peers.set(u, peer(u, 'ringing'));
     }
     this.#emit('phase');
   }
@@ -134,6 +136,7 @@ export class CallModel {
   /** `userId` is connected. */
   join(userId: string): void {
     if (userId === this.selfId) return;
+    this.#gone.delete(userId);
     const p = this.peers.get(userId) ?? peer(userId, 'joined');
     p.state = 'joined';
     // Re-insert so connected people keep join order ahead of those still ringing.
@@ -144,12 +147,14 @@ export class CallModel {
 
   /** `userId` left, declined, did not answer or was busy: they are no longer shown. */
   remove(userId: string): void {
+    this.#gone.add(userId);
     if (this.peers.delete(userId)) this.#emit('peers');
   }
 
   /** Someone invited `userId` into this call. */
   inviting(userId: string): void {
     if (userId === this.selfId) return;
+    this.#gone.delete(userId);
     if (!this.invitees.includes(userId)) this.invitees.push(userId);
     if (!this.peers.has(userId)) this.peers.set(userId, peer(userId, 'ringing'));
     this.#emit('peers');
@@ -211,6 +216,7 @@ export class CallModel {
     this.callerId = '';
     this.invitees = [];
     this.peers.clear();
+    this.#gone.clear();
     Object.assign(this.self, { audio: true, video: false, volume: 0, quality: NetworkQuality.unknown });
     this.connectedAt = null;
     this.outcome = null;

@@ -90,7 +90,7 @@ export class CallMedia {
       sending: () => deps.tracks().audio !== null || deps.tracks().video !== null,
       expects: (u) => Boolean(this.#remote.get(u)?.audio || this.#remote.get(u)?.video),
       stalled: (u) => this.connections.find((c) => c.carries().includes(u))?.stalled(),
-      emit: ctx.emit,
+      emit: (name, ...args) => ctx.emit(name, ...args),
       logger: ctx.logger,
     });
   }

@@ -74,7 +74,7 @@ test('call events of the running call reach the adapter; other calls and idle re
   events.forEach((e) => c.handleEvent(e));
   c.signalingResumed();
   assert.deepEqual(
-    fake.calls.slice(1).map((x) => `${x.method}(${x.args.map((a) => (typeof a === 'object' ? JSON.stringify(a) : String(a))).join(',')})`),
+    fake.calls.slice(1).map((x) => `${x.method}(${x.args.map((a) => (typeof a === 'object' ? JSON.stringify(a) : String(a as string | number))).join(',')})`),
     [
       'peerJoined(carol)',
       'handleSignal(alice,{"kind":"offer","sdp":"v=0","pc":"p2p"})',

@@ -122,8 +122,7 @@ export abstract class RtcConnection implements StatsTarget {
   /** Applies a remote candidate now, or once the remote description is set. */
   protected async addRemoteCandidate(c: RTCIceCandidateInit | null | undefined): Promise<void> {
     if (!c?.candidate) return; // end-of-candidates needs nothing with trickle on both sides
-    const hook = this.env.platform.rewriteCandidate;
-    const line = hook ? hook(c.candidate, { direction: 'remote', peer: this.to }) : c.candidate;
+    const line = this.#rewrite(c.candidate, 'remote');
     if (line === null) return;
     const candidate = { ...c, candidate: line };
     if (!this.pc.remoteDescription) {
@@ -196,15 +195,19 @@ export abstract class RtcConnection implements StatsTarget {
 
   #onLocalCandidate(c: RTCIceCandidate | null): void {
     if (!c || this.#closed) return;
-    const hook = this.env.platform.rewriteCandidate;
-    const line = hook ? hook(c.candidate, { direction: 'local', peer: this.to }) : c.candidate;
+    const line = this.#rewrite(c.candidate, 'local');
     if (line === null) return;
     this.signal({ kind: 'candidate', candidate: { candidate: line, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex } });
   }
 
   #rewriteSdp(sdp: string, direction: 'local' | 'remote'): string {
-    const hook = this.env.platform.rewriteCandidate;
-    if (!hook) return sdp;
-    return rewriteSdpCandidates(sdp, (c) => hook(c, { direction, peer: this.to }));
+    if (!this.env.platform.rewriteCandidate) return sdp;
+    return rewriteSdpCandidates(sdp, (c) => this.#rewrite(c, direction));
+  }
+
+  /** A candidate line through the platform's test hook (unchanged without one). */
+  #rewrite(candidate: string, direction: 'local' | 'remote'): string | null {
+    const p = this.env.platform;
+    return p.rewriteCandidate ? p.rewriteCandidate(candidate, { direction, peer: this.to }) : candidate;
   }
 }

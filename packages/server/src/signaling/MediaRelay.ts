@@ -148,7 +148,8 @@ export class MediaRelay {
   async close(): Promise<void> {
     const ids = [...this.#calls.keys()];
     this.#calls.clear();
-    await Promise.all(ids.map((id) => this.#sfu?.close(id)));
+    const sfu = this.#sfu;
+    if (sfu) await Promise.all(ids.map((id) => sfu.close(id)));
   }
 
   async #reconcile(callId: string, c: CallMedia, want: MediaMode, joined: Map<string, string>): Promise<void> {

@@ -132,7 +132,9 @@ export class SessionManager {
         this.d.log.debug({ userId: a.userId, deviceId: a.deviceId }, 'replaced device reconnected: kicked');
         return { ok: false, kicked: true };
       }
-      if (existing) await this.#gone(existing);
+      // The same device id signing in afresh (an app restart, a second tab sharing a stored id):
+      // the older engine is replaced like any kicked device, so it is never left half signed in.
+      if (existing) await this.#kick(existing);
       if (c.devicePolicy === 'kick') {
         for (const other of this.d.presence.sessionsOf(a.userId)) await this.#kick(other);
       } else if (this.d.presence.sessionsOf(a.userId).length >= c.limits.maxDevicesPerUser) {
@@ -192,7 +194,10 @@ export class SessionManager {
     });
   }
 
-  /** Policy `kick`: the device gets its final call events, then onKickedOffline, then is closed. */
+  /**
+   * A device replaced by another sign-in (policy `kick`, or the same device id signing in afresh):
+   * it gets its final call events, then onKickedOffline, then its socket is closed with 4000.
+   */
   async #kick(s: Session): Promise<void> {
     await this.#leaveCalls(s);
     s.push({ name: 'onKickedOffline' });

@@ -10,6 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { OutboxRow, Storage } from '../storage/Storage.js';
+import { describeError, readCapped } from './response.js';
 import { signWebhook } from './sign.js';
 
 /** Retry policy (`webhookRetry`, SPEC §2). */
@@ -101,40 +102,6 @@ export function retryDelayMs(attempts: number, retry: Pick<WebhookRetry, 'initia
 
 /** Outcome of one HTTP attempt. */
 type Attempt = { ok: true } | { ok: false; error: string; aborted: boolean };
-
-/** A readable message for a thrown value, with the cause fetch hides behind "fetch failed". */
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return `${err.message}: ${code ? `${code} ` : ''}${cause.message}`;
-  }
-  return err.message;
-}
-
-/**
- * Reads at most `limit` bytes of a response body, then cancels the rest, so a huge or endless
- * body costs a bounded amount of memory and time.
- */
-async function readCapped(res: Response, limit: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (total < limit) {
-      const { done, value } = await reader.read();
-      if (done) return Buffer.concat(chunks).toString('utf8');
-      chunks.push(value);
-      total += value.byteLength;
-    }
-    await reader.cancel();
-    return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
-  } finally {
-    reader.releaseLock();
-  }
-}
 
 /** Delivers the webhook outbox; see the file comment. */
 export class WebhookDispatcher {
@@ -390,7 +357,7 @@ export class WebhookDispatcher {
       if (timedOut) return { ok: false, error: `timed out after ${this.#o.retry.timeoutMs} ms`, aborted: false };
       // Checked after the timeout: close() aborting a request is not the receiver's failure.
       if (this.#closed) return { ok: false, error: 'dispatcher closed', aborted: true };
-      return { ok: false, error: describe(err), aborted: false };
+      return { ok: false, error: describeError(err), aborted: false };
     };
     try {
       // A redirect is not an acknowledgement, and following it would turn the POST into a GET.

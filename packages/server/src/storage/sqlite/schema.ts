@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 
 /** Schema version this code writes and understands. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * Statements creating schema version 1.
@@ -75,6 +75,19 @@ export const SCHEMA_V1: readonly string[] = [
 ];
 
 /**
+ * Statements bringing version 1 to 2: ephemeral calls leave no records (SPEC §6.1), so the admin
+ * listing skips them by a column instead of parsing every call's JSON.
+ */
+export const SCHEMA_V2: readonly string[] = [
+  `ALTER TABLE calls ADD COLUMN ephemeral INTEGER NOT NULL DEFAULT 0`,
+  // JSON true reads as 1.
+  `UPDATE calls SET ephemeral = 1 WHERE json_extract(state, '$.isEphemeralCall') = 1`,
+];
+
+/** Steps by the version they start from: STEPS[v] brings version v to v + 1. */
+const STEPS: readonly (readonly string[])[] = [SCHEMA_V1, SCHEMA_V2];
+
+/**
  * Brings `db` to `SCHEMA_VERSION`. Refuses a file written by newer code rather than guess at
  * a schema it does not know. Runs in one transaction so a crash never leaves half a schema.
  */
@@ -85,7 +98,7 @@ export function migrate(db: Database.Database): void {
   }
   if (current === SCHEMA_VERSION) return;
   db.transaction(() => {
-    for (const sql of SCHEMA_V1) db.exec(sql);
+    for (let v = current; v < SCHEMA_VERSION; v++) for (const sql of STEPS[v] ?? []) db.exec(sql);
     // PRAGMA takes no bound parameters; the value is a constant of this module.
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
