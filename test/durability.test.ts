@@ -56,10 +56,11 @@ describe('server restart (SPEC §5.4)', () => {
   });
   /** Every engine a test created, signed out at the end even when an assertion failed. */
   const live: TestUser[] = [];
-  const users = async (...ids: string[]): Promise<TestUser[]> => {
+  const users = async <const T extends readonly string[]>(...ids: T): Promise<{ [K in keyof T]: TestUser }> => {
     const us = await Promise.all(ids.map((id) => fastUser(srv.url, id)));
     live.push(...us);
-    return us;
+    // Promise.all keeps one entry per id, in order.
+    return us as { [K in keyof T]: TestUser };
   };
   after(async () => {
     await cleanup(...live);

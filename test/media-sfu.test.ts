@@ -6,14 +6,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CallMediaType } from '@opencall/client';
+import { CallEngine, CallMediaType } from '@opencall/client';
+import type { CallEngineError } from '@opencall/client';
+import { FakeMedia } from '../packages/client/src/media/FakeMedia.js';
 import type { RunningServer } from '@opencall/server';
 import { requireProgram, startJanus } from './helpers/janus.js';
 import type { TestJanus } from './helpers/janus.js';
 import { cleanupMedia, connect, framesDuring, framesEverywhere, mediaUser, waitFor } from './helpers/mediaUsers.js';
 import type { MediaUser } from './helpers/mediaUsers.js';
-import { startTestServer } from './helpers/server.js';
+import { TEST_APP_ID, sig, startTestServer } from './helpers/server.js';
 import { sleep } from './helpers/users.js';
+import { waitUntil } from './helpers/wrtcPeer.js';
 
 const skip = requireProgram('janus') ? false : 'janus not installed — install with apt-get install janus';
 
@@ -130,6 +133,41 @@ describe('group media through Janus (SPEC §7)', { skip }, () => {
     console.log(`9 participants: everyone hears everyone ${Math.round(performance.now() - t0)} ms after the first invite`);
     await assertThroughJanus(group[4]!, group.filter((_, i) => i !== 4));
     await cleanupMedia(...group);
+  });
+});
+
+describe('the media relay: topology per scene, SFU signals only where there is a room', { skip }, () => {
+  it("a 1-to-1 call is announced p2p and refuses signals to 'sfu' (-1203); a group call is announced sfu", async () => {
+    const fakes: FakeMedia[] = [];
+    const engines: CallEngine[] = [];
+    for (const id of ['relay_a', 'relay_b', 'relay_c']) {
+      const media = new FakeMedia();
+      const engine = new CallEngine({ serverUrl: server.url, sdkAppId: TEST_APP_ID, media, logger: { warn: () => undefined } });
+      await engine.init(id, sig(id));
+      fakes.push(media);
+      engines.push(engine);
+    }
+    const [a, b, c] = engines as [CallEngine, CallEngine, CallEngine];
+    const [fa, fb, fc] = fakes as [FakeMedia, FakeMedia, FakeMedia];
+    const topologies = (f: FakeMedia): unknown[] => f.calls.filter((x) => x.method === 'handleTopology').map((x) => x.args[0]);
+    try {
+      await a.calls(['relay_b'], CallMediaType.audio);
+      await waitUntil(() => b.currentCall !== null, 3000, 'b ringing');
+      await b.accept();
+      await waitUntil(() => topologies(fa).length === 1 && topologies(fb).length === 1, 3000, 'topology at a and b');
+      assert.deepEqual([topologies(fa), topologies(fb)], [['p2p'], ['p2p']]);
+      await assert.rejects(fa.context!.sendSignal('sfu', { kind: 'offer', pc: 'pub', sdp: 'v=0' }), (e: CallEngineError) => e.code === -1203);
+      await a.hangup();
+      await a.calls(['relay_b', 'relay_c'], CallMediaType.audio, { chatGroupId: 'g-relay' });
+      await waitUntil(() => b.currentCall?.status === 1 && c.currentCall?.status === 1, 3000, 'b and c ringing');
+      await b.accept();
+      await c.accept();
+      await waitUntil(() => [fa, fb, fc].every((f) => topologies(f).at(-1) === 'sfu'), 3000, 'sfu topology everywhere');
+      // A malformed offer reaches Janus and is refused there: the request fails, nothing breaks.
+      await assert.rejects(fa.context!.sendSignal('sfu', { kind: 'offer', pc: 'pub', sdp: 'v=0' }), (e: CallEngineError) => e.code === -1203);
+    } finally {
+      await Promise.all(engines.map((e) => e.unInit()));
+    }
   });
 });
 

@@ -71,14 +71,14 @@ describe('web app: group calls and sessions in Chromium', { skip: browserSkip('w
     for (const p of [alice, bob, carol]) await waitConnected(p);
 
     const ids = { alice: 'g_alice', bob: 'g_bob', carol: 'g_carol' };
-    const views: [AppPage, string][] = [
-      [alice, ids.bob], [alice, ids.carol],
-      [bob, ids.alice], [bob, ids.carol],
-      [carol, ids.alice], [carol, ids.bob],
+    const views: [string, AppPage, string][] = [
+      ['alice', alice, ids.bob], ['alice', alice, ids.carol],
+      ['bob', bob, ids.alice], ['bob', bob, ids.carol],
+      ['carol', carol, ids.alice], ['carol', carol, ids.bob],
     ];
-    for (const [app, other] of views) {
+    for (const [viewer, app, other] of views) {
       const frames = await poll(() => framesOf(app, other), (n) => n > 5, 20_000);
-      assert.ok(frames > 5, `${other} decoded ${frames} frames on a page`);
+      assert.ok(frames > 5, `${viewer}'s page decoded ${frames} frames of ${other}`);
     }
     // A grid of three tiles (own tile included) on every page.
     for (const p of [alice, bob, carol]) assert.equal(await p.page.locator('.stage[data-layout="grid"] .tile:not([data-slot="hidden"])').count(), 3);

@@ -202,7 +202,7 @@ class NodePlatform implements MediaPlatform {
     track.stop();
   }
 
-  renderLocal(track: MediaStreamTrack | null, view: MediaView | undefined): void {
+  renderLocal(track: MediaStreamTrack | null, view: MediaView): void {
     this.#localView = track && view !== undefined ? toView(view) : null;
   }
 
@@ -239,7 +239,7 @@ class NodePlatform implements MediaPlatform {
     this.#tracks.remove(key);
   }
 
-  setRemoteView(userId: string, view: MediaView | null): void {
+  setRemoteView(userId: string, view: MediaView): void {
     if (view === null) this.#views.delete(userId);
     else this.#views.set(userId, toView(view));
   }

@@ -28,7 +28,7 @@ import type { Logger } from '../options.js';
  * Where a video renders: in a browser an `HTMLVideoElement`, another element (a `<video>` is
  * created inside it) or an element id; in Node a frame callback (see `@opencall/client/node`).
  */
-export type MediaView = string | object;
+export type MediaView = unknown;
 
 /** A WebRTC signal as a device sends it (SDP, ICE candidate, SFU control). */
 export type MediaSignal = ClientMessageData<'media.signal'>['signal'];

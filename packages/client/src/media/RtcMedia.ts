@@ -44,7 +44,7 @@ export class RtcMedia implements MediaAdapter {
   #cameraWanted: boolean | null = null;
   #facing: Camera = Camera.front;
   #settings: CameraSettings;
-  #localView: MediaView | undefined;
+  #localView: MediaView;
   readonly #render = new Map<string, RenderSettings>();
   #playback: AudioPlaybackDevice = AudioPlaybackDevice.speakerphone;
   /** Device operations run one at a time (API calls and call events both open/close devices). */

@@ -118,7 +118,7 @@ export class BrowserPlatform implements MediaPlatform {
     track.stop();
   }
 
-  renderLocal(track: MediaStreamTrack | null, view: MediaView | undefined): void {
+  renderLocal(track: MediaStreamTrack | null, view: MediaView): void {
     if (view === undefined) return;
     if (!this.#local || this.#local.el !== (typeof view === 'string' ? document.getElementById(view) : view)) {
       release(this.#local);
@@ -141,7 +141,7 @@ export class BrowserPlatform implements MediaPlatform {
     if (gone) this.#refresh(gone.userId);
   }
 
-  setRemoteView(userId: string, view: MediaView | null): void {
+  setRemoteView(userId: string, view: MediaView): void {
     release(this.#views.get(userId));
     this.#views.delete(userId);
     if (view === null) return;

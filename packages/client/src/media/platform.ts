@@ -45,13 +45,13 @@ export interface MediaPlatform {
   /** Stops a track this platform opened (releases the device). */
   stopTrack(track: MediaStreamTrack): void;
   /** Shows the local camera in `view`; a null track clears it. */
-  renderLocal(track: MediaStreamTrack | null, view: MediaView | undefined): void;
+  renderLocal(track: MediaStreamTrack | null, view: MediaView): void;
   /** A remote track of `userId` arrived; `key` names its source (connection and m-line). */
   addRemoteTrack(key: string, userId: string, track: MediaStreamTrack): void;
   /** The remote track of `key` is gone. */
   removeRemoteTrack(key: string): void;
   /** Where `userId`'s video renders (null: nowhere). */
-  setRemoteView(userId: string, view: MediaView | null): void;
+  setRemoteView(userId: string, view: MediaView): void;
   /** How `userId`'s video renders. */
   setRenderSettings(userId: string, settings: RenderSettings): void;
   /** Routes remote audio to the speakerphone or the earpiece. */

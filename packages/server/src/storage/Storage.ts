@@ -92,7 +92,7 @@ export interface Storage {
   activeCalls(): Promise<CallState[]>;
   /** Every armed call timer (start-up recovery). */
   timers(): Promise<{ callId: string; dueAt: number }[]>;
-  /** Ended calls for the admin API, newest first, with the total count. */
+  /** Ended calls for the admin API, newest first, with the total count; ephemeral calls are never listed. */
   endedCalls(filter: EndedCallsFilter): Promise<{ total: number; calls: CallState[] }>;
 
   /** A user's records, newest `beginTime` first, deleted ones excluded. */

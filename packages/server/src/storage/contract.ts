@@ -354,6 +354,8 @@ export function runStorageContract(name: string, make: () => Promise<Made>): voi
       await s.commit(change(ended('e4', 4_000, 'single', CallEndReason.canceled)));
       await s.commit(change(ended('e5', 5_000, 'single', CallEndReason.endByServer)));
       await s.commit(change(callState('live', { createdAt: 2_500 })));
+      // Ephemeral calls leave no records (SPEC §6.1): never listed, whatever the filter.
+      await s.commit(change({ ...ended('eph', 3_500, 'single', CallEndReason.hangup), isEphemeralCall: true }));
       const q = (over: Partial<Parameters<Storage['endedCalls']>[0]>) =>
         s.endedCalls({ startTime: 0, endTime: 10_000, limit: 10, offset: 0, ...over }).then((r) => ({ total: r.total, ids: ids(r.calls) }));
       assert.deepEqual(await q({}), { total: 5, ids: ['e5', 'e4', 'e3', 'e2', 'e1'] });

@@ -12,6 +12,8 @@ import type { CallState } from '../call/types.js';
 import { tencentCallResult } from './callResult.js';
 import { runStorageContract } from './contract.js';
 import { MemoryStorage, SqliteStorage, VersionConflictError, openStorage } from './index.js';
+import Database from 'better-sqlite3';
+import { SCHEMA_V1 } from './sqlite/schema.js';
 
 /** One temp directory for every file-backed test; removed when the file's tests end. */
 const dir = mkdtempSync(join(tmpdir(), 'opencall-storage-'));
@@ -76,6 +78,26 @@ describe('SqliteStorage on one shared file', () => {
     await assert.rejects(b.commit({ ...empty, state: state(2, 'from B'), expectedVersion: 1 }), VersionConflictError);
     assert.deepEqual(await a.getCall('race'), state(2, 'from A'));
     assert.deepEqual(await b.getCall('race'), state(2, 'from A'));
+  });
+});
+
+describe('SqliteStorage schema migration', () => {
+  it('upgrades a version-1 file: ephemeral calls already stored drop out of the admin listing', async (t) => {
+    const path = join(dir, 'v1.db');
+    const v1 = new Database(path);
+    for (const sql of SCHEMA_V1) v1.exec(sql);
+    v1.pragma('user_version = 1');
+    const insert = v1.prepare('INSERT INTO calls (call_id, version, phase, scene, created_at, ended_at, call_result, state) VALUES (?, 1, ?, ?, ?, ?, ?, ?)');
+    for (const [callId, isEphemeralCall] of [['kept', false], ['eph', true]] as const) {
+      const s = { ...state(1, ''), callId, phase: 'ended' as const, isEphemeralCall, endReason: CallEndReason.hangup, endedAt: 2_000 };
+      insert.run(callId, 'ended', 'single', 1_000, 2_000, 'NormalEnd', JSON.stringify(s));
+    }
+    v1.close();
+    const s = new SqliteStorage(path);
+    t.after(() => s.close());
+    const listed = await s.endedCalls({ startTime: 0, endTime: 1e12, limit: 10, offset: 0 });
+    assert.deepEqual([listed.total, listed.calls.map((c) => c.callId)], [1, ['kept']]);
+    assert.equal((await s.getCall('eph'))?.isEphemeralCall, true, 'the call itself is still there');
   });
 });
 

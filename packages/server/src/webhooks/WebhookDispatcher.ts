@@ -7,6 +7,9 @@
  * Order per call: a row is sent only when no earlier undelivered, live row of its call exists, and
  * at most one request per call is in flight. Different calls proceed in parallel up to
  * `concurrency`. Nothing here runs on the call path: a slow receiver delays webhooks, never calls.
+ *
+ * Retention: settled rows (delivered, or dead) are deleted `retentionMs` after they settled, by a
+ * bounded purge at most every `purgeIntervalMs`, so the outbox table does not grow forever.
  */
 import type { Logger } from 'pino';
 import type { OutboxRow, Storage } from '../storage/Storage.js';

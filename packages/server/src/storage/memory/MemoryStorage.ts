@@ -143,6 +143,7 @@ export class MemoryStorage implements Storage {
       .filter(
         (s) =>
           s.phase === 'ended' &&
+          !s.isEphemeralCall &&
           s.createdAt >= filter.startTime &&
           s.createdAt <= filter.endTime &&
           (filter.callResult === undefined || tencentCallResult(s.endReason) === filter.callResult) &&

@@ -49,6 +49,8 @@ interface CallRowParams {
   createdAt: number;
   endedAt: number | null;
   callResult: string | null;
+  /** 1 for an ephemeral call (fixed at the insert: a call never changes this). */
+  ephemeral: number;
   state: string;
 }
 
@@ -72,7 +74,7 @@ interface RecordsParams {
 }
 
 /** Same filter for the page and its count, so `total` always describes the paged rows. */
-const ENDED_WHERE = `phase = 'ended' AND created_at BETWEEN @startTime AND @endTime
+const ENDED_WHERE = `phase = 'ended' AND ephemeral = 0 AND created_at BETWEEN @startTime AND @endTime
   AND (@callResult IS NULL OR call_result = @callResult)
   AND (@sceneA IS NULL OR scene = @sceneA OR scene = @sceneB)`;
 
@@ -141,8 +143,8 @@ function prepareAll(db: Database.Database) {
   return {
     getCall: db.prepare<[string], { state: string }>('SELECT state FROM calls WHERE call_id = ?'),
     insertCall: db.prepare<CallRowParams>(
-      `INSERT INTO calls (call_id, version, phase, scene, created_at, ended_at, call_result, state)
-       VALUES (@callId, @version, @phase, @scene, @createdAt, @endedAt, @callResult, @state)
+      `INSERT INTO calls (call_id, version, phase, scene, created_at, ended_at, call_result, ephemeral, state)
+       VALUES (@callId, @version, @phase, @scene, @createdAt, @endedAt, @callResult, @ephemeral, @state)
        ON CONFLICT (call_id) DO NOTHING`,
     ),
     updateCall: db.prepare<CallRowParams & { expected: number }>(
@@ -318,6 +320,7 @@ export class SqliteStorage implements Storage {
       createdAt: state.createdAt,
       endedAt: state.endedAt,
       callResult: state.phase === 'ended' ? tencentCallResult(state.endReason) : null,
+      ephemeral: state.isEphemeralCall ? 1 : 0,
       state: JSON.stringify(state),
     };
     const written =
