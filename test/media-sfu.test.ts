@@ -192,3 +192,19 @@ describe('mesh fallback without an SFU (SPEC §7)', () => {
     await cleanupMedia(a, b, c);
   });
 });
+
+describe('when Janus dies mid-call (SPEC §7: mesh fallback)', { skip }, () => {
+  it('the call falls back to a mesh and everyone keeps receiving everyone', async () => {
+    // Last in the file's Janus tests: this stops the suite's Janus.
+    const [a, b, c] = await users(3, 'x');
+    await connect(a!, [b!, c!], CallMediaType.audio);
+    await framesEverywhere([a!, b!, c!], { audio: 30, video: 0 }, 10_000);
+    await janus!.stop();
+    await waitFor(async () => (await Promise.all([a!, b!, c!].map((u) => u.media.connections()))).every((conns) => conns.length === 2 && conns.every((x) => x.pc === 'p2p' && x.state === 'connected')), 15_000, 'a connected mesh');
+    for (const u of [a!, b!, c!]) assert.equal(u.media.mode, 'mesh');
+    for (const [u, o] of [[a!, b!], [b!, c!], [c!, a!]] as const) assert.ok((await framesDuring(u, o.id, 600)).audio > 30, `${o.id} heard at ${u.id} over the mesh`);
+    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { sfu: string };
+    assert.equal(health.sfu, 'mesh');
+    await cleanupMedia(a!, b!, c!);
+  });
+});

@@ -165,6 +165,30 @@ describe('queryRecentCalls (SPEC §6.1)', () => {
     await cleanup(a, b, c);
   });
 
+  it('totalTime sums every time the user was connected: leave, join() again, leave', async () => {
+    const [a, b, c] = await users('ja', 'jb', 'jc');
+    const { callId } = await a.engine.calls([b.id, c.id], audio);
+    await b.rec.waitFor('onCallReceived');
+    await c.rec.waitFor('onCallReceived');
+    await b.engine.accept();
+    await c.engine.accept();
+    await sleep(150);
+    await c.engine.hangup();
+    await sleep(200);
+    await c.engine.join(callId);
+    await sleep(150);
+    await c.engine.hangup();
+    await a.engine.hangup();
+    await b.rec.waitFor('onCallEnd');
+    const ends = c.rec.events.filter((e) => e.name === 'onCallEnd').map((e) => e.args[4] as number);
+    const [rc] = await c.engine.queryRecentCalls();
+    const [rb] = await b.engine.queryRecentCalls();
+    assert.equal(ends.length, 2);
+    assert.ok(rc!.totalTime >= 300 && rc!.totalTime < rb!.totalTime - 150, `C ${rc!.totalTime}, B ${rb!.totalTime}`);
+    assert.equal(rc!.totalTime, ends[1], 'the last onCallEnd carried the running total');
+    await cleanup(a, b, c);
+  });
+
   it('a group call (chatGroupId) is recorded with scene group and its chatGroupId', async () => {
     const [a, b] = await users('ga', 'gb');
     const callId = await connected(a, b, { chatGroupId: 'team-1' });
