@@ -60,6 +60,16 @@ describe('bad input on the signaling socket', () => {
     await cleanup(a, b);
   });
 
+  it('a request larger than the server limit fails with -1202 instead of being re-sent forever', async () => {
+    const a = await user(server, 'bi_big');
+    await assert.rejects(a.engine.calls(['bi_other'], CallMediaType.audio, { userData: 'z'.repeat(4090) }), { code: -1202 });
+    // The engine is still usable afterwards.
+    const { callId } = await a.engine.calls(['bi_other'], CallMediaType.audio);
+    assert.match(callId, /^c_/);
+    await a.engine.hangup();
+    await cleanup(a);
+  });
+
   it('requests before auth get 4004', async () => {
     const r = await rawSocket(server);
     const res = await r.request(1, 'call.start', { userIds: ['x'], mediaType: 1 });

@@ -132,7 +132,7 @@ describe('server restart (SPEC §5.4)', () => {
     await d.rec.waitFor('onCallNotConnected', () => true, 8000);
     const dEndAt = Date.now();
     assert.ok(dEndAt >= cdBefore + 6000 - 50, `timed out ${dEndAt - cdBefore} ms after the invite`);
-    assert.ok(dEndAt <= cdBefore + 6000 + 800, `timed out ${dEndAt - cdBefore} ms after the invite (restart at ${restartedAt - cdBefore})`);
+    assert.ok(dEndAt <= cdBefore + 6000 + 1000, `timed out ${dEndAt - cdBefore} ms after the invite (restart at ${restartedAt - cdBefore})`);
     assert.ok(dEndAt < restartedAt + 6000 - 1000, 'the deadline did not restart with the server');
     t.diagnostic(`6 s ring timeout fired ${dEndAt - cdBefore} ms after the invite, ${dEndAt - restartedAt} ms after the restart`);
     await c.rec.waitFor('onCallCancelled');

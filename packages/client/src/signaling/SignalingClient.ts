@@ -22,6 +22,23 @@ import type { SocketLike } from './socket.js';
 
 /** Close code the server uses when another sign-in replaced this device. */
 export const KICKED_CLOSE_CODE = 4000;
+/** WebSocket close code for a frame over the server's hard size limit. */
+const MESSAGE_TOO_BIG_CLOSE_CODE = 1009;
+
+/** UTF-8 byte length of a string without allocating (the browser has no Buffer). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
 
 /** Who signs in. */
 export interface Credentials {
@@ -284,6 +301,13 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
   }
 
   #write(ws: SocketLike, request: PendingRequest): void {
+    // A frame the server would refuse (and, past 4×, close the socket for) fails here instead of
+    // being re-sent on every reconnection.
+    const limit = this.#auth?.maxMessageBytes;
+    if (limit && utf8Length(request.frame) > limit) {
+      this.#requests.fail(request.id, CallEngineError.invalidParameter(`${request.type} is larger than the server's ${limit}-byte message limit`));
+      return;
+    }
     request.sent = true;
     this.#requests.arm(request, this.#o.requestTimeoutMs, `${request.type} got no answer within ${this.#o.requestTimeoutMs} ms`);
     try {
@@ -336,6 +360,10 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     if (this.#ws !== ws) return;
     this.#ws = null;
     this.#stopHeartbeat();
+    // 1009: the server found a frame too big; the requests on this socket would only be re-sent.
+    if (code === MESSAGE_TOO_BIG_CLOSE_CODE) {
+      this.#requests.failAll(CallEngineError.invalidParameter('message larger than the server accepts'), (r) => r.sent);
+    }
     // auth and ping belong to their socket; everything else waits for the next one.
     this.#requests.failAll(CallEngineError.signalingFailed(`connection closed (${code})`), (r) => !r.resend);
     if (this.#state === 'closed') return;

@@ -35,6 +35,7 @@ export function parseAuthResult(data: unknown): AuthResult {
     serverTime: num(d.serverTime, Date.now()),
     iceServers: Array.isArray(d.iceServers) ? (d.iceServers as AuthResult['iceServers']) : [],
     maxParticipants: num(d.maxParticipants, 9),
+    maxMessageBytes: num(d.maxMessageBytes, 64 * 1024),
     devicePolicy: d.devicePolicy === 'multi' ? 'multi' : 'kick',
   };
 }

@@ -176,6 +176,8 @@ export interface AuthResult {
   iceServers: IceServer[];
   maxParticipants: number;
   devicePolicy: 'kick' | 'multi';
+  /** Largest frame the server accepts (`limits.maxMessageBytes`); larger requests fail with -1202 before sending. */
+  maxMessageBytes: number;
 }
 
 /** Data of a successful `call.start` response. */

@@ -65,6 +65,7 @@ export class SessionManager {
       resumed,
       heartbeatIntervalMs: Math.max(100, Math.floor(c.heartbeatTimeoutMs / 3)),
       heartbeatTimeoutMs: c.heartbeatTimeoutMs,
+      maxMessageBytes: c.limits.maxMessageBytes,
       expireAt: s.expireAt,
       serverTime: this.d.now(),
       iceServers: this.d.iceServers(s.userId),
