@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'apps/web/dist/**', 'data/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['**/.scratch/**', '**/*.mts', '**/dist/**', '**/node_modules/**', 'apps/web/dist/**', 'data/**', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CallEngine, CallMediaType } from '@opencall/client';
+import { CallEngine, CallMediaType, CallStatus } from '@opencall/client';
 import type { CallEngineError } from '@opencall/client';
 import { FakeMedia } from '../packages/client/src/media/FakeMedia.js';
 import type { RunningServer } from '@opencall/server';
@@ -107,6 +107,13 @@ describe('group media through Janus (SPEC §7)', { skip }, () => {
     for (const u of [a!, b!, c!]) await assertThroughJanus(u, [a!, b!, c!].filter((o) => o !== u));
     const ba = await framesDuring(b!, a!.id, 600);
     assert.ok(ba.audio > 30 && ba.video > 3, `a still reaches b: ${JSON.stringify(ba)}`);
+    // The late joiner learned the devices a and b had opened long before (remembered by the server).
+    for (const u of [a!, b!]) {
+      await c!.rec.waitFor('onUserAudioAvailable', (x) => x[0] === u.id && x[1] === true);
+      await c!.rec.waitFor('onUserVideoAvailable', (x) => x[0] === u.id && x[1] === true);
+    }
+    const lines = c!.rec.lines();
+    assert.ok(lines.indexOf(`onUserAudioAvailable(${a!.id},true)`) > lines.indexOf(`onUserJoin(${a!.id})`), lines.join(' '));
     await cleanupMedia(a!, b!, c!);
   });
 
@@ -159,7 +166,7 @@ describe('the media relay: topology per scene, SFU signals only where there is a
       await assert.rejects(fa.context!.sendSignal('sfu', { kind: 'offer', pc: 'pub', sdp: 'v=0' }), (e: CallEngineError) => e.code === -1203);
       await a.hangup();
       await a.calls(['relay_b', 'relay_c'], CallMediaType.audio, { chatGroupId: 'g-relay' });
-      await waitUntil(() => b.currentCall?.status === 1 && c.currentCall?.status === 1, 3000, 'b and c ringing');
+      await waitUntil(() => b.currentCall?.status === CallStatus.waiting && c.currentCall?.status === CallStatus.waiting, 3000, 'b and c ringing');
       await b.accept();
       await c.accept();
       await waitUntil(() => [fa, fb, fc].every((f) => topologies(f).at(-1) === 'sfu'), 3000, 'sfu topology everywhere');

@@ -36,6 +36,8 @@ export interface OpencallStartOptions {
   options?: ServerOptions;
   /** Pin the process to these CPUs (`taskset -c`), e.g. "0". */
   cpus?: string;
+  /** Another fixture to run instead of bench/fixtures/server.ts (A/B against an older tree). */
+  entry?: string;
 }
 
 /**
@@ -114,7 +116,7 @@ export async function startOpencall(o: OpencallStartOptions = {}): Promise<Serve
   const options = { ...benchServerOptions(join(dir, 'opencall.db')), ...o.options };
   const execArgv = ['--import', 'tsx', '--conditions=source', '--expose-gc'];
   if (o.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
-  const { child, url } = await spawnListening(here('../fixtures/server.ts'), [JSON.stringify(options)], execArgv, o.cpus);
+  const { child, url } = await spawnListening(o.entry ?? here('../fixtures/server.ts'), [JSON.stringify(options)], execArgv, o.cpus);
   return {
     kind: 'opencall',
     url,

@@ -21,7 +21,7 @@ export async function rawSocket(server: RunningServer): Promise<Raw> {
   const frames: Frame[] = [];
   const waiters: { pred: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
   ws.on('message', (d) => {
-    const f = JSON.parse(String(d)) as Frame;
+    const f = JSON.parse((d as Buffer).toString('utf8')) as Frame;
     frames.push(f);
     for (let i = waiters.length - 1; i >= 0; i--) {
       if (waiters[i]!.pred(f)) waiters.splice(i, 1)[0]!.resolve(f);

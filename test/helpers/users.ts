@@ -28,7 +28,7 @@ export class Recorder {
           : undefined,
       has: (_t, name) => typeof name === 'string' && name.startsWith('on'),
     },
-  ) as Partial<CallObserver>;
+  );
 
   #push(e: Observed): void {
     // Volume and quality ticks are periodic noise for signaling assertions.
@@ -81,7 +81,7 @@ const PERIODIC = new Set(['onUserVoiceVolumeChanged', 'onUserNetworkQualityChang
 function format(e: Observed): string {
   const args = e.args.map((a) => {
     if (typeof a === 'string' && a.startsWith('c_')) return 'callId';
-    if (a && typeof a === 'object' && !Array.isArray(a) && 'role' in a) return `info(${String((a as { role: unknown }).role)})`;
+    if (a && typeof a === 'object' && !Array.isArray(a) && 'role' in a) return `info(${String((a).role)})`;
     if (Array.isArray(a)) return `[${a.join(',')}]`;
     return String(a);
   });

@@ -107,7 +107,14 @@ export class MediaRelay {
   async signal(s: Session, data: ClientMessageData<'media.signal'>): Promise<object> {
     const state = await this.#connectedCall(s, data.callId);
     if (data.to === 'sfu') {
-      const call = this.#calls.get(state.callId);
+      let call = this.#calls.get(state.callId);
+      if (!call) {
+        // A call this process has not seen change yet (the server restarted under it): take it
+        // up now, so its devices can publish again into a fresh room.
+        this.onCommitted(state, []);
+        call = this.#calls.get(state.callId);
+        await call?.chain;
+      }
       if (!this.#sfu || call?.mode !== 'sfu') throw MachineError.state('no SFU for this call');
       try {
         await this.#sfu.handle(state.callId, s.userId, data.signal);
