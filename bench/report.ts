@@ -79,7 +79,8 @@ export function signalingMarkdown(r: SignalingResult, ctx: RunContext): string {
     loadRow(r.opencall),
     '',
     `**Ratios (OpenCall ÷ relay, same run):** cycle rate **${r.ratio.cyclesPerSec}×**, server CPU per cycle ${r.ratio.serverCpuMsPerCycle}× ` +
-      `(main thread ${r.ratio.serverMainCpuMsPerCycle}×), invite p99 ${r.ratio.inviteP99}×.`,
+      `(main thread ${r.ratio.serverMainCpuMsPerCycle}×), invite p99 ${r.ratio.inviteP99}×. ` +
+      `Cycle-rate ratio per round (each relay run and the OpenCall run right after it): ${r.roundRatios.map((x) => `${x}×`).join(', ')}.`,
     '',
     `Goals: cycle rate ≥ 0.30× relay at 100 pairs — ${yes(r.goals.rate)}; zero errors — ${yes(r.goals.errors)}; invite→onCallReceived p99 ≤ 25 ms — ${yes(r.goals.inviteP99)}.`,
     ...(r.opencall.errorSamples.length > 0 ? ['', `Error samples: ${r.opencall.errorSamples.map((e) => `\`${e}\``).join(', ')}`] : []),
@@ -119,7 +120,7 @@ export function scaleMarkdown(scale: ScaleResult, ctx: RunContext, svgName: stri
         `${p.opencall.serverCpu} (${p.opencall.serverMainCpu}) | ${p.opencall.serverCpuMsPerCycle} (${p.opencall.serverMainCpuMsPerCycle}) | ${p.opencall.serverRssMiB} |`,
     ),
     '',
-    `![Cycles per second and invite p99 against pairs; server RSS per idle user](bench/results/${svgName})`,
+    `![Cycles per second, invite p99 and server CPU per cycle against pairs; server RSS per idle user](bench/results/${svgName})`,
   ].join('\n');
 }
 
@@ -166,6 +167,18 @@ export function writeScaleSvg(points: ScalePoint[] | null, idle: IdlePoint[] | n
       series: [
         { name: 'bare relay', color: '#888', dashed: true, points: points.map((p): [number, number] => [p.pairs, p.relay.latency.invite.p99]) },
         { name: 'OpenCall', color: '#1f6feb', points: points.map((p): [number, number] => [p.pairs, p.opencall.latency.invite.p99]) },
+      ],
+    });
+  }
+  if (points && points.length > 0) {
+    charts.push({
+      title: 'Server event-loop CPU per cycle',
+      xLabel: 'pairs (log scale)',
+      yLabel: 'ms per cycle',
+      xLog: true,
+      series: [
+        { name: 'bare relay', color: '#888', dashed: true, points: points.map((p): [number, number] => [p.pairs, p.relay.serverMainCpuMsPerCycle]) },
+        { name: 'OpenCall', color: '#1f6feb', points: points.map((p): [number, number] => [p.pairs, p.opencall.serverMainCpuMsPerCycle]) },
       ],
     });
   }

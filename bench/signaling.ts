@@ -28,6 +28,8 @@ export interface SignalingResult {
   relay: LoadResult;
   opencall: LoadResult;
   ratio: { cyclesPerSec: number; serverCpuMsPerCycle: number; serverMainCpuMsPerCycle: number; inviteP99: number };
+  /** Cycle-rate ratio of each round (a relay run and the OpenCall run right after it). */
+  roundRatios: number[];
   goals: { rate: boolean; errors: boolean; inviteP99: boolean };
 }
 
@@ -85,6 +87,8 @@ export async function benchSignaling(s: LoadSettings, log: (m: string) => void):
     serverMainCpuMsPerCycle: round(opencall.serverMainCpuMsPerCycle / relay.serverMainCpuMsPerCycle, 2),
     inviteP99: round(opencall.latency.invite.p99 / relay.latency.invite.p99, 2),
   };
+  const roundRatios: number[] = [];
+  for (let i = 0; i + 1 < runs.length; i += 2) roundRatios.push(round(runs[i + 1]!.cyclesPerSec / runs[i]!.cyclesPerSec, 3));
   const goals = { rate: ratio.cyclesPerSec >= 0.3, errors: opencall.errors === 0, inviteP99: opencall.latency.invite.p99 <= 25 };
-  return { settings: s, runs, relay, opencall, ratio, goals };
+  return { settings: s, runs, relay, opencall, ratio, roundRatios, goals };
 }

@@ -31,7 +31,7 @@ if (chosen.length === 0) {
 }
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--conditions=source', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...chosen],
+  ['--import', 'tsx', '--conditions=source', '--test', '--test-force-exit', '--test-timeout=180000', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...chosen],
   { cwd: root, stdio: 'inherit' },
 );
 process.exit(r.status ?? 1);

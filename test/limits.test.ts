@@ -55,15 +55,21 @@ async function rest(target: RunningServer): Promise<{ status: number; body: Reco
 }
 
 describe('limits (SPEC §2)', () => {
-  it('a request over maxMessageBytes rejects with 4003 naming the limit; the connection stays usable', async () => {
+  it('a frame over maxMessageBytes gets 4003 naming the limit for its request id; the socket stays usable', async () => {
+    const r = await signedIn('lim_raw');
+    r.send(JSON.stringify({ v: 1, id: 2, type: 'call.start', data: { userIds: ['lim_b'], mediaType: 1, params: { userData: 'x'.repeat(1500) } } }));
+    const refused = await r.next((f) => f.type === 'response' && f.id === 2);
+    assert.equal(refused.error?.code, 4003);
+    assert.match(refused.error?.message ?? '', /message too large: limit 1024 bytes/);
+    const pong = await r.request(3, 'ping');
+    assert.equal(pong.ok, true, 'the same socket carries on');
+    r.close();
+  });
+
+  it('the SDK refuses a request over the limit itself with -1202, and the engine carries on', async () => {
     const [a, b] = [await user(server, 'lim_a'), await user(server, 'lim_b')];
-    await assert.rejects(a.engine.calls([b.id], CallMediaType.audio, { userData: 'x'.repeat(1500) }), (err: { code: number; message: string }) => {
-      assert.equal(err.code, 4003);
-      assert.match(err.message, /message too large: limit 1024 bytes/);
-      return true;
-    });
+    await assert.rejects(a.engine.calls([b.id], CallMediaType.audio, { userData: 'x'.repeat(1500) }), { code: -1202 });
     assert.deepEqual(b.rec.names(), [], 'nothing reached the callee');
-    // The same engine, same socket, carries on.
     assert.ok((await quickCall(a, b)) < 1000);
     await cleanup(a, b);
   });

@@ -4,7 +4,7 @@
  * dies, and a relay-only call through a coturn this suite starts, with the server handing out
  * time-limited TURN credentials.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CallMediaType, NetworkQuality } from '@opencall/client';
 import { keepLoopbackCandidates } from '@opencall/client/node';
@@ -12,12 +12,15 @@ import type { RunningServer } from '@opencall/server';
 import { startCoturn } from './helpers/coturn.js';
 import type { TestCoturn } from './helpers/coturn.js';
 import { requireProgram } from './helpers/janus.js';
-import { cleanupMedia, connect, framesDuring, framesEverywhere, mediaUser } from './helpers/mediaUsers.js';
+import { cleanupAllMedia, cleanupMedia, connect, framesDuring, framesEverywhere, mediaUser } from './helpers/mediaUsers.js';
 import type { MediaUser } from './helpers/mediaUsers.js';
 import { rawSocket } from './helpers/rawSocket.js';
 import { TEST_APP_ID, sig, startTestServer } from './helpers/server.js';
 import { UdpImpairmentProxy } from './helpers/udpProxy.js';
 import { waitUntil } from './helpers/wrtcPeer.js';
+
+// A failed test skips its own cleanup: sign out whatever it left so the file still ends.
+afterEach(() => cleanupAllMedia());
 
 /** Grades `u` was told for `userId`, newest last. */
 function qualities(u: MediaUser, userId: string): NetworkQuality[] {
@@ -26,7 +29,7 @@ function qualities(u: MediaUser, userId: string): NetworkQuality[] {
     .map((e) => (e.args[0] as { userId: string; quality: NetworkQuality }[]).find((q) => q.userId === userId)?.quality ?? NetworkQuality.unknown);
 }
 
-describe('network quality and ICE recovery through a UDP impairment proxy (SPEC §5.5)', () => {
+describe('network quality and ICE recovery through a UDP impairment proxy (SPEC §5.5)', { timeout: 120_000 }, () => {
   let server: RunningServer;
   before(async () => {
     server = await startTestServer();

@@ -17,6 +17,9 @@ export interface MediaUser extends TestUser {
   media: NodeMedia;
 }
 
+/** Every media user created and not yet cleaned up (a failed test must not leave calls running). */
+const live = new Set<MediaUser>();
+
 const quiet = { debug: () => undefined, warn: () => undefined, error: (m: string, f?: unknown) => console.error(`[engine] ${m}`, f ?? '') };
 
 /** Creates an engine with Node media for `userId` and signs in. */
@@ -25,8 +28,10 @@ export async function mediaUser(server: RunningServer, userId: string, options: 
   const engine = new CallEngine({ serverUrl: server.url, sdkAppId: TEST_APP_ID, media, logger: quiet, reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 200, ...engineOptions });
   const rec = new Recorder();
   engine.addObserver(rec.observer);
+  const u: MediaUser = { id: userId, engine, rec, media };
+  live.add(u);
   await engine.init(userId, sig(userId));
-  return { id: userId, engine, rec, media };
+  return u;
 }
 
 /** `caller` calls `callees` and every callee accepts; resolves once everybody saw onCallBegin. */
@@ -68,5 +73,11 @@ export async function waitFor(pred: () => Promise<boolean>, timeoutMs: number, w
 
 /** Signs everybody out (hanging up first); ignores failures. */
 export async function cleanupMedia(...users: MediaUser[]): Promise<void> {
+  users.forEach((u) => live.delete(u));
   await Promise.all(users.map((u) => u.engine.unInit().catch(() => undefined)));
+}
+
+/** Signs out every media user still signed in (use in `afterEach`: a failed test skips its own cleanup). */
+export async function cleanupAllMedia(): Promise<void> {
+  await cleanupMedia(...live);
 }

@@ -11,7 +11,7 @@
  */
 import type { RelayedSignal } from '@opencall/protocol/wire';
 import type { MediaCallContext, MediaTopology } from './MediaAdapter.js';
-import { MediaMeter } from './MediaMeter.js';
+import { MediaMeter, unref } from './MediaMeter.js';
 import { PeerLink } from './PeerLink.js';
 import type { LocalTracks } from './PeerLink.js';
 import type { ConnectionEnv, RtcConnection } from './RtcConnection.js';
@@ -266,6 +266,7 @@ export class CallMedia {
         this.#timers.delete(t);
         if (this.#mode === 'sfu' && this.#links.get(u) === link) this.#dropLink(u);
       }, OVERLAP_MS);
+      unref(t);
       this.#timers.add(t);
     }
   }

@@ -12,6 +12,11 @@ import { grade, volumeOfLevel } from './quality.js';
 import { digestReport, levelBetween, packetsBetween } from './stats.js';
 import type { ReportDigest, StatLike } from './stats.js';
 
+/** Node timers keep the process alive by default: media timers never should (browsers have numbers). */
+export function unref(timer: unknown): void {
+  (timer as { unref?: () => void } | null)?.unref?.();
+}
+
 /** A connection the meter reads. */
 export interface StatsTarget {
   /** Unique per connection instance (a replaced connection gets a new id). */
@@ -84,6 +89,7 @@ export class MediaMeter {
     if (this.#timer) return;
     this.#startedAt = this.#lastQualityAt = this.#lastSent = this.#lastUplink = Date.now();
     this.#timer = setInterval(() => void this.#tick(), this.#volumeMs);
+    unref(this.#timer);
   }
 
   /** Stops the ticks (idempotent). */

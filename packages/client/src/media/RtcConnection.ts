@@ -8,6 +8,7 @@
 import type { RelayedSignal } from '@opencall/protocol/wire';
 import type { Logger } from '../options.js';
 import type { MediaSignal } from './MediaAdapter.js';
+import { unref } from './MediaMeter.js';
 import type { StatsTarget } from './MediaMeter.js';
 import type { MediaPlatform } from './platform.js';
 import { rewriteSdpCandidates } from './sdp.js';
@@ -171,6 +172,7 @@ export abstract class RtcConnection implements StatsTarget {
       // Still not up after the restart: try again later.
       this.scheduleRecovery(this.#backoffMs + DISCONNECTED_GRACE_MS);
     }, Math.max(delayMs, this.#backoffMs));
+    unref(this.#recoverTimer);
   }
 
   /** What to do when the connection failed (default: an ICE restart). */

@@ -91,6 +91,7 @@ export class RtcMedia implements MediaAdapter {
     return this.#call ? this.#call.describe() : [];
   }
 
+  /** Opens the devices the call needs, then connects (signals of the call queue meanwhile). */
   async startCall(context: MediaCallContext): Promise<void> {
     this.#call?.stop();
     const call = new CallMedia({ context, platform: this.#platform, tracks: () => ({ audio: this.#mic, video: this.#camera }) });
@@ -106,6 +107,7 @@ export class RtcMedia implements MediaAdapter {
     if (this.#call === call) call.start();
   }
 
+  /** Closes the call's connections and releases the devices; intents reset. */
   async stopCall(callId: string): Promise<void> {
     const call = this.#call;
     if (!call || call.callId !== callId) return;
@@ -120,30 +122,37 @@ export class RtcMedia implements MediaAdapter {
     });
   }
 
+  /** A participant connected. */
   peerJoined(userId: string): void {
     this.#call?.peerJoined(userId);
   }
 
+  /** A participant left: its connection and tracks go. */
   peerLeft(userId: string): void {
     this.#call?.peerLeft(userId);
   }
 
+  /** A relayed signal for the current call. */
   handleSignal(from: string, signal: RelayedSignal): void {
     this.#call?.handleSignal(from, signal);
   }
 
+  /** The server's topology for the current call. */
   handleTopology(topology: MediaTopology): void {
     if (this.#call?.callId === topology.callId) this.#call.handleTopology(topology.mode);
   }
 
+  /** A participant's device availability (for `down` detection). */
   remoteMediaState(userId: string, kind: 'audio' | 'video', isAvailable: boolean): void {
     this.#call?.remoteMediaState(userId, kind, isAvailable);
   }
 
+  /** Signaling came back: every connection restarts ICE. */
   signalingResumed(): void {
     this.#call?.signalingResumed();
   }
 
+  /** The call switched audio ↔ video: the camera opens or closes accordingly. */
   mediaTypeChanged(mediaType: CallMediaType): void {
     void this.#serial(async () => {
       if (mediaType === CallMediaType.video) {
@@ -156,6 +165,7 @@ export class RtcMedia implements MediaAdapter {
     }).catch((err: unknown) => this.#call?.reportError(DEVICE_ERROR_CODE, `cannot open camera: ${String(err)}`));
   }
 
+  /** Opens the microphone and sends it on every connection. */
   openMicrophone(): Promise<void> {
     return this.#serial(async () => {
       this.#micWanted = true;
@@ -164,6 +174,7 @@ export class RtcMedia implements MediaAdapter {
     });
   }
 
+  /** Stops sending the microphone everywhere and releases it. */
   closeMicrophone(): Promise<void> {
     return this.#serial(async () => {
       this.#micWanted = false;
@@ -172,6 +183,7 @@ export class RtcMedia implements MediaAdapter {
     });
   }
 
+  /** Opens `camera` (reopening when it faces the other way), shows it in `view`, sends it. */
   openCamera(camera: Camera, view?: MediaView): Promise<void> {
     if (!isEnumValue(Camera, camera)) return Promise.reject(CallEngineError.invalidParameter('camera must be Camera.front or Camera.back'));
     return this.#serial(async () => {
@@ -184,6 +196,7 @@ export class RtcMedia implements MediaAdapter {
     });
   }
 
+  /** Stops sending the camera everywhere and releases it. */
   closeCamera(): Promise<void> {
     return this.#serial(async () => {
       this.#cameraWanted = false;
@@ -192,6 +205,7 @@ export class RtcMedia implements MediaAdapter {
     });
   }
 
+  /** Faces the camera the other way (now if open, else when it opens). */
   switchCamera(camera: Camera): Promise<void> {
     if (!isEnumValue(Camera, camera)) return Promise.reject(CallEngineError.invalidParameter('camera must be Camera.front or Camera.back'));
     return this.#serial(async () => {
@@ -202,21 +216,25 @@ export class RtcMedia implements MediaAdapter {
     });
   }
 
+  /** Routes remote audio to the speakerphone or the earpiece. */
   async selectAudioPlaybackDevice(device: AudioPlaybackDevice): Promise<void> {
     if (!isEnumValue(AudioPlaybackDevice, device)) throw CallEngineError.invalidParameter('device must be speakerphone or earpiece');
     await this.#platform.setPlaybackDevice(device);
     this.#playback = device;
   }
 
+  /** Renders `userId`'s video into `view`. */
   async startRemoteView(userId: string, view: MediaView): Promise<void> {
     if (view === null || view === undefined) throw CallEngineError.invalidParameter('view is required');
     this.#platform.setRemoteView(userId, view);
   }
 
+  /** Stops rendering `userId`'s video. */
   async stopRemoteView(userId: string): Promise<void> {
     this.#platform.setRemoteView(userId, null);
   }
 
+  /** Sets the camera's capture size and orientation (-1202 for unknown values). */
   setVideoEncoderParams(params: VideoEncoderParams): Promise<void> {
     if (params === null || typeof params !== 'object') return Promise.reject(CallEngineError.invalidParameter('params must be an object'));
     const { resolution, resolutionMode } = params;
@@ -236,6 +254,7 @@ export class RtcMedia implements MediaAdapter {
     });
   }
 
+  /** Sets how `userId`'s video fills its view and its rotation (-1202 for unknown values). */
   async setVideoRenderParams(userId: string, params: VideoRenderParams): Promise<void> {
     if (params === null || typeof params !== 'object') throw CallEngineError.invalidParameter('params must be an object');
     if (params.fillMode !== undefined && !isEnumValue(FillMode, params.fillMode)) throw CallEngineError.invalidParameter('fillMode must be fill or fit');

@@ -76,6 +76,8 @@ export class BrowserPlatform implements MediaPlatform {
   readonly #views = new Map<string, View>();
   readonly #render = new Map<string, RenderSettings>();
   #local: View | undefined;
+  /** What the application gave as the local view (an element or id), to reuse its `<video>`. */
+  #localTarget: MediaView;
   #sinkId = '';
 
   constructor(options: BrowserMediaOptions = {}) {
@@ -120,9 +122,10 @@ export class BrowserPlatform implements MediaPlatform {
 
   renderLocal(track: MediaStreamTrack | null, view: MediaView): void {
     if (view === undefined) return;
-    if (!this.#local || this.#local.el !== (typeof view === 'string' ? document.getElementById(view) : view)) {
+    if (!this.#local || this.#localTarget !== view) {
       release(this.#local);
       this.#local = resolveView(view);
+      this.#localTarget = view;
     }
     const el = this.#local.el;
     el.muted = true; // never echo the local microphone

@@ -135,14 +135,18 @@ export class MediaRelay {
     const call = this.#calls.get(state.callId);
     const prev = call?.available.get(s.userId);
     call?.available.set(s.userId, { audio: data.audio, video: data.video });
-    for (const m of Object.values(state.members)) {
-      if (m.userId === s.userId) continue;
+    // Told now: the members the relay already took in. Members it takes in later get the stored
+    // state with their topology (never twice, never missed).
+    const recipients = call ? [...call.members.keys()] : Object.values(state.members).map((m) => m.userId);
+    const send = (userId: string, event: ServerEvent): void => (call ? this.#sendTo(state.callId, userId, event) : this.#deliver(state, userId, event));
+    for (const userId of recipients) {
+      if (userId === s.userId) continue;
       // The first announcement tells only what is open; afterwards every change is told.
       if (prev ? prev.audio !== data.audio : data.audio) {
-        this.#deliver(state, m.userId, { name: 'onUserAudioAvailable', callId: state.callId, userId: s.userId, isAvailable: data.audio });
+        send(userId, { name: 'onUserAudioAvailable', callId: state.callId, userId: s.userId, isAvailable: data.audio });
       }
       if (prev ? prev.video !== data.video : data.video) {
-        this.#deliver(state, m.userId, { name: 'onUserVideoAvailable', callId: state.callId, userId: s.userId, isAvailable: data.video });
+        send(userId, { name: 'onUserVideoAvailable', callId: state.callId, userId: s.userId, isAvailable: data.video });
       }
     }
     if (data.connected && state.mediaConnectedAt === null) {

@@ -13,7 +13,7 @@ const REPLAY_LIMIT = 512;
 /** Responses kept for idempotent re-sends per session. */
 const RESPONSE_CACHE = 64;
 
-/** Sockets corked during this event-loop turn; uncorked together when its I/O is done. */
+/** Sockets corked while the current callback and its microtasks run; uncorked together after. */
 const corked = new Set<Duplex>();
 let flushScheduled = false;
 
@@ -24,10 +24,11 @@ function flushCorked(): void {
 }
 
 /**
- * Sends a text frame if the socket is open. Frames for one socket within one event-loop turn (a
- * request's events and its response, events of several calls) leave in one write: the socket is
- * corked at its first frame and uncorked once the turn's I/O callbacks and microtasks are done
- * (setImmediate). One syscall per frame was the largest server cost under load; order is kept.
+ * Sends a text frame if the socket is open. Frames for one socket produced while handling one
+ * incoming frame (a request's events and its response) leave in one write: the socket is corked at
+ * its first frame and uncorked once the promise chain of that handling has drained (nextTick from
+ * a microtask runs after the microtask queue is empty). One syscall per frame was the largest
+ * server cost under load; the order of frames is kept.
  */
 export function sendFrame(ws: WebSocket, frame: string): void {
   if (ws.readyState !== ws.OPEN) return;
@@ -38,7 +39,7 @@ export function sendFrame(ws: WebSocket, frame: string): void {
     corked.add(socket);
     if (!flushScheduled) {
       flushScheduled = true;
-      setImmediate(flushCorked);
+      process.nextTick(flushCorked);
     }
   }
   ws.send(frame);

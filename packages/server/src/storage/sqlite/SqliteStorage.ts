@@ -126,6 +126,8 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = 5000');
+// A checkpoint copies pages through its own buffer: this connection needs no page cache.
+db.pragma('cache_size = 16');
 const checkpoint = () => {
   try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy (another process checkpoints): next round */ }
 };
@@ -133,9 +135,13 @@ const timer = setInterval(checkpoint, workerData.everyMs);
 parentPort.once('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
 `;
 
-/** How often the checkpointer runs, ms. */
-const CHECKPOINT_EVERY_MS = 250;
-/** Pages after which the committing connection checkpoints itself (checkpointer lagging or gone). */
+/** How often the checkpointer runs, ms: often, so the frames it has not copied yet stay few. */
+const CHECKPOINT_EVERY_MS = 50;
+/**
+ * WAL pages (4 KiB) after which the committing connection checkpoints itself. The WAL restarts
+ * from its beginning only after a checkpoint copied every frame, which one racing a busy writer
+ * rarely does; the writer then copies the small remainder itself (also the path if the thread dies).
+ */
 const FALLBACK_AUTOCHECKPOINT = 20_000;
 
 /** Builds every statement once; better-sqlite3 statements are reusable and cheap to run. */
