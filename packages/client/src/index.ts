@@ -21,6 +21,11 @@ export type {
   VideoRenderParams,
 } from './media/MediaAdapter.js';
 export { NullMedia } from './media/NullMedia.js';
+export { createBrowserMedia, browserMediaAvailable } from './media/browser.js';
+export type { BrowserMediaOptions } from './media/browser.js';
+export { RtcMedia } from './media/RtcMedia.js';
+export type { RtcMediaOptions } from './media/RtcMedia.js';
+export { FakeMedia } from './media/FakeMedia.js';
 
 // The protocol's enums and types, so applications need one import.
 export {

@@ -14,6 +14,8 @@ export const ErrorCode = {
   OPERATION_IN_PROGRESS: -1204,
   /** Not supported in this scene (e.g. switching media type in a multi/group call). */
   NOT_SUPPORTED_IN_SCENE: -1205,
+  /** A camera or microphone could not be opened (permission denied, no device, device busy). */
+  DEVICE_ERROR: -1101,
   /** Signaling failed: connection lost, server unreachable, request timed out. */
   SIGNALING_FAILED: -1401,
   /** UserSig expired. */
@@ -58,6 +60,7 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   [-1203]: 'refused in the current call state',
   [-1204]: 'the same method is already running',
   [-1205]: 'not supported in this call scene',
+  [-1101]: 'camera or microphone unavailable',
   [-1401]: 'signaling failure',
   70001: 'UserSig expired',
   70003: 'UserSig malformed or signature invalid',

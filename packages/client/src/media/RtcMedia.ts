@@ -9,7 +9,7 @@
  * sender's track is swapped, no renegotiation). Intents reset when the call ends.
  * @packageDocumentation
  */
-import { AudioPlaybackDevice, CallMediaType, Camera, FillMode, ResolutionMode } from '@opencall/protocol/wire';
+import { AudioPlaybackDevice, CallMediaType, Camera, ErrorCode, FillMode, ResolutionMode } from '@opencall/protocol/wire';
 import type { RelayedSignal, VideoResolution } from '@opencall/protocol/wire';
 import { CallEngineError } from '../errors.js';
 import { CallMedia } from './CallMedia.js';
@@ -19,7 +19,7 @@ import { resolutionSize } from './platform.js';
 import type { CameraSettings, MediaPlatform, RenderSettings } from './platform.js';
 
 /** Code of `onError` when a device cannot be opened at call start (TUICallEngine's permission error). */
-export const DEVICE_ERROR_CODE = -1101;
+export const DEVICE_ERROR_CODE = ErrorCode.DEVICE_ERROR;
 
 const RESOLUTIONS: readonly VideoResolution[] = ['640x360', '960x540', '1280x720', '1920x1080'];
 const ROTATIONS = [0, 90, 180, 270] as const;
