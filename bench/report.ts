@@ -111,13 +111,14 @@ export function scaleMarkdown(scale: ScaleResult, ctx: RunContext, svgName: stri
   return [
     conditions(ctx, `${s.workers} client worker processes, ${s.warmupMs / 1000} s warm-up + ${s.durationMs / 1000} s measured per point, best of ${s.repeat}.`),
     '',
-    '| pairs | relay cycles/s | OpenCall cycles/s | ratio | OpenCall errors | relay invite p99 ms | OpenCall invite p99 ms | OpenCall accept p99 ms | OpenCall hangup p99 ms | OpenCall server CPU, cores (main) | OpenCall CPU ms/cycle (main) | OpenCall RSS MiB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| pairs | relay cycles/s | OpenCall cycles/s | ratio | OpenCall errors | relay invite p99 ms | OpenCall invite p99 ms | OpenCall accept p99 ms | OpenCall hangup p99 ms | OpenCall server CPU, cores (main) | OpenCall CPU ms/cycle (main) | OpenCall RSS MiB | other load, cores (relay run / OpenCall run) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...scale.points.map(
       (p) =>
         `| ${p.pairs} | ${p.relay.cyclesPerSec} | ${p.opencall.cyclesPerSec} | ${p.ratio}× | ${p.opencall.errors} | ${ms(p.relay.latency.invite.p99)} | ` +
         `${ms(p.opencall.latency.invite.p99)} | ${ms(p.opencall.latency.accept.p99)} | ${ms(p.opencall.latency.hangup.p99)} | ` +
-        `${p.opencall.serverCpu} (${p.opencall.serverMainCpu}) | ${p.opencall.serverCpuMsPerCycle} (${p.opencall.serverMainCpuMsPerCycle}) | ${p.opencall.serverRssMiB} |`,
+        `${p.opencall.serverCpu} (${p.opencall.serverMainCpu}) | ${p.opencall.serverCpuMsPerCycle} (${p.opencall.serverMainCpuMsPerCycle}) | ${p.opencall.serverRssMiB} | ` +
+        `${p.relay.otherCpu} / ${p.opencall.otherCpu} |`,
     ),
     '',
     `![Cycles per second, invite p99 and server CPU per cycle against pairs; server RSS per idle user](bench/results/${svgName})`,

@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerOptions } from '@opencall/server';
 
-/** Secret and app id of every bench server. */
+/** Secret key of every bench server (clients sign their UserSigs with it). */
 export const BENCH_SECRET = 'opencall-bench-secret';
+/** sdkAppId of every bench server. */
 export const BENCH_APP_ID = 1400000000;
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
