@@ -4,8 +4,7 @@
  * Keep it small on 2-core CI: 160x120 @ 15 fps, and always close() (it stops the source timers).
  */
 import wrtc from '@roamhq/wrtc';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { installWrtcExitGc, releaseWrtc } from '@opencall/client/node';
 
 interface AudioSource {
   createTrack(): MediaStreamTrack;
@@ -31,32 +30,8 @@ interface WrtcApi {
 // The package's nonstandard typings reference an undeclared EventHandler type: cast once to ours.
 const W = wrtc as unknown as WrtcApi;
 
-let exitGcInstalled = false;
-
-/**
- * wrtc 0.10 crashes the process at exit (SIGSEGV/SIGABRT in N-API env cleanup) when source/track
- * objects are still unfinalized; node:test then reports the whole file as failed. Collecting them
- * while the runtime is alive avoids it: run a full GC (exposed at runtime) when the event loop
- * drains, once every peer was closed and dropped. Also callable directly from an `after()` hook.
- */
-export async function releaseWrtc(): Promise<void> {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  gc();
-  await new Promise((r) => setTimeout(r, 20));
-  gc();
-}
-
-function installExitGc(): void {
-  if (exitGcInstalled) return;
-  exitGcInstalled = true;
-  let done = false;
-  process.on('beforeExit', () => {
-    if (done) return;
-    done = true;
-    void releaseWrtc(); // schedules a timer: the loop runs once more, then exits cleanly
-  });
-}
+// The exit-crash workaround is the SDK's own (see releaseWrtc in @opencall/client/node).
+export { releaseWrtc };
 
 /** A local ICE candidate in the shape signaling carries it. */
 export interface PeerCandidate {
@@ -126,7 +101,7 @@ export class TestPeer {
   #closed = false;
 
   constructor(options: TestPeerOptions = {}) {
-    installExitGc();
+    installWrtcExitGc();
     this.pc = new W.RTCPeerConnection({
       iceServers: options.iceServers ?? [],
       ...(options.iceTransportPolicy ? { iceTransportPolicy: options.iceTransportPolicy } : {}),

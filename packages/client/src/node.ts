@@ -92,22 +92,30 @@ interface WrtcApi {
 const W = wrtc as unknown as WrtcApi;
 
 let exitGcInstalled = false;
+
 /**
- * wrtc 0.10 crashes the process at exit (SIGSEGV in N-API cleanup) while native sources, tracks
- * and sinks are still unfinalized. A full GC when the event loop drains, after everything was
- * closed and dropped, finalizes them while the runtime is alive.
+ * wrtc 0.10 crashes the process at exit (SIGSEGV/SIGABRT in N-API cleanup) while native sources,
+ * tracks and sinks are still unfinalized. A full GC after everything was closed and dropped
+ * finalizes them while the runtime is alive. Call it from an `after()` hook, or rely on
+ * {@link installWrtcExitGc}.
  */
-function installExitGc(): void {
+export async function releaseWrtc(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  await new Promise((r) => setTimeout(r, 20));
+  gc();
+}
+
+/** Runs {@link releaseWrtc} once when the event loop drains, so a process using wrtc exits cleanly. */
+export function installWrtcExitGc(): void {
   if (exitGcInstalled) return;
   exitGcInstalled = true;
   let done = false;
   process.on('beforeExit', () => {
     if (done) return;
     done = true;
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    gc();
-    setTimeout(gc, 20); // one more loop turn, then a clean exit
+    void releaseWrtc(); // schedules a timer: the loop runs once more, then exits cleanly
   });
 }
 
@@ -132,7 +140,7 @@ class NodePlatform implements MediaPlatform {
   #localView: NodeVideoView | null = null;
 
   constructor(o: NodeMediaOptions) {
-    installExitGc();
+    installWrtcExitGc();
     this.#tone = o.tone ?? { frequencyHz: 440, amplitude: 8000 };
     this.#fps = o.video?.fps ?? 15;
     if (o.iceTransportPolicy) this.iceTransportPolicy = o.iceTransportPolicy;
