@@ -29,6 +29,7 @@ if (chosen.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+if (process.env.TEST_LIST) console.log(chosen.join('\n'));
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--conditions=source', '--test', '--test-force-exit', '--test-timeout=180000', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...chosen],

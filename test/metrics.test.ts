@@ -64,7 +64,8 @@ describe('metrics after real calls', () => {
     const h = await fetch(`${server.url}/healthz`);
     assert.equal(h.status, 200);
     const body = (await h.json()) as Record<string, unknown>;
-    assert.deepEqual([body['ok'], body['storage'], body['sfu']], [true, 'memory', 'mesh']);
+    const storage = process.env.OPENCALL_TEST_STORAGE === 'memory' ? 'memory' : 'sqlite';
+    assert.deepEqual([body['ok'], body['storage'], body['sfu']], [true, storage, 'mesh']);
     const r = await fetch(`${server.url}/readyz`);
     assert.deepEqual([r.status, await r.json()], [200, { ready: true }]);
   });

@@ -140,7 +140,9 @@ describe('web app: group calls and sessions in Chromium', { skip: browserSkip('w
 
   it('keyboard only: sign in, dial, answer with Enter, hang up; every button has a name', async () => {
     const [alice, bob] = (await open(2)) as [AppPage, AppPage];
-    // Alice signs in with the keyboard: the user id field has the focus on load.
+    // Alice signs in with the keyboard: the user id field has the focus on load (wait for the
+    // page's script to have put it there — typing earlier would go nowhere on a loaded machine).
+    await alice.page.waitForFunction(() => document.activeElement?.id === 'signin-user');
     await alice.page.keyboard.type('kb_alice');
     await alice.page.keyboard.press('Tab');
     await alice.page.keyboard.type('Alice');

@@ -226,7 +226,10 @@ for (const [name, makeStorage] of storages) {
         assert.equal(ok.headers['x-opencall-signature'], f.headers['x-opencall-signature']);
         assert.equal(ok.headers['x-opencall-sequence'], f.headers['x-opencall-sequence']);
       }
-      assert.deepEqual(d.stats(), { delivered: 5, failed: 5, dead: 0, inFlight: 0, purged: 0 });
+      // Every hit but the five counted deliveries was a failed attempt (on a loaded machine a 200
+      // can itself arrive after timeoutMs and be retried, so count hits rather than assume five).
+      assert.deepEqual(d.stats(), { delivered: 5, failed: r.hits.length - 5, dead: 0, inFlight: 0, purged: 0 });
+      assert.ok(r.hits.length - 5 >= 5, 'the three 500s and two hangs were all counted as failures');
       assert.ok(lines.some((l) => l.msg.includes('will retry') && JSON.stringify(l).includes('timed out after 300 ms')));
       assert.deepEqual(await d.backlog(), { depth: 0, oldestCreatedAt: null });
     });
