@@ -12,15 +12,18 @@ import { MachineError } from './MachineError.js';
 import { membershipsOf, nextDeadline, transition } from './machine.js';
 import type { CallState, Command, Effect, Target, UserContext } from './types.js';
 import type { CallRecord, ServerEvent } from '@opencall/protocol/wire';
-import type { Storage } from '../storage/Storage.js';
+import type { Membership, Storage } from '../storage/Storage.js';
 import { VersionConflictError } from '../storage/Storage.js';
 import { Mutex } from '../util/Mutex.js';
+import { MAX_TIMEOUT_MS } from '../util/timers.js';
 
 /** Leg states that make a user busy for other calls (SPEC §5.1). */
 const BUSY_STATES = new Set(['calling', 'ringing', 'joined']);
 
-/** Longest single setTimeout Node accepts. */
-const MAX_TIMEOUT = 2_147_483_647;
+/** True when `ms` (one user's memberships) holds a busy leg in a call other than `callId`. */
+export function hasBusyLeg(ms: readonly Membership[], callId: string | null): boolean {
+  return ms.some((m) => m.callId !== callId && BUSY_STATES.has(m.state));
+}
 
 /** Facts about signed-in devices the service asks the signaling layer for. */
 export interface PresenceView {
@@ -75,8 +78,7 @@ export class CallService {
     const busy = new Set<string>();
     const devices: Record<string, string[]> = {};
     for (const u of userIds) {
-      const ms = await this.#o.storage.membershipsOf(u);
-      if (ms.some((m) => m.callId !== callId && BUSY_STATES.has(m.state))) busy.add(u);
+      if (hasBusyLeg(await this.#o.storage.membershipsOf(u), callId)) busy.add(u);
       devices[u] = this.#o.presence.ringDevices(u);
     }
     return { busy, devices };
@@ -84,8 +86,7 @@ export class CallService {
 
   /** True when `userId` has a busy leg in a call other than `callId`. */
   async isBusy(userId: string, callId: string | null): Promise<boolean> {
-    const ms = await this.#o.storage.membershipsOf(userId);
-    return ms.some((m) => m.callId !== callId && BUSY_STATES.has(m.state));
+    return hasBusyLeg(await this.#o.storage.membershipsOf(userId), callId);
   }
 
   /**
@@ -160,7 +161,7 @@ export class CallService {
     if (old) clearTimeout(old);
     this.#timers.delete(callId);
     if (dueAt === null || this.#closed) return;
-    const delay = Math.min(Math.max(0, dueAt - this.#now()), MAX_TIMEOUT);
+    const delay = Math.min(Math.max(0, dueAt - this.#now()), MAX_TIMEOUT_MS);
     const t = setTimeout(() => {
       this.#timers.delete(callId);
       this.run(callId, { type: 'tick' }).catch((err: unknown) => this.#o.log.error({ err, callId }, 'timer failed'));

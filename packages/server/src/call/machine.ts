@@ -4,7 +4,8 @@
  * service gathers busy/presence facts into `ctx`). Refusals throw MachineError and change nothing.
  * The (state, command) table is documented in docs/call-state-machine.md (generated from TABLE).
  */
-import { CallEndReason, CallMediaType } from '@opencall/protocol/wire';
+import { CallEndReason } from '@opencall/protocol/wire';
+import { roomIdOf, tencentMediaType } from './tencent.js';
 import { MachineError } from './MachineError.js';
 import { Tx, devicesOf } from './effects.js';
 import {
@@ -275,10 +276,9 @@ function start(c: CommandOf<'start'>, now: number): TransitionResult {
   tx.webhook('Call.CallbackAfterStartCall', {
     CallInfo: {
       CallId: s.callId,
-      CallMediaType: s.mediaType === CallMediaType.video ? 'Video' : 'Audio',
+      CallMediaType: tencentMediaType(s),
       ChatGroupId: s.chatGroupId,
-      RoomId: s.roomId.strRoomId ?? String(s.roomId.intRoomId ?? 0),
-      RoomIdType: s.roomId.strRoomId ? 2 : 1,
+      ...roomIdOf(s),
     },
     UserList: [
       { User_Account: c.userId, Status: 'Calling' },

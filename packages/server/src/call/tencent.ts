@@ -10,6 +10,11 @@ import type { CallState, Member } from './types.js';
 
 const sec = (ms: number | null): number => (ms === null ? 0 : Math.floor(ms / 1000));
 
+/** Tencent's media type name. */
+export function tencentMediaType(s: CallState): 'Audio' | 'Video' {
+  return s.mediaType === CallMediaType.video ? 'Video' : 'Audio';
+}
+
 /** The record of a call in Tencent's REST shape. */
 export interface TencentCallRecord {
   CallId: string;
@@ -44,7 +49,7 @@ export function tencentRecord(s: CallState): TencentCallRecord {
     CallId: s.callId,
     Caller_Account: s.callerId,
     CalleeList_Account: [...s.inviteList],
-    MediaType: s.mediaType === CallMediaType.video ? 'Video' : 'Audio',
+    MediaType: tencentMediaType(s),
     CallType: s.scene === 'single' ? 'SingleCall' : 'MultiCall',
     StartTime: sec(s.createdAt),
     AcceptTime: sec(s.acceptedAt),

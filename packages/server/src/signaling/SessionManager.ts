@@ -10,8 +10,8 @@ import type { ServerConfig } from '../config/schema.js';
 import type { Storage } from '../storage/Storage.js';
 import type { Presence } from './Presence.js';
 import type { Session } from './Session.js';
+import { MAX_TIMEOUT_MS } from '../util/timers.js';
 
-const MAX_TIMEOUT = 2_147_483_647;
 /** Seq numbers a restored session reserves per ms of wall time (see `restore`). */
 const GHOST_SEQ_PER_MS = 1000;
 
@@ -86,7 +86,7 @@ export class SessionManager {
       if (this.d.now() < s.expireAt) return this.#armSigTimer(s);
       this.#expiryTold.set(s, s.expireAt);
       s.push({ name: 'onUserSigExpired' });
-    }, Math.min(Math.max(0, delay), MAX_TIMEOUT));
+    }, Math.min(Math.max(0, delay), MAX_TIMEOUT_MS));
     t.unref();
     s.sigTimer = t;
   }

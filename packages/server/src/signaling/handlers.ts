@@ -4,9 +4,10 @@
  */
 import type { ClientMessageData, ClientMessageType, UserProfile } from '@opencall/protocol';
 import { MachineError } from '../call/MachineError.js';
+import { hasBusyLeg } from '../call/CallService.js';
 import type { CallService } from '../call/CallService.js';
 import type { ServerConfig } from '../config/schema.js';
-import type { Storage } from '../storage/Storage.js';
+import type { Membership, Storage } from '../storage/Storage.js';
 import type { Session } from './Session.js';
 import type { SessionManager } from './SessionManager.js';
 import type { MediaRelay } from './MediaRelay.js';
@@ -32,8 +33,8 @@ async function profileOf(storage: Storage, userId: string): Promise<UserProfile>
  * Glare (SPEC §5.1): B calls A while A's 1-to-1 call to B rings at B → B accepts A's call.
  * Returns the merged call id, or null when this is not glare.
  */
-async function glare(s: Session, callee: string, d: HandlerDeps): Promise<string | null> {
-  for (const m of await d.storage.membershipsOf(s.userId)) {
+async function glare(s: Session, callee: string, mine: readonly Membership[], d: HandlerDeps): Promise<string | null> {
+  for (const m of mine) {
     if (m.state !== 'ringing') continue;
     const call = await d.storage.getCall(m.callId);
     const me = call?.members[s.userId];
@@ -69,11 +70,12 @@ export const handlers: Handlers = {
         throw MachineError.param(`a call holds at most ${d.config.maxParticipants} participants`);
       }
       const params = data.params ?? {};
+      const mine = await d.storage.membershipsOf(s.userId);
       if (callees.length === 1 && !params.chatGroupId) {
-        const merged = await glare(s, callees[0]!, d);
+        const merged = await glare(s, callees[0]!, mine, d);
         if (merged) return { callId: merged };
       }
-      if (await d.service.isBusy(s.userId, null)) throw MachineError.state('you are already in a call');
+      if (hasBusyLeg(mine, null)) throw MachineError.state('you are already in a call');
       const callId = await d.service.startCall({
         userId: s.userId,
         deviceId: s.deviceId,
