@@ -32,7 +32,13 @@ if (chosen.length === 0) {
 if (process.env.TEST_LIST) console.log(chosen.join('\n'));
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--conditions=source', '--test', '--test-force-exit', '--test-timeout=180000', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...chosen],
-  { cwd: root, stdio: 'inherit' },
+  ['--import', 'tsx', '--conditions=source', '--test', '--test-timeout=180000', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...chosen],
+  // A watchdog instead of --test-force-exit (which can cut a file's report short): a run that
+  // hangs fails loudly here rather than running into CI's own time limit.
+  { cwd: root, stdio: 'inherit', timeout: 30 * 60 * 1000, killSignal: 'SIGKILL' },
 );
+if (r.error || r.signal) {
+  console.error(`test run aborted: ${r.error?.message ?? `killed by ${r.signal}`} (limit 30 min)`);
+  process.exit(1);
+}
 process.exit(r.status ?? 1);

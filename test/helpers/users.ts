@@ -2,6 +2,7 @@
  * Real CallEngine clients for integration tests, each with a recorder that captures every
  * observer callback with its arguments, in order.
  */
+import { after } from 'node:test';
 import { CallEngine } from '@opencall/client';
 import type { CallObserver } from '@opencall/client';
 import type { RunningServer } from '@opencall/server';
@@ -95,9 +96,16 @@ export interface TestUser {
   rec: Recorder;
 }
 
+/** Every engine this file created: a test that fails before its cleanup must not keep the process alive. */
+const engines = new Set<CallEngine>();
+after(async () => {
+  await Promise.all([...engines].map((e) => e.unInit().catch(() => undefined)));
+});
+
 /** Creates an engine for `userId`, adds a recorder and signs in. */
 export async function user(server: RunningServer, userId: string, opts: { init?: boolean } = {}): Promise<TestUser> {
   const engine = new CallEngine({ serverUrl: server.url, sdkAppId: TEST_APP_ID });
+  engines.add(engine);
   const rec = new Recorder();
   engine.addObserver(rec.observer);
   if (opts.init !== false) await engine.init(userId, sig(userId));
