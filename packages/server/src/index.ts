@@ -3,9 +3,14 @@
  * web app. See SPEC §2 for the options.
  * @packageDocumentation
  */
+import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CallService } from './call/CallService.js';
+import type { TimerClaims } from './call/TimerRunner.js';
+import { ClusterLink } from './cluster/ClusterLink.js';
+import { LeaseKeeper } from './cluster/LeaseKeeper.js';
+import type { LeaseStore } from './cluster/LeaseKeeper.js';
 import { freezeConfig, parseOptions, redactConfig } from './config/schema.js';
 import type { ServerConfig, ServerOptions } from './config/schema.js';
 import { loadOrCreateDevKey } from './config/devKey.js';
@@ -58,6 +63,26 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const storage = openStorage(config.storage);
   const presence = new Presence(config.devicePolicy);
   const now = (): number => Date.now();
+  const nodeId = config.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
+  // Cluster mode (SPEC §8): PostgreSQL holds what is durable, Redis what is live.
+  const clustered = config.redis !== undefined;
+  let sessions: SessionManager | null = null;
+  // Loaded only in cluster mode: a single node never pays for the Redis client.
+  const RedisLive = config.redis ? (await import('./cluster/redis/RedisLive.js')).RedisLive : null;
+  const link = config.redis && RedisLive
+    ? new ClusterLink({
+        live: new RedisLive(config.redis, config.clusterName, nodeId, log.child({ component: 'cluster' })),
+        presence,
+        policy: config.devicePolicy,
+        heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+        log: log.child({ component: 'cluster' }),
+        now,
+        deviceGone: (userId, deviceId) => sessions?.deviceGone(userId, deviceId) ?? Promise.resolve(),
+      })
+    : null;
+  presence.link = link;
+  // One webhook deliverer at a time across the cluster: the holder of the `webhooks` lease.
+  let webhookLease: LeaseKeeper | null = null;
   const webhooks = config.webhookUrl
     ? new WebhookDispatcher({
         storage,
@@ -67,6 +92,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         retry: config.webhookRetry,
         log: log.child({ component: 'webhooks' }),
         now,
+        ...(clustered ? { gate: () => webhookLease?.valid() ?? false } : {}),
       })
     : null;
   let relay: MediaRelay | null = null;
@@ -82,6 +108,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     now,
     // Without a receiver the outbox would only grow.
     webhooks: webhooks !== null,
+    timerClaims: clustered ? { store: storage as unknown as TimerClaims, holder: nodeId } : null,
     hooks: {
       onCommitted: (state, effects) => {
         const endedNow = effects.some((e) => e.kind === 'webhook' && e.command === 'Call.CallbackAfterEndCall');
@@ -92,7 +119,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       },
     },
   });
-  const sessions = new SessionManager({ config, presence, service, storage, log, iceServers: (userId) => iceServersFor(config.turn, userId), now });
+  sessions = new SessionManager({ config, presence, service, storage, log, iceServers: (userId) => iceServersFor(config.turn, userId), now, link });
   // Group-call media: a supervised loopback Janus ('auto'), an existing one ({ janusUrl }), or a mesh.
   const sfu = await startSfu(config.sfu, { logger: log.child({ component: 'sfu' }) });
   relay = new MediaRelay({ storage, presence, service, sfu: sfu?.sfu ?? null, log: log.child({ component: 'media' }) });
@@ -117,7 +144,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     storage,
     service,
     webRoot: WEB_ROOT,
-    health: () => ({ ok: true, storage: storage.kind, sfu: mediaRelay.sfuKind, devMode: config.devMode, connections: gateway.connectionCount }),
+    health: async () => ({
+      ok: true,
+      storage: storage.kind,
+      sfu: mediaRelay.sfuKind,
+      devMode: config.devMode,
+      connections: gateway.connectionCount,
+      nodeId,
+      ...(link ? { cluster: { nodeId, nodes: await link.nodes() } } : {}),
+    }),
   });
 
   // 429s from the per-IP limiter (http/app.ts) count as refusals with code 4029.
@@ -125,9 +160,25 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (reply.statusCode === 429) metrics?.refusedHttp(4029);
   });
 
+  await link?.start();
   const restored = await sessions.restore();
   const timers = await service.restoreTimers();
   webhooks?.start();
+  if (webhooks && clustered) {
+    webhookLease = new LeaseKeeper({
+      store: storage as unknown as LeaseStore,
+      name: 'webhooks',
+      holder: `${nodeId}/${link?.live.boot ?? ''}`,
+      // Longer than a delivery attempt, so a POST never outlives the lease that allowed it.
+      ttlMs: Math.max(3000, config.webhookRetry.timeoutMs * 2),
+      now,
+      log: log.child({ component: 'webhooks' }),
+      onChange: (held) => {
+        if (held) webhooks.kick();
+      },
+    });
+    await webhookLease.start();
+  }
   if (restored || timers) log.info({ restoredDevices: restored, timers }, 'recovered calls from storage');
 
   await app.listen({ port: config.port, host: config.host });
@@ -151,6 +202,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await sfu?.close();
         await app.close();
         await webhooks?.close();
+        await webhookLease?.close();
+        await link?.shutdown();
         await storage.close();
       })()),
   };

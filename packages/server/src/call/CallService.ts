@@ -2,8 +2,10 @@
  * Loads a call, runs the pure machine, and saves the new state together with its derived
  * memberships, next timer, records and webhook-outbox rows in one versioned transaction. Only
  * after the commit are events sent (through `deliver`) and timers armed. All commands of this
- * process run one at a time, so the busy facts gathered for a command stay true until it commits;
- * across processes the version check (and retry) keeps calls consistent.
+ * process run one at a time, so the busy facts gathered for a command stay true until it commits.
+ * Across processes (cluster mode, or two servers on one file) the database has the last word: the
+ * version check refuses a stale write and a unique index refuses a user's second busy leg; either
+ * way the whole command runs again on fresh facts (`exclusive` retries it).
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { CallMediaType, CallParams, UserProfile } from '@opencall/protocol/wire';
@@ -15,7 +17,8 @@ import type { CallRecord, ServerEvent } from '@opencall/protocol/wire';
 import type { Membership, Storage } from '../storage/Storage.js';
 import { VersionConflictError } from '../storage/Storage.js';
 import { Mutex } from '../util/Mutex.js';
-import { MAX_TIMEOUT_MS } from '../util/timers.js';
+import { TimerRunner } from './TimerRunner.js';
+import type { TimerClaims } from './TimerRunner.js';
 
 /** Leg states that make a user busy for other calls (SPEC §5.1). */
 const BUSY_STATES = new Set(['calling', 'ringing', 'joined']);
@@ -27,8 +30,17 @@ export function hasBusyLeg(ms: readonly Membership[], callId: string | null): bo
 
 /** Facts about signed-in devices the service asks the signaling layer for. */
 export interface PresenceView {
-  /** Devices that should ring for `userId` now (empty when signed out). */
-  ringDevices(userId: string): string[];
+  /** Devices that should ring for `userId` now (empty when signed out), on any node. */
+  ringDevices(userId: string): string[] | Promise<string[]>;
+}
+
+/** Attempts of one command when the database refuses it for a conflict with another writer. */
+const CONFLICT_ATTEMPTS = 6;
+
+/** True for the storage errors that mean "another writer won: run the command again on fresh facts". */
+export function isConflict(err: unknown): boolean {
+  const name = (err as { name?: unknown } | null)?.name;
+  return name === 'VersionConflictError' || name === 'BusyConflictError';
 }
 
 /** Hooks the service reports to (metrics, webhooks). */
@@ -41,8 +53,8 @@ export interface CallServiceHooks {
 export interface CallServiceOptions {
   storage: Storage;
   presence: PresenceView;
-  /** Sends one event to one device (after the commit). */
-  deliver(to: Target, event: ServerEvent): void;
+  /** Sends one event to one device (after the commit); a promise when it crosses nodes. */
+  deliver(to: Target, event: ServerEvent): void | Promise<void>;
   ringTimeoutMs: number;
   maxParticipants: number;
   log: Logger;
@@ -51,26 +63,49 @@ export interface CallServiceOptions {
   now?: () => number;
   /** Write webhook-outbox rows (false when no webhook URL is configured). */
   webhooks?: boolean;
+  /** Cluster mode: claim overdue timers of every node from the database as `holder`. */
+  timerClaims?: { store: TimerClaims; holder: string } | null;
 }
 
 /** The call application service. */
 export class CallService {
   readonly #o: CallServiceOptions;
   readonly #mutex = new Mutex();
-  readonly #timers = new Map<string, NodeJS.Timeout>();
-  #closed = false;
+  readonly #timers: TimerRunner;
 
   constructor(options: CallServiceOptions) {
     this.#o = options;
+    this.#timers = new TimerRunner({
+      tick: async (callId) => {
+        await this.run(callId, { type: 'tick' });
+      },
+      now: () => this.#now(),
+      log: options.log,
+      claims: options.timerClaims ?? null,
+    });
+    this.#timers.start();
   }
 
   #now(): number {
     return this.#o.now ? this.#o.now() : Date.now();
   }
 
-  /** Runs `fn` exclusively with the other commands of this process. */
+  /**
+   * Runs `fn` exclusively with the other commands of this process. When the database refuses its
+   * write because another node won (a version conflict, or a user's second busy leg), the whole of
+   * `fn` runs again, so its busy and glare look-ups see the winner.
+   */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    return this.#mutex.run(fn);
+    return this.#mutex.run(async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await fn();
+        } catch (err) {
+          if (!isConflict(err) || attempt >= CONFLICT_ATTEMPTS) throw err;
+          await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+        }
+      }
+    });
   }
 
   /** Busy facts and devices to ring for `userIds` (excluding `callId`). */
@@ -79,7 +114,7 @@ export class CallService {
     const devices: Record<string, string[]> = {};
     for (const u of userIds) {
       if (hasBusyLeg(await this.#o.storage.membershipsOf(u), callId)) busy.add(u);
-      devices[u] = this.#o.presence.ringDevices(u);
+      devices[u] = await this.#o.presence.ringDevices(u);
     }
     return { busy, devices };
   }
@@ -103,10 +138,12 @@ export class CallService {
       try {
         await this.#commit(before?.version ?? 0, state, effects);
       } catch (e) {
-        if (e instanceof VersionConflictError && attempt < 3) continue;
+        // A lost version race on a command that carries no busy facts can simply re-read; the
+        // others (start, invite, join, deviceOnline) are re-run whole by `exclusive`.
+        if (e instanceof VersionConflictError && !carriesBusyFacts(command) && attempt < 3) continue;
         throw e;
       }
-      this.#afterCommit(state, effects);
+      await this.#afterCommit(state, effects);
       return { state, reply };
     }
   }
@@ -142,38 +179,28 @@ export class CallService {
     });
   }
 
-  #afterCommit(state: CallState, effects: readonly Effect[]): void {
+  async #afterCommit(state: CallState, effects: readonly Effect[]): Promise<void> {
+    // Started in order (one Redis connection keeps that order in cluster mode), awaited together:
+    // the device that made the request gets its events before its response.
+    const pending: Promise<void>[] = [];
     for (const e of effects) {
       if (e.kind !== 'send') continue;
       try {
-        this.#o.deliver(e.to, e.event);
+        const p = this.#o.deliver(e.to, e.event);
+        if (p) pending.push(p.catch((err: unknown) => this.#o.log.error({ err, callId: state.callId }, 'event delivery failed')));
       } catch (err) {
         this.#o.log.error({ err, callId: state.callId }, 'event delivery failed');
       }
     }
-    this.#arm(state.callId, nextDeadline(state));
+    this.#timers.arm(state.callId, nextDeadline(state));
     this.#o.hooks?.onCommitted?.(state, effects);
-  }
-
-  /** Arms (or clears) the in-process timer of a call. */
-  #arm(callId: string, dueAt: number | null): void {
-    const old = this.#timers.get(callId);
-    if (old) clearTimeout(old);
-    this.#timers.delete(callId);
-    if (dueAt === null || this.#closed) return;
-    const delay = Math.min(Math.max(0, dueAt - this.#now()), MAX_TIMEOUT_MS);
-    const t = setTimeout(() => {
-      this.#timers.delete(callId);
-      this.run(callId, { type: 'tick' }).catch((err: unknown) => this.#o.log.error({ err, callId }, 'timer failed'));
-    }, delay);
-    t.unref();
-    this.#timers.set(callId, t);
+    if (pending.length > 0) await Promise.all(pending);
   }
 
   /** Re-arms every stored timer (start-up recovery); overdue ones fire at once. */
   async restoreTimers(): Promise<number> {
     const timers = await this.#o.storage.timers();
-    for (const t of timers) this.#arm(t.callId, t.dueAt);
+    for (const t of timers) this.#timers.arm(t.callId, t.dueAt);
     return timers.length;
   }
 
@@ -212,8 +239,11 @@ export class CallService {
 
   /** Stops timers; the storage is closed by the owner. */
   close(): void {
-    this.#closed = true;
-    for (const t of this.#timers.values()) clearTimeout(t);
-    this.#timers.clear();
+    this.#timers.close();
   }
+}
+
+/** Commands whose outcome depends on busy facts gathered before the transition. */
+function carriesBusyFacts(c: Command): boolean {
+  return c.type === 'start' || c.type === 'invite' || c.type === 'join' || c.type === 'deviceOnline';
 }

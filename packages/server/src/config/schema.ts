@@ -35,8 +35,14 @@ export const ServerOptionsSchema = z.object({
   sdkAppId: z.number().int().positive().default(1400000000),
   /** HMAC key for UserSigs; none → development mode. */
   secretKey: z.string().min(1).optional(),
-  /** `:memory:` or a SQLite file path. */
-  storage: z.string().default(':memory:'),
+  /** `:memory:`, a SQLite file path (or `sqlite:<path>`), or a `postgres://` URL (cluster mode, SPEC §8). */
+  storage: z.string().min(1).default(':memory:'),
+  /** `redis://host:port[/db]`: required with a `postgres://` storage (SPEC §8). */
+  redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  /** Prefix of every Redis key and channel, so several clusters (or test runs) share one Redis. */
+  clusterName: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1-64)').default('opencall'),
+  /** This node's name in logs, /healthz and metrics (random when absent). */
+  nodeId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1-64)').optional(),
   /** Where development mode keeps its generated key (default: the storage file's folder, or ./data). */
   dataDir: z.string().optional(),
   devicePolicy: z.enum(['kick', 'multi']).default('kick'),
@@ -56,6 +62,11 @@ export const ServerOptionsSchema = z.object({
   /** pino level. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/** True when `storage` names a PostgreSQL database (cluster mode). */
+export function isPostgresUrl(storage: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(storage);
+}
 
 /** Where log lines go: anything with `write(line)` (a pino destination, a Writable, a test capture). */
 export interface LogDestination {
@@ -89,6 +100,13 @@ export function parseOptions(options: ServerOptions): z.output<typeof ServerOpti
     const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(options)'}: ${i.message}`);
     throw new Error(`invalid OpenCall server options:\n${lines.join('\n')}`);
   }
+  // Cluster mode needs both halves: PostgreSQL for what is durable, Redis for what is live.
+  if (isPostgresUrl(r.data.storage) && !r.data.redis) {
+    throw new Error('invalid OpenCall server options:\n  redis: required with a postgres:// storage (cluster mode, SPEC §8)');
+  }
+  if (r.data.redis && !isPostgresUrl(r.data.storage)) {
+    throw new Error('invalid OpenCall server options:\n  redis: only used with a postgres:// storage (cluster mode, SPEC §8)');
+  }
   return r.data;
 }
 
@@ -106,5 +124,8 @@ export function redactConfig(c: ServerConfig): Record<string, unknown> {
     // Receivers often put a token in the webhook URL's query: log the URL without it.
     webhookUrl: c.webhookUrl?.replace(/\?[^#]*/, '?[redacted]'),
     turn: c.turn ? { ...c.turn, secret: '[redacted]' } : undefined,
+    // Database and Redis URLs may carry passwords.
+    storage: c.storage.replace(/\/\/[^@/]*@/, '//[redacted]@'),
+    redis: c.redis?.replace(/\/\/[^@/]*@/, '//[redacted]@'),
   };
 }

@@ -24,7 +24,7 @@ export interface AppDeps {
   gateway: Gateway;
   storage: Storage;
   service: CallService;
-  health(): Record<string, unknown>;
+  health(): Record<string, unknown> | Promise<Record<string, unknown>>;
   metrics: Metrics;
   /** True once the server listens and until it starts closing. */
   ready(): boolean;

@@ -236,13 +236,19 @@ export class MediaRelay {
 
   #deliver(state: CallState, userId: string, event: ServerEvent): void {
     const m = state.members[userId];
-    if (m?.state === 'joined' && m.deviceId) this.#d.presence.deliver(userId, m.deviceId, event);
+    if (m?.state === 'joined' && m.deviceId) this.#send(userId, m.deviceId, event);
+  }
+
+  /** One event to one device, on whichever node it is (errors are logged: media recovers by itself). */
+  #send(userId: string, deviceId: string, event: ServerEvent): void {
+    const p = this.#d.presence.deliver(userId, deviceId, event);
+    if (p) p.catch((err: unknown) => this.#d.log.warn({ err, userId }, 'media event delivery failed'));
   }
 
   /** Sends to the device the relay knows `userId` is connected on. */
   #sendTo(callId: string, userId: string, event: ServerEvent): void {
     const deviceId = this.#calls.get(callId)?.members.get(userId);
-    if (deviceId) this.#d.presence.deliver(userId, deviceId, event);
+    if (deviceId) this.#send(userId, deviceId, event);
   }
 
   #sendSignal(callId: string, userId: string, from: string, signal: RelayedSignal): void {

@@ -4,6 +4,7 @@
  */
 import type { ServerEvent } from '@opencall/protocol/wire';
 import type { PresenceView } from '../call/CallService.js';
+import type { ClusterLink } from '../cluster/ClusterLink.js';
 import { Session } from './Session.js';
 
 /** The device policy of SPEC §5.4. */
@@ -13,6 +14,9 @@ export type DevicePolicy = 'kick' | 'multi';
 export class Presence implements PresenceView {
   readonly #byUser = new Map<string, Map<string, Session>>();
   readonly #bySessionId = new Map<string, Session>();
+
+  /** Cluster mode: devices on every node, reached through the link (set once at start-up). */
+  link: ClusterLink | null = null;
 
   constructor(private readonly policy: DevicePolicy) {}
 
@@ -31,9 +35,9 @@ export class Presence implements PresenceView {
     return this.#bySessionId.get(sessionId);
   }
 
-  /** Creates and registers a session. */
-  add(userId: string, deviceId: string, now: number): Session {
-    const s = new Session(userId, deviceId, now);
+  /** Creates and registers a session (`sessionId`: keep the id of a session moving from another node). */
+  add(userId: string, deviceId: string, now: number, sessionId?: string): Session {
+    const s = new Session(userId, deviceId, now, sessionId);
     let m = this.#byUser.get(userId);
     if (!m) this.#byUser.set(userId, (m = new Map<string, Session>()));
     m.set(deviceId, s);
@@ -51,7 +55,13 @@ export class Presence implements PresenceView {
   }
 
   /** Devices to ring: the one device (kick), or multi-device-enabled ones plus the most recent (multi). */
-  ringDevices(userId: string): string[] {
+  ringDevices(userId: string): string[] | Promise<string[]> {
+    if (this.link) return this.link.ringDevices(userId);
+    return this.localRingDevices(userId);
+  }
+
+  /** {@link ringDevices} among this node's sessions. */
+  localRingDevices(userId: string): string[] {
     const sessions = this.sessionsOf(userId);
     if (sessions.length === 0) return [];
     if (this.policy === 'kick') return sessions.map((s) => s.deviceId);
@@ -60,8 +70,12 @@ export class Presence implements PresenceView {
     return sessions.filter((s) => s.multiDevice || s === latest).map((s) => s.deviceId);
   }
 
-  /** Delivers an event to one device; dropped when the device has no session. */
-  deliver(userId: string, deviceId: string, event: ServerEvent): void {
+  /**
+   * Delivers an event to one device; dropped when the device has no session. In cluster mode the
+   * device may be on another node: the promise settles once the event is in the device's log.
+   */
+  deliver(userId: string, deviceId: string, event: ServerEvent): void | Promise<void> {
+    if (this.link) return this.link.deliver(userId, deviceId, event);
     this.get(userId, deviceId)?.push(event);
   }
 

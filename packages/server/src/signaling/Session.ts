@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { ServerEvent } from '@opencall/protocol/wire';
+import type { DeviceSink } from '../cluster/DeviceSink.js';
 
 /** Events kept for replay per session. */
 const REPLAY_LIMIT = 512;
@@ -47,8 +48,8 @@ export function sendFrame(ws: WebSocket, frame: string): void {
 
 /** A device session. */
 export class Session {
-  /** Random id the client presents to resume. */
-  readonly sessionId = randomBytes(12).toString('base64url');
+  /** Random id the client presents to resume (kept when a session moves between nodes). */
+  readonly sessionId: string;
   /** Last event seq assigned. */
   seq = 0;
   /** The socket, or null while disconnected. */
@@ -65,6 +66,13 @@ export class Session {
   expireAt = 0;
   /** Timer that fires onUserSigExpired. */
   sigTimer: NodeJS.Timeout | null = null;
+  /**
+   * Cluster mode: events go through the device's log in Redis (which assigns their seq) instead of
+   * this session's own counter and buffer.
+   */
+  route: ((event: ServerEvent) => void) | null = null;
+  /** Cluster mode: ordered delivery of the device's log to the socket. */
+  sink: DeviceSink | null = null;
   readonly #buffer: { seq: number; frame: string }[] = [];
   readonly #responses = new Map<number, string>();
 
@@ -74,13 +82,16 @@ export class Session {
     /** The engine instance's device id. */
     readonly deviceId: string,
     now: number,
+    sessionId?: string,
   ) {
+    this.sessionId = sessionId ?? randomBytes(12).toString('base64url');
     this.lastSeen = now;
     this.signedInAt = now;
   }
 
   /** Assigns the next seq, buffers the frame for replay and sends it if connected. */
   push(event: ServerEvent): void {
+    if (this.route) return this.route(event);
     const seq = ++this.seq;
     const frame = JSON.stringify({ v: 1, type: 'event', seq, event });
     this.#buffer.push({ seq, frame });
@@ -130,5 +141,7 @@ export class Session {
   dispose(): void {
     if (this.sigTimer) clearTimeout(this.sigTimer);
     this.sigTimer = null;
+    this.sink?.dispose();
+    this.sink = null;
   }
 }

@@ -6,6 +6,8 @@ import { ErrorCode, verifyUserSig, wireError } from '@opencall/protocol';
 import type { AuthResult, ClientMessageData, IceServer, WireError } from '@opencall/protocol';
 import type { Logger } from 'pino';
 import type { CallService } from '../call/CallService.js';
+import type { ClusterLink } from '../cluster/ClusterLink.js';
+import type { DeviceEntry } from '../cluster/types.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Storage } from '../storage/Storage.js';
 import type { Presence } from './Presence.js';
@@ -35,6 +37,8 @@ export interface SessionManagerDeps {
   log: Logger;
   iceServers(userId: string): IceServer[];
   now(): number;
+  /** Cluster mode: the link to the other nodes (null on a single node). */
+  link?: ClusterLink | null;
 }
 
 /** WebSocket close code telling a device another sign-in replaced it (policy `kick`). */
@@ -109,6 +113,7 @@ export class SessionManager {
       return { ok: true, data: this.#result(s, true), after: async () => {} };
     }
 
+    if (this.d.link) return this.d.service.exclusive(() => this.#authenticateInCluster(this.d.link!, conn, a, v.expireAt));
     return this.d.service.exclusive(async () => {
       const existing = this.d.presence.get(a.userId, a.deviceId);
       if (existing && a.resume && (existing.ghost || existing.sessionId === a.resume.sessionId)) {
@@ -154,6 +159,109 @@ export class SessionManager {
   }
 
   /**
+   * Sign-in and resume in cluster mode (SPEC §8): the device directory in Redis decides, so a
+   * device may resume on any node, and a sign-in on one node kicks devices on others.
+   */
+  async #authenticateInCluster(link: ClusterLink, conn: Connection, a: ClientMessageData<'auth'>, expireAt: number): Promise<AuthOutcome> {
+    const c = this.d.config;
+    const now = this.d.now();
+    const local = this.d.presence.get(a.userId, a.deviceId);
+    if (a.resume) {
+      const sid = a.resume.sessionId;
+      const lastSeq = a.resume.lastSeq;
+      const moved = await link.live.move(a.userId, a.deviceId, sid, a.multiDevice);
+      if (moved && lastSeq <= moved.seq && (await link.live.since(sid, lastSeq)).complete) {
+        if (moved.previous.node !== link.nodeId) await link.live.publish(moved.previous.node, { t: 'moved', sid });
+        let s = local?.sessionId === sid ? local : undefined;
+        if (!s) {
+          if (local) this.d.presence.remove(local);
+          s = this.d.presence.add(a.userId, a.deviceId, moved.previous.at, sid);
+          s.multiDevice = moved.previous.multi;
+          this.#route(link, s);
+        }
+        s.lastSeen = now;
+        const session = s;
+        this.d.log.debug({ userId: a.userId, deviceId: a.deviceId, from: moved.previous.node }, 'session resumed');
+        return { ok: true, data: this.#result(session, true), after: () => this.#attachInCluster(link, session, conn, expireAt, a.multiDevice, lastSeq, false) };
+      }
+      if (c.devicePolicy === 'kick' && (await link.live.devicesOf(a.userId)).some((e) => e.deviceId !== a.deviceId && !e.kicked)) {
+        this.d.log.debug({ userId: a.userId, deviceId: a.deviceId }, 'replaced device reconnected: kicked');
+        return { ok: false, kicked: true };
+      }
+    }
+    // A fresh sign-in. The same device id signed in before (an app restart, a second tab): that
+    // older session is replaced like any kicked device.
+    const entries = await link.live.devicesOf(a.userId);
+    const same = entries.find((e) => e.deviceId === a.deviceId);
+    if (same) {
+      const marked = await link.live.markKicked(same.userId, same.deviceId, same.sid);
+      if (marked) await this.#kickEntry(link, marked);
+      await link.live.release(same.userId, same.deviceId, same.sid);
+    }
+    if (local) this.d.presence.remove(local);
+    if (c.devicePolicy === 'multi' && entries.filter((e) => e.deviceId !== a.deviceId && !e.kicked).length >= c.limits.maxDevicesPerUser) {
+      return { ok: false, error: wireError(ErrorCode.TOO_MANY_DEVICES, `at most ${c.limits.maxDevicesPerUser}`) };
+    }
+    const s = this.d.presence.add(a.userId, a.deviceId, now);
+    if (a.multiDevice !== undefined) s.multiDevice = a.multiDevice;
+    this.#route(link, s);
+    const entry: DeviceEntry = { userId: a.userId, deviceId: a.deviceId, node: link.nodeId, boot: link.live.boot, sid: s.sessionId, at: now, multi: s.multiDevice };
+    const others = await link.live.claim(entry, c.devicePolicy);
+    if (c.devicePolicy === 'kick') for (const o of others) await this.#kickEntry(link, o);
+    this.d.log.debug({ userId: a.userId, deviceId: a.deviceId }, 'signed in');
+    return { ok: true, data: this.#result(s, false), after: () => this.#attachInCluster(link, s, conn, expireAt, a.multiDevice, 0, true) };
+  }
+
+  /** Cluster sessions push through the device's log, whichever node holds the socket. */
+  #route(link: ClusterLink, s: Session): void {
+    s.route = (event) => {
+      link.deliver(s.userId, s.deviceId, event).catch((err: unknown) => this.d.log.error({ err }, 'event delivery failed'));
+    };
+  }
+
+  /**
+   * Kicks a device that may be on any node: its calls end as `offline` (it receives its final call
+   * events), then onKickedOffline, then a close marker makes its node close the socket with 4000.
+   */
+  async #kickEntry(link: ClusterLink, e: DeviceEntry): Promise<void> {
+    await this.#leaveCallsOf(e.userId, e.deviceId);
+    await link.deliver(e.userId, e.deviceId, { name: 'onKickedOffline' });
+    await link.close(e.userId, e.deviceId, KICKED_CLOSE_CODE);
+    // The holding node releases the entry when it reaches the marker; this covers a device whose
+    // socket is gone meanwhile (kept short of the heartbeat window so it never rings again).
+    setTimeout(() => void link.live.release(e.userId, e.deviceId, e.sid).catch(() => undefined), 5000).unref();
+  }
+
+  async #attachInCluster(link: ClusterLink, s: Session, conn: Connection, expireAt: number, multiDevice: boolean | undefined, lastSeq: number, fresh: boolean): Promise<void> {
+    if (conn.ws.readyState !== conn.ws.OPEN) return;
+    if (this.d.presence.get(s.userId, s.deviceId) !== s) {
+      conn.close(KICKED_CLOSE_CODE, 'signed in elsewhere');
+      return;
+    }
+    this.#attach(s, conn, expireAt, multiDevice);
+    if (multiDevice !== undefined) await link.live.setMulti(s.userId, s.deviceId, s.sessionId, multiDevice);
+    await link.startDelivery(s, lastSeq, (code) => {
+      // Signed in elsewhere: the final events are out; close and forget this session.
+      s.socket?.close(code, 'signed in elsewhere');
+      s.socket = null;
+      this.d.presence.remove(s);
+      void link.live.release(s.userId, s.deviceId, s.sessionId).catch(() => undefined);
+    });
+    if (fresh) await this.#ringPending(s);
+  }
+
+  /** Sets the multi-device opt-in of a session (and, in cluster mode, of its directory entry). */
+  async setMultiDevice(s: Session, enable: boolean): Promise<void> {
+    s.multiDevice = enable;
+    await this.d.link?.live.setMulti(s.userId, s.deviceId, s.sessionId, enable);
+  }
+
+  /** Ends a device's calls as `offline` (a reaped device of a dead node). */
+  deviceGone(userId: string, deviceId: string): Promise<void> {
+    return this.d.service.exclusive(() => this.#leaveCallsOf(userId, deviceId));
+  }
+
+  /**
    * Attaches the socket once the auth response is on the wire, then sends every event buffered
    * after `lastSeq`. Events produced between the auth decision and now were only buffered (no
    * socket yet), so the device always gets the response first, then every event once, in order.
@@ -185,7 +293,8 @@ export class SessionManager {
   /** Rings a newly signed-in device for invitations still pending for its user. */
   async #ringPending(s: Session): Promise<void> {
     await this.d.service.exclusive(async () => {
-      if (!this.d.presence.ringDevices(s.userId).includes(s.deviceId)) return;
+      const ringing = await this.d.presence.ringDevices(s.userId);
+      if (!ringing.includes(s.deviceId)) return;
       const ms = await this.d.storage.membershipsOf(s.userId);
       for (const m of ms) {
         if (m.state !== 'invited' && m.state !== 'ringing') continue;
@@ -207,16 +316,24 @@ export class SessionManager {
     s.socket = null;
   }
 
-  async #leaveCalls(s: Session): Promise<void> {
-    const ms = await this.d.storage.membershipsOf(s.userId);
+  #leaveCalls(s: Session): Promise<void> {
+    return this.#leaveCallsOf(s.userId, s.deviceId);
+  }
+
+  async #leaveCallsOf(userId: string, deviceId: string): Promise<void> {
+    const ms = await this.d.storage.membershipsOf(userId);
     for (const m of ms) {
-      await this.d.service.apply(m.callId, { type: 'deviceOffline', userId: s.userId, deviceId: s.deviceId });
+      await this.d.service.apply(m.callId, { type: 'deviceOffline', userId, deviceId });
     }
   }
 
   /** The device is gone (heartbeat window passed, logout, or replaced): its calls see `offline`. */
   async #gone(s: Session): Promise<void> {
     this.d.presence.remove(s);
+    if (this.d.link) {
+      // Moved to another node meanwhile (its 'moved' notice lost): not gone, just not here.
+      if (!(await this.d.link.live.release(s.userId, s.deviceId, s.sessionId))) return;
+    }
     await this.#leaveCalls(s);
     this.d.log.debug({ userId: s.userId, deviceId: s.deviceId }, 'device gone');
   }
@@ -246,6 +363,9 @@ export class SessionManager {
    * and a fresh heartbeat window; it resumes if it reconnects in time, else leaves as offline.
    */
   async restore(): Promise<number> {
+    // In cluster mode devices live in the Redis directory; a dead incarnation's are reaped by the
+    // survivors (or by this node) one heartbeat window after its last beat.
+    if (this.d.link) return 0;
     const calls = await this.d.storage.activeCalls();
     // The previous process's seqs are lost; the client drops any event whose seq is not above the
     // last one it processed. Starting at (ms now × GHOST_SEQ_PER_MS) puts this process's seqs above

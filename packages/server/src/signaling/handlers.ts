@@ -138,8 +138,8 @@ export const handlers: Handlers = {
     return { profiles: data.userIds.map((u) => found.find((p) => p.userId === u) ?? { userId: u, nickname: '', avatar: '' }) };
   },
 
-  'device.multi': async (s, data) => {
-    s.multiDevice = data.enable;
+  'device.multi': async (s, data, d) => {
+    await d.sessions.setMultiDevice(s, data.enable);
     return {};
   },
 

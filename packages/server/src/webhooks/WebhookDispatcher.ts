@@ -57,6 +57,11 @@ export interface WebhookDispatcherOptions {
   retentionMs?: number;
   /** Least time between two retention purges (default 60 s). */
   purgeIntervalMs?: number;
+  /**
+   * Cluster mode: deliver only while this returns true (this node holds the `webhooks` lease), so
+   * one node delivers at a time and a call's events keep their order. Checked before each POST.
+   */
+  gate?: () => boolean;
 }
 
 /** Counters since this dispatcher started, for metrics. */
@@ -216,6 +221,11 @@ export class WebhookDispatcher {
     return this.#o.storage.webhookBacklog();
   }
 
+  /** False while another node holds the delivery lease. */
+  #open(): boolean {
+    return this.#o.gate ? this.#o.gate() : true;
+  }
+
   /** Arms the next poll. */
   #schedule(): void {
     if (this.#closed || this.#timer) return;
@@ -246,14 +256,14 @@ export class WebhookDispatcher {
   /** Starts deliveries for due rows whose call has nothing earlier pending. */
   async #scan(): Promise<void> {
     const free = this.#concurrency - this.#inFlight.size;
-    if (free <= 0 || this.#closed) return;
+    if (free <= 0 || this.#closed || !this.#open()) return;
     this.#settledDuringScan.clear();
     const limit = this.#scanLimit;
     const rows = await this.#o.storage.dueWebhooks(this.#now(), limit);
     const seenCalls = new Set<string>();
     let started = 0;
     for (const row of rows) {
-      if (started >= free || this.#closed) break;
+      if (started >= free || this.#closed || !this.#open()) break;
       // Only a call's oldest due row can be next; later ones wait for it whatever happens to it.
       if (seenCalls.has(row.callId)) continue;
       seenCalls.add(row.callId);
@@ -280,7 +290,7 @@ export class WebhookDispatcher {
    */
   async #purge(): Promise<void> {
     const now = this.#now();
-    if (this.#closed || now - this.#lastPurge < this.#purgeMs) return;
+    if (this.#closed || !this.#open() || now - this.#lastPurge < this.#purgeMs) return;
     this.#lastPurge = now;
     let total = 0;
     for (let i = 0; i < PURGE_BATCHES && !this.#closed; i++) {

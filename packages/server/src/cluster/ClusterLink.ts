@@ -1,0 +1,182 @@
+/**
+ * This node's link to the cluster (SPEC §8): routes events to devices wherever they are, keeps the
+ * node's beat, answers which nodes are alive, and reaps the devices of a node that died. The
+ * signaling layer keeps only this node's sockets and sessions; everything another node must see
+ * goes through Redis (see redis/RedisLive.ts).
+ */
+import type { ServerEvent } from '@opencall/protocol/wire';
+import type { Logger } from 'pino';
+import type { Presence } from '../signaling/Presence.js';
+import type { Session } from '../signaling/Session.js';
+import { DeviceSink } from './DeviceSink.js';
+import type { LogItem, RedisLive } from './redis/RedisLive.js';
+import type { DeviceEntry, NodeMessage } from './types.js';
+
+/** Construction parameters of the link. */
+export interface ClusterLinkOptions {
+  live: RedisLive;
+  presence: Presence;
+  policy: 'kick' | 'multi';
+  heartbeatTimeoutMs: number;
+  log: Logger;
+  now(): number;
+  /** Ends a device's calls as `offline` (runs with the other commands of this node). */
+  deviceGone(userId: string, deviceId: string): Promise<void>;
+  /** Beat period (default 500 ms); a node is dead after three missed beats. */
+  beatMs?: number;
+}
+
+/** The cluster link of one node. */
+export class ClusterLink {
+  readonly #o: ClusterLinkOptions;
+  readonly #beatMs: number;
+  #beatTimer: NodeJS.Timeout | null = null;
+  #probeSent = 0;
+  #probeHeard = 0;
+  #reaping = new Set<string>();
+  #closed = false;
+
+  constructor(o: ClusterLinkOptions) {
+    this.#o = o;
+    this.#beatMs = o.beatMs ?? 500;
+  }
+
+  /** This node's id. */
+  get nodeId(): string {
+    return this.#o.live.nodeId;
+  }
+
+  /** The Redis state (sign-in and resume use it directly). */
+  get live(): RedisLive {
+    return this.#o.live;
+  }
+
+  /** Connects, subscribes and starts beating. */
+  async start(): Promise<void> {
+    await this.#o.live.start((m) => this.#onMessage(m));
+    await this.#o.live.beat(this.#o.now(), this.#beatMs * 3);
+    this.#beatTimer = setInterval(() => void this.#tick(), this.#beatMs);
+    this.#beatTimer.unref();
+  }
+
+  /** Delivers an event to a device on any node, in the device's log order. */
+  async deliver(userId: string, deviceId: string, event: ServerEvent): Promise<void> {
+    const r = await this.#o.live.append(userId, deviceId, JSON.stringify(event));
+    if (r && r.node === this.nodeId) this.#offerLocal(r.sid, { seq: r.seq, frame: r.frame });
+  }
+
+  /** Appends a close marker: the device's node closes its socket with `code` after earlier events. */
+  async close(userId: string, deviceId: string, code: number): Promise<void> {
+    const r = await this.#o.live.append(userId, deviceId, '', code);
+    if (r && r.node === this.nodeId) this.#offerLocal(r.sid, { seq: r.seq, close: code });
+  }
+
+  /** Devices that should ring for a user (SPEC §5.4), across nodes. */
+  async ringDevices(userId: string): Promise<string[]> {
+    const live = (await this.#o.live.devicesOf(userId)).filter((e) => !e.kicked);
+    if (live.length === 0) return [];
+    if (this.#o.policy === 'kick') return live.map((e) => e.deviceId);
+    let latest = live[0]!;
+    for (const e of live) if (e.at >= latest.at) latest = e;
+    return live.filter((e) => e.multi || e === latest).map((e) => e.deviceId);
+  }
+
+  /** Live node ids (beat within three periods), this one included. */
+  async nodes(): Promise<string[]> {
+    const now = this.#o.now();
+    const alive = (await this.#o.live.incarnations()).filter((n) => n.lastBeat >= now - this.#beatMs * 3);
+    return [...new Set(alive.map((n) => n.nodeId))].sort();
+  }
+
+  /**
+   * Starts ordered delivery to a session whose socket was just attached: every item after
+   * `delivered` is read from the log (events appended before the socket existed), then items
+   * arriving later are put in order by the sink.
+   */
+  async startDelivery(s: Session, delivered: number, onClosed: (code: number) => void): Promise<void> {
+    s.sink?.dispose();
+    const sink = new DeviceSink(delivered, {
+      send: (frame) => s.sendRaw(frame),
+      closed: onClosed,
+      fill: async (after) => (await this.#o.live.since(s.sessionId, after)).items,
+    });
+    s.sink = sink;
+    const { items } = await this.#o.live.since(s.sessionId, delivered);
+    for (const it of items) sink.offer(it);
+  }
+
+  #offerLocal(sid: string, item: LogItem): void {
+    this.#o.presence.bySessionId(sid)?.sink?.offer(item);
+  }
+
+  #onMessage(m: NodeMessage): void {
+    if (m.t === 'ev') {
+      this.#offerLocal(m.sid, m.c !== undefined ? { seq: m.seq, close: m.c } : { seq: m.seq, frame: m.f ?? '' });
+    } else if (m.t === 'moved') {
+      // The device resumed on another node: this copy of its session goes without a word.
+      const s = this.#o.presence.bySessionId(m.sid);
+      if (s) {
+        s.socket?.close(4001, 'replaced by a newer connection');
+        s.socket = null;
+        this.#o.presence.remove(s);
+      }
+    } else if (m.t === 'probe') {
+      this.#probeHeard = Math.max(this.#probeHeard, m.n);
+    }
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#closed) return;
+    const now = this.#o.now();
+    try {
+      await this.#o.live.beat(now, this.#beatMs * 3);
+      // A subscription can go deaf without an error (a proxy or a failover dropping it): prove
+      // it hears by sending itself a probe each beat, and re-subscribe when three go unheard.
+      if (this.#probeSent - this.#probeHeard >= 3) {
+        this.#o.log.warn('cluster inbox went deaf: re-subscribing');
+        this.#probeHeard = this.#probeSent;
+        await this.#o.live.resubscribe();
+      }
+      await this.#o.live.publish(this.nodeId, { t: 'probe', n: ++this.#probeSent });
+      await this.#reap(now);
+    } catch (err) {
+      this.#o.log.warn({ err }, 'cluster beat failed');
+    }
+  }
+
+  /** Ends the calls of devices whose node died, one heartbeat window after its last beat. */
+  async #reap(now: number): Promise<void> {
+    for (const inc of await this.#o.live.incarnations()) {
+      if (inc.nodeId === this.nodeId && inc.boot === this.#o.live.boot) continue;
+      if (inc.lastBeat >= now - this.#beatMs * 3) continue;
+      // Devices may still resume elsewhere until the heartbeat window of their last sign of life.
+      if (now < inc.lastBeat + this.#o.heartbeatTimeoutMs) continue;
+      const key = `${inc.nodeId}|${inc.boot}`;
+      if (this.#reaping.has(key)) continue;
+      if (!(await this.#o.live.lock(`reap:${key}`, 30_000))) continue;
+      this.#reaping.add(key);
+      void this.#reapOne(inc.nodeId, inc.boot).finally(() => this.#reaping.delete(key));
+    }
+  }
+
+  async #reapOne(node: string, boot: string): Promise<void> {
+    let n = 0;
+    for (const { userId, deviceId } of await this.#o.live.devicesOn(node, boot)) {
+      const e: DeviceEntry | null = await this.#o.live.entry(userId, deviceId);
+      // Claimed since by a live node (resumed, or signed in afresh): not ours to end.
+      if (!e || e.node !== node || e.boot !== boot) continue;
+      await this.#o.live.release(userId, deviceId, e.sid);
+      await this.#o.deviceGone(userId, deviceId);
+      n++;
+    }
+    await this.#o.live.forget(node, boot);
+    this.#o.log.info({ node, boot, devices: n }, 'reaped a dead node');
+  }
+
+  /** Stops beating and closes the Redis connections. */
+  async shutdown(): Promise<void> {
+    this.#closed = true;
+    if (this.#beatTimer) clearInterval(this.#beatTimer);
+    await this.#o.live.close();
+  }
+}

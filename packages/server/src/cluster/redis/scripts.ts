@@ -1,0 +1,131 @@
+/**
+ * Lua scripts: each is one atomic step on the live cluster state, so two nodes deciding at the same
+ * instant see each other's effect (Redis runs scripts one at a time). Keys are built from the
+ * prefix inside the scripts because the device's session id is only known once its entry is read;
+ * OpenCall targets a single Redis (or a primary with replicas), not Redis Cluster.
+ */
+
+/**
+ * Appends an event frame (or a close marker) to a device's log and routes it to the device's node.
+ * KEYS[1] user hash. ARGV: prefix, deviceId, event JSON ('' for a close marker), sender node id,
+ * close code ('' for an event), replay length.
+ * Returns {} when the device has no entry, else { seq, node, sid, frame }.
+ */
+export const APPEND = `
+local e = redis.call('HGET', KEYS[1], ARGV[2])
+if not e then return {} end
+local d = cjson.decode(e)
+local base = ARGV[1] .. 's:' .. d.sid
+local seq = redis.call('INCR', base .. ':n')
+local frame = ''
+if ARGV[5] == '' then
+  frame = '{"v":1,"type":"event","seq":' .. seq .. ',"event":' .. ARGV[3] .. '}'
+  redis.call('XADD', base .. ':log', 'MAXLEN', '~', ARGV[6], seq .. '-0', 'f', frame)
+else
+  redis.call('XADD', base .. ':log', 'MAXLEN', '~', ARGV[6], seq .. '-0', 'c', ARGV[5])
+end
+if d.node ~= ARGV[4] then
+  local m
+  if ARGV[5] == '' then
+    m = cjson.encode({ t = 'ev', sid = d.sid, seq = seq, f = frame })
+  else
+    m = cjson.encode({ t = 'ev', sid = d.sid, seq = seq, c = tonumber(ARGV[5]) })
+  end
+  redis.call('PUBLISH', ARGV[1] .. 'n:' .. d.node, m)
+end
+return { seq, d.node, d.sid, frame }
+`;
+
+/**
+ * Claims a device for this node. KEYS[1] user hash, KEYS[2] this node's device set.
+ * ARGV: entry JSON, policy ('kick' | 'multi'), member name (userId \\n deviceId).
+ * Under 'kick' every other live entry of the user is marked kicked (the newest sign-in wins even
+ * when two nodes sign the user in at once). Returns the other entries' JSON: those marked now
+ * (kick) or the live ones (multi).
+ */
+export const CLAIM = `
+local mine = cjson.decode(ARGV[1])
+local all = redis.call('HGETALL', KEYS[1])
+local out = {}
+for i = 1, #all, 2 do
+  local dev = all[i]
+  if dev ~= mine.deviceId then
+    local d = cjson.decode(all[i + 1])
+    if not d.kicked then
+      if ARGV[2] == 'kick' then
+        d.kicked = true
+        local j = cjson.encode(d)
+        redis.call('HSET', KEYS[1], dev, j)
+        table.insert(out, j)
+      else
+        table.insert(out, all[i + 1])
+      end
+    end
+  end
+end
+redis.call('HSET', KEYS[1], mine.deviceId, ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[3])
+return out
+`;
+
+/**
+ * Marks one entry kicked if it still has session id ARGV[2]. KEYS[1] user hash. ARGV: deviceId, sid.
+ * Returns the entry JSON or false.
+ */
+export const MARK_KICKED = `
+local e = redis.call('HGET', KEYS[1], ARGV[1])
+if not e then return false end
+local d = cjson.decode(e)
+if d.sid ~= ARGV[2] then return false end
+d.kicked = true
+local j = cjson.encode(d)
+redis.call('HSET', KEYS[1], ARGV[1], j)
+return j
+`;
+
+/**
+ * Deletes an entry if it still has session id ARGV[3], with its log and counter.
+ * KEYS[1] user hash. ARGV: prefix, deviceId, sid, member name. Returns 1 when deleted.
+ */
+export const RELEASE = `
+local e = redis.call('HGET', KEYS[1], ARGV[2])
+if not e then return 0 end
+local d = cjson.decode(e)
+if d.sid ~= ARGV[3] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[2])
+redis.call('SREM', ARGV[1] .. 'nd:' .. d.node .. ':' .. d.boot, ARGV[4])
+redis.call('DEL', ARGV[1] .. 's:' .. d.sid .. ':n', ARGV[1] .. 's:' .. d.sid .. ':log')
+return 1
+`;
+
+/**
+ * Moves a live (not kicked) entry with session id ARGV[3] to this node (a resume after a reconnect,
+ * possibly to another node). KEYS[1] user hash. ARGV: prefix, deviceId, sid, node, boot, member,
+ * multi ('1' | '0' | ''). Returns { old entry JSON, current seq } or false.
+ */
+export const MOVE = `
+local e = redis.call('HGET', KEYS[1], ARGV[2])
+if not e then return false end
+local d = cjson.decode(e)
+if d.sid ~= ARGV[3] or d.kicked then return false end
+local old = e
+redis.call('SREM', ARGV[1] .. 'nd:' .. d.node .. ':' .. d.boot, ARGV[6])
+d.node = ARGV[4]
+d.boot = ARGV[5]
+if ARGV[7] == '1' then d.multi = true elseif ARGV[7] == '0' then d.multi = false end
+redis.call('HSET', KEYS[1], ARGV[2], cjson.encode(d))
+redis.call('SADD', ARGV[1] .. 'nd:' .. ARGV[4] .. ':' .. ARGV[5], ARGV[6])
+local n = redis.call('GET', ARGV[1] .. 's:' .. ARGV[3] .. ':n')
+return { old, tonumber(n or '0') }
+`;
+
+/** Sets `multi` of an entry with session id ARGV[2]. KEYS[1] user hash. ARGV: deviceId, sid, '1' | '0'. */
+export const SET_MULTI = `
+local e = redis.call('HGET', KEYS[1], ARGV[1])
+if not e then return 0 end
+local d = cjson.decode(e)
+if d.sid ~= ARGV[2] then return 0 end
+d.multi = ARGV[3] == '1'
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(d))
+return 1
+`;
