@@ -30,6 +30,8 @@ export interface TcpProxy {
   blackhole(): void;
   /** Ends the outage: leftover connections are cut, new ones pass. */
   restore(): void;
+  /** New connections go to `port` from now on (a load balancer sending a client to another node). */
+  retarget(port: number): void;
   /** Stops listening and cuts everything. */
   close(): Promise<void>;
 }
@@ -45,6 +47,7 @@ interface Pair {
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let mode: ProxyMode = 'pass';
   let accepted = 0;
+  let target = targetPort;
   const pairs = new Set<Pair>();
 
   const destroy = (p: Pair): void => {
@@ -65,7 +68,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       if (pair.live) pair.upstream?.write(d);
     });
     if (mode === 'blackhole') return;
-    const upstream = net.connect(targetPort, '127.0.0.1');
+    const upstream = net.connect(target, '127.0.0.1');
     pair.upstream = upstream;
     upstream.on('data', (d: Buffer) => {
       if (pair.live) client.write(d);
@@ -99,6 +102,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     restore() {
       for (const p of [...pairs]) if (!p.live) destroy(p);
       mode = 'pass';
+    },
+    retarget(port: number) {
+      target = port;
     },
     close() {
       mode = 'refuse';
