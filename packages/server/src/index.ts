@@ -60,7 +60,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     log.warn('DEVELOPMENT MODE: no secretKey configured. A generated key is used and POST /dev/usersig mints UserSigs for anyone. Never expose this server.');
   }
 
-  const storage = openStorage(config.storage);
+  const storage = await openStorage(config.storage);
   const presence = new Presence(config.devicePolicy);
   const now = (): number => Date.now();
   const nodeId = config.nodeId ?? `node-${randomBytes(4).toString('hex')}`;

@@ -1,8 +1,9 @@
 /**
- * Storage behind one small interface, implemented by memory (tests), SQLite (embedded default) and,
- * later, Postgres/Redis. `commit` is the single write path for call state: the new state, its
- * derived indexes (memberships, next timer), records and webhook-outbox rows land in one
- * transaction guarded by a version check. Every adapter passes `contract.ts`.
+ * Storage behind one small interface, implemented by memory (tests), SQLite (embedded default) and
+ * PostgreSQL (cluster mode, SPEC §8). `commit` is the single write path for call state: the new
+ * state, its derived indexes (memberships, next timer), records and webhook-outbox rows land in one
+ * transaction guarded by a version check, and the store itself refuses a second busy leg for a
+ * user, so the rule holds across processes. Every adapter passes `contract.ts`.
  */
 import type { CallRecord, RecentCallsFilter, UserProfile } from '@opencall/protocol/wire';
 import type { CallState, LegState, WebhookCommand } from '../call/types.js';
@@ -78,13 +79,49 @@ export class VersionConflictError extends Error {
   }
 }
 
+/**
+ * Leg states that make a user busy for other calls (SPEC §5.1). At most one membership per user
+ * may be in one of them; the SQL adapters enforce it with a partial unique index.
+ */
+export const BUSY_LEG_STATES: ReadonlySet<LegState> = new Set<LegState>(['calling', 'ringing', 'joined']);
+
+/**
+ * Thrown by `commit` when the new memberships would give a user a second busy leg (SPEC §5.1),
+ * another call having taken that user first. Nothing of the refused commit is written; the caller
+ * re-reads and decides again (the user is now busy).
+ */
+export class BusyConflictError extends Error {
+  /** Stable name for `instanceof`-free checks across package copies. */
+  override readonly name = 'BusyConflictError';
+  constructor(
+    /** The user already busy in another call. */
+    readonly userId: string,
+  ) {
+    super(`user ${userId} is already busy in another call`);
+  }
+}
+
+/** A call timer handed to one holder by `claimDueTimers`. */
+export interface ClaimedTimer {
+  callId: string;
+  /** The deadline that was due (ms epoch). */
+  dueAt: number;
+}
+
+/** Which adapter a storage is (reported by /healthz). */
+export type StorageKind = 'memory' | 'sqlite' | 'postgres';
+
 /** The storage interface every adapter implements. */
 export interface Storage {
-  /** `memory` or `sqlite` (reported by /healthz). */
-  readonly kind: string;
+  /** Reported by /healthz. */
+  readonly kind: StorageKind;
   /** Loads a call (active or ended), or null. */
   getCall(callId: string): Promise<CallState | null>;
-  /** Writes a transition atomically with a version check; throws VersionConflictError. */
+  /**
+   * Writes a transition atomically with a version check; throws VersionConflictError when another
+   * writer won, BusyConflictError when a membership in `BUSY_LEG_STATES` would be a user's second.
+   * Clears any claim on the call's timer (the commit decided its next deadline).
+   */
   commit(change: CallChange): Promise<void>;
   /** Active memberships of a user (at most a few). */
   membershipsOf(userId: string): Promise<Membership[]>;
@@ -92,6 +129,20 @@ export interface Storage {
   activeCalls(): Promise<CallState[]>;
   /** Every armed call timer (start-up recovery). */
   timers(): Promise<{ callId: string; dueAt: number }[]>;
+  /**
+   * Claims up to `limit` timers due at `now` (earliest first) whose claim is absent or expired
+   * (`claimedUntil <= now`), for `holder` until `now + leaseMs`. While a claim is live no other
+   * call hands the same timer out; a commit of the call clears it.
+   */
+  claimDueTimers(holder: string, now: number, leaseMs: number, limit: number): Promise<ClaimedTimer[]>;
+
+  /**
+   * Takes or renews lease `name` for `holder` until `now + ttlMs`. True when `holder` holds it now:
+   * it was free, expired (`expiresAt <= now`), or already `holder`'s.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
+  /** Gives lease `name` up if `holder` still holds it (compare-and-delete). */
+  releaseLease(name: string, holder: string): Promise<void>;
   /** Ended calls for the admin API, newest first, with the total count; ephemeral calls are never listed. */
   endedCalls(filter: EndedCallsFilter): Promise<{ total: number; calls: CallState[] }>;
 

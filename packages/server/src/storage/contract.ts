@@ -5,101 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { CallEndReason, CallMediaType, CallRole, type CallRecord } from '@opencall/protocol/wire';
-import type { CallState, LegState, Member } from '../call/types.js';
-import { VersionConflictError, type CallChange, type NewOutboxRow, type Storage } from './Storage.js';
-
-/** What a test gets from the adapter factory. */
-interface Made {
-  storage: Storage;
-  reopen?: () => Promise<Storage>;
-}
-
-/** A member in `state` with neutral totals. */
-function member(userId: string, state: LegState): Member {
-  return {
-    userId,
-    attempt: 1,
-    state,
-    ringingDevices: state === 'ringing' ? ['dev-1'] : [],
-    ignoredDevices: [],
-    deviceId: state === 'calling' || state === 'joined' ? 'dev-1' : null,
-    ringDeadline: state === 'ringing' ? 31_000 : null,
-    joinedAt: state === 'joined' ? 2_000 : null,
-    connectedMs: 0,
-    everJoined: state === 'joined',
-    endReason: null,
-  };
-}
-
-/** A fresh alice → bob call at version 1, with overrides. */
-function callState(callId: string, over: Partial<CallState> = {}): CallState {
-  return {
-    callId,
-    version: 1,
-    phase: 'ringing',
-    scene: 'single',
-    mediaType: CallMediaType.video,
-    callerId: 'alice',
-    inviteList: ['bob'],
-    roomId: { strRoomId: `room-${callId}` },
-    userData: 'hello',
-    chatGroupId: '',
-    isEphemeralCall: false,
-    offlinePushInfo: { title: 'Call', isDisablePush: false },
-    callerProfile: { userId: 'alice', nickname: 'Alice', avatar: 'https://a.example/a.png' },
-    ringTimeoutMs: 30_000,
-    members: { alice: member('alice', 'calling'), bob: member('bob', 'ringing') },
-    createdAt: 1_000,
-    acceptedAt: null,
-    mediaConnectedAt: null,
-    endedAt: null,
-    endReason: null,
-    endedBy: null,
-    ringingAt: { bob: 1_010 },
-    webhookSeq: 0,
-    ...over,
-  };
-}
-
-/** The state after `prev`, one version later. */
-function next(prev: CallState, over: Partial<CallState> = {}): CallState {
-  return { ...structuredClone(prev), version: prev.version + 1, ...over };
-}
-
-/** A change writing `state` over the version before it, nothing else unless overridden. */
-function change(state: CallState, over: Partial<CallChange> = {}): CallChange {
-  return { state, expectedVersion: state.version - 1, memberships: [], timerDueAt: null, records: [], webhooks: [], ...over };
-}
-
-/** A record of `callId` as alice's outgoing call, with overrides. */
-function record(callId: string, over: Partial<CallRecord> = {}): CallRecord {
-  return {
-    callId,
-    inviter: 'alice',
-    inviteList: ['bob'],
-    chatGroupId: '',
-    scene: 'single',
-    mediaType: CallMediaType.audio,
-    role: CallRole.caller,
-    result: 'outgoing',
-    beginTime: 1_000,
-    totalTime: 5_000,
-    endReason: CallEndReason.hangup,
-    timings: { invitedAt: 1_000, ringingAt: { bob: 1_010 }, acceptedAt: 2_000, mediaConnectedAt: 2_100, endedAt: 7_000 },
-    ...over,
-  };
-}
-
-/** An outbox row of `callId` created at `createdAt`. */
-function hook(callId: string, eventId: string, seq: number, createdAt: number): NewOutboxRow {
-  return { eventId, callId, seq, command: 'Call.CallbackAfterStartCall', body: `{"seq":${seq}}`, createdAt };
-}
-
-/** Ids of states or records, for order assertions. */
-function ids(items: { callId: string }[]): string[] {
-  return items.map((i) => i.callId);
-}
+import { CallEndReason, CallRole } from '@opencall/protocol/wire';
+import type { CallState } from '../call/types.js';
+import { runClusterContract } from './contractCluster.js';
+import { callState, change, hook, ids, next, record, type Made } from './contractFixtures.js';
+import { VersionConflictError, type Storage } from './Storage.js';
 
 /**
  * Registers the contract suite under `name`. `make` is called once per test and must return a
@@ -109,7 +19,10 @@ export function runStorageContract(name: string, make: () => Promise<Made>): voi
   /** A fresh storage closed when the test ends. */
   async function open(t: TestContext): Promise<Made> {
     const made = await make();
-    t.after(() => made.storage.close());
+    t.after(async () => {
+      await made.storage.close();
+      await made.dispose?.();
+    });
     return made;
   }
 
@@ -194,10 +107,11 @@ export function runStorageContract(name: string, make: () => Promise<Made>): voi
       await s.commit(change(c1, { memberships: [{ userId: 'alice', callId: 'c1', state: 'calling' }, { userId: 'bob', callId: 'c1', state: 'invited' }] }));
       const c1b = next(c1, { phase: 'active' });
       await s.commit(change(c1b, { memberships: [{ userId: 'alice', callId: 'c1', state: 'joined' }, { userId: 'bob', callId: 'c1', state: 'joined' }] }));
-      await s.commit(change(callState('c0', { callerId: 'bob' }), { memberships: [{ userId: 'bob', callId: 'c0', state: 'calling' }] }));
+      // Pending (not busy) in a second call: a user's busy legs are limited to one (contractCluster).
+      await s.commit(change(callState('c0', { callerId: 'carol' }), { memberships: [{ userId: 'bob', callId: 'c0', state: 'invited' }] }));
       assert.deepEqual(await s.membershipsOf('alice'), [{ userId: 'alice', callId: 'c1', state: 'joined' }]);
       assert.deepEqual(await s.membershipsOf('bob'), [
-        { userId: 'bob', callId: 'c0', state: 'calling' },
+        { userId: 'bob', callId: 'c0', state: 'invited' },
         { userId: 'bob', callId: 'c1', state: 'joined' },
       ]);
       await s.commit(change(next(c1b, { phase: 'ended' })));
@@ -405,5 +319,7 @@ export function runStorageContract(name: string, make: () => Promise<Made>): voi
       await r.commit(change(callState('c3'), { webhooks: [hook('c3', 'e3', 1, 400)] }));
       assert.ok((await r.dueWebhooks(1e12, 10)).every((w) => w.id !== w2));
     });
+
+    runClusterContract(open);
   });
 }

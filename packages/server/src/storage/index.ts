@@ -3,27 +3,58 @@
  * The contract suite (`contract.ts`) is deliberately not re-exported: it imports node:test.
  */
 import { MemoryStorage } from './memory/MemoryStorage.js';
+import { PostgresStorage } from './postgres/PostgresStorage.js';
 import { SqliteStorage } from './sqlite/SqliteStorage.js';
 import type { Storage } from './Storage.js';
 
-export { VersionConflictError } from './Storage.js';
-export type { CallChange, EndedCallsFilter, Membership, NewOutboxRow, OutboxRow, Storage } from './Storage.js';
+export { BUSY_LEG_STATES, BusyConflictError, VersionConflictError } from './Storage.js';
+export type {
+  CallChange,
+  ClaimedTimer,
+  EndedCallsFilter,
+  Membership,
+  NewOutboxRow,
+  OutboxRow,
+  Storage,
+  StorageKind,
+} from './Storage.js';
 export { MemoryStorage } from './memory/MemoryStorage.js';
+export { PostgresStorage } from './postgres/PostgresStorage.js';
 export { SqliteStorage } from './sqlite/SqliteStorage.js';
 export { tencentCallResult } from './callResult.js';
 
 /** Prefix that forces SQLite, so an in-memory SQLite database can be asked for explicitly. */
 const SQLITE_PREFIX = 'sqlite:';
 
+/** The accepted forms, for the error that refuses any other. */
+const ACCEPTED = "':memory:', a SQLite file path, 'sqlite:<path>', or a 'postgres://' / 'postgresql://' URL";
+
+/**
+ * A leading `scheme:` (two or more letters, so a Windows drive `C:` stays a path): such a spec
+ * names a kind of storage, and an unknown one must be refused, never taken as a file name.
+ */
+const SCHEME = /^[a-z][a-z0-9+.-]+:/i;
+
 /**
  * Opens the storage named by `spec`:
  * - `:memory:` → MemoryStorage (tests, throwaway demos);
  * - `sqlite:<path>` → SqliteStorage on `<path>`, so `sqlite::memory:` is an in-memory SQLite
  *   database (exercises the SQL path without a file);
+ * - `postgres://…` or `postgresql://…` → PostgresStorage (cluster mode), connected and migrated
+ *   before this resolves;
+ * - any other `scheme:` (`mysql://…`, `redis://…`, `postgres:x`) → refused with an Error;
  * - anything else → SqliteStorage on that file path (the embedded default).
  */
-export function openStorage(spec: string): Storage {
+export async function openStorage(spec: string): Promise<Storage> {
   if (spec === ':memory:') return new MemoryStorage();
   if (spec.startsWith(SQLITE_PREFIX)) return new SqliteStorage(spec.slice(SQLITE_PREFIX.length));
+  if (/^postgres(ql)?:\/\//i.test(spec)) return PostgresStorage.open(spec);
+  const scheme = SCHEME.exec(spec);
+  if (scheme) throw new Error(`storage '${redactUrl(spec)}' is not supported: use ${ACCEPTED}`);
   return new SqliteStorage(spec);
+}
+
+/** `spec` with any password blanked, fit for an error message or a log line. */
+function redactUrl(spec: string): string {
+  return spec.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
 }

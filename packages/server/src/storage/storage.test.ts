@@ -11,9 +11,9 @@ import { CallEndReason, CallMediaType } from '@opencall/protocol/wire';
 import type { CallState } from '../call/types.js';
 import { tencentCallResult } from './callResult.js';
 import { runStorageContract } from './contract.js';
-import { MemoryStorage, SqliteStorage, VersionConflictError, openStorage } from './index.js';
+import { BusyConflictError, MemoryStorage, SqliteStorage, VersionConflictError, openStorage } from './index.js';
 import Database from 'better-sqlite3';
-import { SCHEMA_V1 } from './sqlite/schema.js';
+import { SCHEMA_V1, SCHEMA_V2 } from './sqlite/schema.js';
 
 /** One temp directory for every file-backed test; removed when the file's tests end. */
 const dir = mkdtempSync(join(tmpdir(), 'opencall-storage-'));
@@ -101,6 +101,47 @@ describe('SqliteStorage schema migration', () => {
   });
 });
 
+describe('SqliteStorage schema 2 → 3', () => {
+  /** A version-2 file at `path` holding call 'live' with the given membership rows and a timer. */
+  function v2File(path: string, memberships: [string, string, string][]): void {
+    const v2 = new Database(path);
+    for (const sql of [...SCHEMA_V1, ...SCHEMA_V2]) v2.exec(sql);
+    v2.pragma('user_version = 2');
+    for (const callId of new Set(memberships.map((m) => m[1]))) {
+      v2.prepare('INSERT INTO calls (call_id, version, phase, scene, created_at, state) VALUES (?, 1, ?, ?, 1000, ?)').run(
+        callId, 'ringing', 'single', JSON.stringify({ ...state(1, ''), callId }),
+      );
+      v2.prepare('INSERT INTO timers (call_id, due_at) VALUES (?, 31000)').run(callId);
+    }
+    for (const m of memberships) v2.prepare('INSERT INTO memberships (user_id, call_id, state) VALUES (?, ?, ?)').run(...m);
+    v2.close();
+  }
+
+  it('upgrades a version-2 file in place: timers become claimable, a second busy leg is refused', async (t) => {
+    const path = join(dir, 'v2.db');
+    v2File(path, [['alice', 'live', 'calling'], ['bob', 'live', 'ringing']]);
+    const s = new SqliteStorage(path);
+    t.after(() => s.close());
+    assert.deepEqual(await s.timers(), [{ callId: 'live', dueAt: 31_000 }]);
+    assert.deepEqual(await s.claimDueTimers('n1', 31_000, 1_000, 10), [{ callId: 'live', dueAt: 31_000 }]);
+    const other = { ...state(1, ''), callId: 'other' };
+    await assert.rejects(
+      s.commit({ state: other, expectedVersion: 0, memberships: [{ userId: 'bob', callId: 'other', state: 'ringing' }], timerDueAt: null, records: [], webhooks: [] }),
+      BusyConflictError,
+    );
+    assert.equal(await s.acquireLease('webhooks', 'n1', 1_000, 0), true);
+  });
+
+  it('refuses, naming them, to upgrade a file where a user is busy in two calls', () => {
+    const path = join(dir, 'v2-double.db');
+    v2File(path, [['bob', 'one', 'joined'], ['bob', 'two', 'ringing'], ['carol', 'two', 'calling']]);
+    assert.throws(() => new SqliteStorage(path), /users bob are busy in two calls/);
+    const db = new Database(path);
+    assert.equal(db.pragma('user_version', { simple: true }), 2, 'the file is left as it was');
+    db.close();
+  });
+});
+
 describe('tencentCallResult', () => {
   it('maps end reasons to Tencent CallResult names', () => {
     const cases: [CallEndReason | null, string][] = [
@@ -122,11 +163,18 @@ describe('tencentCallResult', () => {
 
 describe('openStorage', () => {
   it('picks the adapter from the spec', async () => {
-    const opened = [openStorage(':memory:'), openStorage('sqlite::memory:'), openStorage(join(dir, 'spec', 'x.db'))];
+    const opened = [await openStorage(':memory:'), await openStorage('sqlite::memory:'), await openStorage(join(dir, 'spec', 'x.db'))];
     assert.deepEqual(
       opened.map((s) => s.kind),
       ['memory', 'sqlite', 'sqlite'],
     );
     for (const s of opened) await s.close();
+  });
+
+  it('refuses a scheme it does not know instead of making a file of that name', async () => {
+    for (const spec of ['mysql://db.example/opencall', 'postgres:opencall', 'redis://127.0.0.1:6379', 'file:x.db', 'postgres:/x']) {
+      await assert.rejects(openStorage(spec), (e: Error) => e.message.includes(`'${spec}' is not supported`) && e.message.includes('postgres://'), spec);
+    }
+    await assert.rejects(openStorage('mysql://u:hunter2@db/x'), (e: Error) => !e.message.includes('hunter2'), 'the password is not echoed');
   });
 });

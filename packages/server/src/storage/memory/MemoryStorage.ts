@@ -8,8 +8,11 @@ import type { CallRecord, RecentCallsFilter, UserProfile } from '@opencall/proto
 import type { CallState } from '../../call/types.js';
 import { tencentCallResult } from '../callResult.js';
 import {
+  BUSY_LEG_STATES,
+  BusyConflictError,
   VersionConflictError,
   type CallChange,
+  type ClaimedTimer,
   type EndedCallsFilter,
   type Membership,
   type OutboxRow,
@@ -48,6 +51,13 @@ function isSettledBefore(row: OutboxRow, at: number): boolean {
   return row.dead && row.nextAttemptAt < at;
 }
 
+/** An armed timer and who claimed it until when (null: unclaimed). */
+interface TimerRow {
+  dueAt: number;
+  claimedBy: string | null;
+  claimedUntil: number | null;
+}
+
 /** Storage kept in Maps; lost when the process exits. */
 export class MemoryStorage implements Storage {
   /** Reported by /healthz. */
@@ -55,7 +65,8 @@ export class MemoryStorage implements Storage {
   private readonly calls = new Map<string, CallState>();
   /** Memberships grouped by call, because every commit replaces one call's set. */
   private readonly memberships = new Map<string, Membership[]>();
-  private readonly timerRows = new Map<string, number>();
+  private readonly timerRows = new Map<string, TimerRow>();
+  private readonly leases = new Map<string, { holder: string; expiresAt: number }>();
   private readonly records = new Map<string, StoredRecord>();
   private readonly profiles = new Map<string, UserProfile>();
   /** Rows in id order (ids are assigned increasingly), so scans are already oldest first. */
@@ -82,6 +93,8 @@ export class MemoryStorage implements Storage {
     for (const m of change.memberships) {
       if (m.callId !== state.callId) throw new Error(`membership of ${m.callId} committed with ${state.callId}`);
     }
+    const busyUser = this.busyElsewhere(change);
+    if (busyUser !== null) throw new BusyConflictError(busyUser);
     const eventIds = new Set(this.outbox.map((r) => r.eventId));
     for (const w of change.webhooks) {
       // SQLite's UNIQUE(event_id) would abort the transaction; refuse the same way.
@@ -96,7 +109,7 @@ export class MemoryStorage implements Storage {
       this.memberships.delete(state.callId);
     }
     if (change.timerDueAt === null) this.timerRows.delete(state.callId);
-    else this.timerRows.set(state.callId, change.timerDueAt);
+    else this.timerRows.set(state.callId, { dueAt: change.timerDueAt, claimedBy: null, claimedUntil: null });
     for (const { userId, record } of change.records) {
       this.records.set(recordKey(userId, record.callId), { userId, record: structuredClone(record), deleted: false });
     }
@@ -111,6 +124,18 @@ export class MemoryStorage implements Storage {
         dead: false,
       });
     }
+  }
+
+  /** The first user (by id) `change` would give a busy leg while busy in another call, or null. */
+  private busyElsewhere(change: CallChange): string | null {
+    const wanted = new Set(change.memberships.filter((m) => BUSY_LEG_STATES.has(m.state)).map((m) => m.userId));
+    if (wanted.size === 0) return null;
+    const taken: string[] = [];
+    for (const [callId, list] of this.memberships) {
+      if (callId === change.state.callId) continue;
+      for (const m of list) if (wanted.has(m.userId) && BUSY_LEG_STATES.has(m.state)) taken.push(m.userId);
+    }
+    return taken.sort()[0] ?? null;
   }
 
   /** Active memberships of a user, ordered by call id like the SQLite primary key. */
@@ -133,8 +158,32 @@ export class MemoryStorage implements Storage {
   /** Armed timers, earliest first. */
   async timers(): Promise<{ callId: string; dueAt: number }[]> {
     return [...this.timerRows]
-      .map(([callId, dueAt]) => ({ callId, dueAt }))
+      .map(([callId, t]) => ({ callId, dueAt: t.dueAt }))
       .sort((a, b) => -newestFirst(a.dueAt, a.callId, b.dueAt, b.callId));
+  }
+
+  /** Claims due timers whose claim is absent or expired, earliest first. */
+  async claimDueTimers(holder: string, now: number, leaseMs: number, limit: number): Promise<ClaimedTimer[]> {
+    const due = (await this.timers()).filter(({ callId, dueAt }) => {
+      const until = this.timerRows.get(callId)?.claimedUntil ?? null;
+      return dueAt <= now && (until === null || until <= now);
+    });
+    const claimed = due.slice(0, Math.max(0, limit));
+    for (const { callId, dueAt } of claimed) this.timerRows.set(callId, { dueAt, claimedBy: holder, claimedUntil: now + leaseMs });
+    return claimed;
+  }
+
+  /** Takes a free or expired lease, or renews the holder's own. */
+  async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    const lease = this.leases.get(name);
+    if (lease && lease.holder !== holder && lease.expiresAt > now) return false;
+    this.leases.set(name, { holder, expiresAt: now + ttlMs });
+    return true;
+  }
+
+  /** Drops the lease if `holder` still holds it. */
+  async releaseLease(name: string, holder: string): Promise<void> {
+    if (this.leases.get(name)?.holder === holder) this.leases.delete(name);
   }
 
   /** Ended calls matching the admin filter, newest created first, with the total before paging. */

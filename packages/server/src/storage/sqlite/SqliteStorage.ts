@@ -12,13 +12,16 @@ import type { CallRecord, RecentCallsFilter, UserProfile } from '@opencall/proto
 import type { CallState, LegState, WebhookCommand } from '../../call/types.js';
 import { tencentCallResult } from '../callResult.js';
 import {
+  BusyConflictError,
   VersionConflictError,
   type CallChange,
+  type ClaimedTimer,
   type EndedCallsFilter,
   type Membership,
   type OutboxRow,
   type Storage,
 } from '../Storage.js';
+import { prepareClaims, type SqliteClaims } from './claims.js';
 import { migrate } from './schema.js';
 
 /** Default page size of `queryRecords`. */
@@ -162,7 +165,13 @@ function prepareAll(db: Database.Database) {
     deleteMemberships: db.prepare<[string]>('DELETE FROM memberships WHERE call_id = ?'),
     deleteMembership: db.prepare<[string, string]>('DELETE FROM memberships WHERE user_id = ? AND call_id = ?'),
     updateMembership: db.prepare<[string, string, string]>('UPDATE memberships SET state = ? WHERE user_id = ? AND call_id = ?'),
-    updateTimer: db.prepare<[number, string]>('UPDATE timers SET due_at = ? WHERE call_id = ?'),
+    // A commit decides the call's next deadline afresh: whatever claim the old one had is void.
+    updateTimer: db.prepare<[number, string]>(
+      'UPDATE timers SET due_at = ?, claimed_by = NULL, claimed_until = NULL WHERE call_id = ?',
+    ),
+    unclaimTimer: db.prepare<[string]>(
+      'UPDATE timers SET claimed_by = NULL, claimed_until = NULL WHERE call_id = ? AND claimed_by IS NOT NULL',
+    ),
     insertMembership: db.prepare<[string, string, string]>(
       'INSERT INTO memberships (user_id, call_id, state) VALUES (?, ?, ?)',
     ),
@@ -236,12 +245,37 @@ function prepareAll(db: Database.Database) {
   };
 }
 
+/** True when `e` is the v3 index refusing a user's second busy leg. */
+function isBusyViolation(e: unknown): boolean {
+  return (
+    e instanceof Database.SqliteError &&
+    e.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    // The (user_id, call_id) primary key reports both columns; the busy index only user_id.
+    e.message.endsWith('memberships.user_id')
+  );
+}
+
+/** Runs one membership write of `userId`, mapping the busy index's refusal to BusyConflictError. */
+function asUser(userId: string, write: () => void): void {
+  try {
+    write();
+  } catch (e) {
+    throw isBusyViolation(e) ? new BusyConflictError(userId) : e;
+  }
+}
+
+/** By user id: every adapter takes user rows in one order (see the Postgres adapter for why). */
+function byUser(a: { userId: string }, b: { userId: string }): number {
+  return a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0;
+}
+
 /** Storage in one SQLite file (or `:memory:`). */
 export class SqliteStorage implements Storage {
   /** Reported by /healthz. */
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly stmts: ReturnType<typeof prepareAll>;
+  private readonly claims: SqliteClaims;
   private readonly commitTx: (change: CallChange) => Written | null;
   /** Derived rows this connection wrote per live call; dropped when the call has none left. */
   private readonly written = new Map<string, Written>();
@@ -259,7 +293,12 @@ export class SqliteStorage implements Storage {
     // NORMAL in WAL mode loses at most the last commits on power loss, never consistency.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
-    migrate(this.db);
+    try {
+      migrate(this.db);
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
     if (path !== ':memory:' && path !== '') {
       this.db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT}`);
       const worker = new Worker(CHECKPOINTER, {
@@ -275,6 +314,7 @@ export class SqliteStorage implements Storage {
       this.checkpointer = { worker, exited: new Promise((resolve) => worker.once('exit', () => resolve())) };
     }
     this.stmts = prepareAll(this.db);
+    this.claims = prepareClaims(this.db);
     const tx = this.db.transaction((change: CallChange) => this.applyChange(change));
     // IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
     // failing with SQLITE_BUSY when a read lock cannot be upgraded.
@@ -334,19 +374,21 @@ export class SqliteStorage implements Storage {
     if (written.changes === 0) throw new VersionConflictError(state.callId);
 
     const memberships = new Map<string, string>();
-    for (const m of change.memberships) {
+    for (const m of [...change.memberships].sort(byUser)) {
       if (m.callId !== state.callId) throw new Error(`membership of ${m.callId} committed with ${state.callId}`);
       memberships.set(m.userId, m.state);
     }
+    // The primary key would refuse it in a full rewrite; refuse it on the diff path too.
+    if (memberships.size !== change.memberships.length) throw new Error(`call ${state.callId}: a user listed twice in memberships`);
     // A new call has no rows yet; a call this connection wrote at exactly the previous version has
     // the rows it remembers (the version guard above proves nobody wrote in between). Writing only
     // the differences keeps WAL pages per commit down. Anything else: replace them all.
     const mine = this.written.get(state.callId);
     const known = expectedVersion === 0 ? NOTHING_WRITTEN : mine?.version === expectedVersion ? mine : null;
-    if (known && memberships.size === change.memberships.length) this.writeDiff(state.callId, known, memberships, change.timerDueAt);
+    if (known) this.writeDiff(state.callId, known, memberships, change.timerDueAt);
     else {
       this.stmts.deleteMemberships.run(state.callId);
-      for (const m of change.memberships) this.stmts.insertMembership.run(m.userId, m.callId, m.state);
+      for (const [userId, legState] of memberships) asUser(userId, () => this.stmts.insertMembership.run(userId, state.callId, legState));
       this.stmts.deleteTimer.run(state.callId);
       if (change.timerDueAt !== null) this.stmts.insertTimer.run(state.callId, change.timerDueAt);
     }
@@ -368,11 +410,15 @@ export class SqliteStorage implements Storage {
       for (const userId of known.memberships.keys()) if (!memberships.has(userId)) this.stmts.deleteMembership.run(userId, callId);
       for (const [userId, legState] of memberships) {
         const was = known.memberships.get(userId);
-        if (was === undefined) this.stmts.insertMembership.run(userId, callId, legState);
-        else if (was !== legState) this.stmts.updateMembership.run(legState, userId, callId);
+        if (was === undefined) asUser(userId, () => this.stmts.insertMembership.run(userId, callId, legState));
+        else if (was !== legState) asUser(userId, () => this.stmts.updateMembership.run(legState, userId, callId));
       }
     }
-    if (timerDueAt === known.timerDueAt) return;
+    if (timerDueAt === known.timerDueAt) {
+      // Same deadline, but another process may have claimed it since: the commit voids the claim.
+      if (timerDueAt !== null) this.stmts.unclaimTimer.run(callId);
+      return;
+    }
     if (timerDueAt === null) this.stmts.deleteTimer.run(callId);
     else if (known.timerDueAt === null) this.stmts.insertTimer.run(callId, timerDueAt);
     else this.stmts.updateTimer.run(timerDueAt, callId);
@@ -392,6 +438,21 @@ export class SqliteStorage implements Storage {
   /** Armed timers, earliest first. */
   async timers(): Promise<{ callId: string; dueAt: number }[]> {
     return this.stmts.timers.all();
+  }
+
+  /** Claims due, unclaimed (or expired) timers for `holder`, earliest first. */
+  async claimDueTimers(holder: string, now: number, leaseMs: number, limit: number): Promise<ClaimedTimer[]> {
+    return this.claims.claimDueTimers(holder, now, leaseMs, limit);
+  }
+
+  /** Takes a free or expired lease, or renews the holder's own. */
+  async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.claims.acquireLease(name, holder, ttlMs, now);
+  }
+
+  /** Drops the lease if `holder` still holds it. */
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.claims.releaseLease(name, holder);
   }
 
   /** Ended calls for the admin API, newest created first, with the total before paging. */

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 
 /** Schema version this code writes and understands. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Statements creating schema version 1.
@@ -84,8 +84,38 @@ export const SCHEMA_V2: readonly string[] = [
   `UPDATE calls SET ephemeral = 1 WHERE json_extract(state, '$.isEphemeralCall') = 1`,
 ];
 
+/**
+ * Statements bringing version 2 to 3 (cluster-safe rules, SPEC §5.1 and §8): the database refuses
+ * a user's second busy leg, timers carry a claim so one of several processes fires each, and
+ * named leases pick one process for singleton work (webhook delivery).
+ */
+export const SCHEMA_V3: readonly string[] = [
+  // Exactly the busy states of Storage.BUSY_LEG_STATES; the name is matched in error mapping.
+  `CREATE UNIQUE INDEX IF NOT EXISTS memberships_one_busy_leg ON memberships(user_id)
+    WHERE state IN ('calling', 'ringing', 'joined')`,
+  `ALTER TABLE timers ADD COLUMN claimed_by TEXT`,
+  `ALTER TABLE timers ADD COLUMN claimed_until INTEGER`,
+  `CREATE INDEX IF NOT EXISTS timers_due ON timers(due_at)`,
+  `CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  )`,
+];
+
 /** Steps by the version they start from: STEPS[v] brings version v to v + 1. */
-const STEPS: readonly (readonly string[])[] = [SCHEMA_V1, SCHEMA_V2];
+const STEPS: readonly (readonly string[])[] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+
+/** Names the users a pre-v3 file has busy in two calls (the v3 unique index cannot be built). */
+function busyTwice(db: Database.Database): string[] {
+  const rows = db
+    .prepare<[], { userId: string }>(
+      `SELECT user_id AS userId FROM memberships WHERE state IN ('calling', 'ringing', 'joined')
+       GROUP BY user_id HAVING COUNT(*) > 1 ORDER BY user_id`,
+    )
+    .all();
+  return rows.map((r) => r.userId);
+}
 
 /**
  * Brings `db` to `SCHEMA_VERSION`. Refuses a file written by newer code rather than guess at
@@ -98,6 +128,15 @@ export function migrate(db: Database.Database): void {
   }
   if (current === SCHEMA_VERSION) return;
   db.transaction(() => {
+    if (current >= 1 && current < 3) {
+      const users = busyTwice(db);
+      if (users.length > 0) {
+        throw new Error(
+          `cannot upgrade the database to schema 3: users ${users.join(', ')} are busy in two calls at once; ` +
+            'end those calls with the previous version (or DELETE their extra membership rows), then start again',
+        );
+      }
+    }
     for (let v = current; v < SCHEMA_VERSION; v++) for (const sql of STEPS[v] ?? []) db.exec(sql);
     // PRAGMA takes no bound parameters; the value is a constant of this module.
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
