@@ -7,10 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CallService } from './call/CallService.js';
-import type { TimerClaims } from './call/TimerRunner.js';
 import { ClusterLink } from './cluster/ClusterLink.js';
 import { LeaseKeeper } from './cluster/LeaseKeeper.js';
-import type { LeaseStore } from './cluster/LeaseKeeper.js';
 import { freezeConfig, parseOptions, redactConfig } from './config/schema.js';
 import type { ServerConfig, ServerOptions } from './config/schema.js';
 import { loadOrCreateDevKey } from './config/devKey.js';
@@ -108,7 +106,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     now,
     // Without a receiver the outbox would only grow.
     webhooks: webhooks !== null,
-    timerClaims: clustered ? { store: storage as unknown as TimerClaims, holder: nodeId } : null,
+    timerClaims: clustered ? { store: storage, holder: nodeId } : null,
     hooks: {
       onCommitted: (state, effects) => {
         const endedNow = effects.some((e) => e.kind === 'webhook' && e.command === 'Call.CallbackAfterEndCall');
@@ -166,7 +164,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   webhooks?.start();
   if (webhooks && clustered) {
     webhookLease = new LeaseKeeper({
-      store: storage as unknown as LeaseStore,
+      store: storage,
       name: 'webhooks',
       holder: `${nodeId}/${link?.live.boot ?? ''}`,
       // Longer than a delivery attempt, so a POST never outlives the lease that allowed it.
