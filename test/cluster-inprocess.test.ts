@@ -14,6 +14,7 @@ import type { TestDatabase } from './helpers/pg.js';
 import { TEST_APP_ID, sig, startTestServer } from './helpers/server.js';
 import { startTcpProxy } from './helpers/tcpProxy.js';
 import { Recorder, cleanup, sleep } from './helpers/users.js';
+import { HOOK_SECRET, HookRecorder } from './webhooks-support.js';
 import type { TestUser } from './helpers/users.js';
 
 const audio = CallMediaType.audio;
@@ -172,5 +173,56 @@ describe('cluster mode, three nodes in one process (SPEC §8)', { skip: why ?? f
     const took = Date.now() - at;
     assert.ok(took <= 2000 + HEARTBEAT_MS + 2500, `ended ${took} ms after the invite`);
     await cleanup(a, b);
+  });
+});
+
+describe('cluster mode webhooks (SPEC §8): one deliverer, each event once, in order per call', { skip: why ?? false }, () => {
+  it('calls handled by three nodes deliver every event id exactly once, in sequence order per call', async () => {
+    const db = await createTestDatabase();
+    const hooks = await HookRecorder.start();
+    const clusterName = `t${randomBytes(5).toString('hex')}`;
+    const nodes: RunningServer[] = [];
+    try {
+      for (const n of ['w1', 'w2', 'w3']) {
+        nodes.push(await startTestServer({ storage: db.url, redis: REDIS, clusterName, nodeId: n, webhookUrl: hooks.url, webhookSecret: HOOK_SECRET }));
+      }
+      const calls: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const mk = async (node: number, name: string): Promise<TestUser> => {
+          const id = `${name}${i}${randomBytes(2).toString('hex')}`;
+          const engine = new CallEngine({ serverUrl: nodes[node]!.url, sdkAppId: TEST_APP_ID });
+          const rec = new Recorder();
+          engine.addObserver(rec.observer);
+          await engine.init(id, sig(id));
+          return { id, engine, rec };
+        };
+        const a = await mk(i % 3, 'wa');
+        const b = await mk((i + 1) % 3, 'wb');
+        const { callId } = await a.engine.calls([b.id], audio);
+        calls.push(callId);
+        await b.rec.waitFor('onCallReceived');
+        await b.engine.accept();
+        await a.rec.waitFor('onUserJoin');
+        await b.engine.hangup();
+        await a.rec.waitFor('onCallEnd');
+        await cleanup(a, b);
+      }
+      for (const callId of calls) {
+        // Start, accept, hangup (member changed), ..., end.
+        await hooks.waitAcked(callId, 4, 8000);
+        for (let i = 0; i < 200 && !hooks.acked(callId).some((h) => h.command === 'Call.CallbackAfterEndCall'); i++) await sleep(20);
+        const got = hooks.acked(callId);
+        const seqs = got.map((h) => h.seq);
+        assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), `in order for ${callId}`);
+        assert.equal(got.at(-1)!.command, 'Call.CallbackAfterEndCall');
+      }
+      await sleep(500);
+      const ids = hooks.hits.map((h) => h.eventId);
+      assert.equal(new Set(ids).size, ids.length, 'no event id delivered twice');
+    } finally {
+      for (const n of nodes) await n.close();
+      await hooks.close();
+      await db.drop();
+    }
   });
 });

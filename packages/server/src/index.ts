@@ -132,6 +132,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     refusals: () => gateway.refused,
     webhookStats: webhooks ? () => webhooks.stats() : null,
   });
+  // Cluster mode: every series says which node it came from (SPEC §8).
+  if (clustered) metrics.registry.setDefaultLabels({ node: nodeId });
   let ready = false;
   const app = await buildApp({
     metrics,
@@ -160,7 +162,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   await link?.start();
   const restored = await sessions.restore();
-  const timers = await service.restoreTimers();
+  // In cluster mode every node claims overdue timers from the database (TimerRunner), so a node
+  // does not re-arm the whole cluster's timers at start.
+  const timers = clustered ? 0 : await service.restoreTimers();
   webhooks?.start();
   if (webhooks && clustered) {
     webhookLease = new LeaseKeeper({
