@@ -5,6 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerOptions } from '@opencall/server';
 
@@ -57,6 +60,8 @@ export function startServerProcess(options: ServerOptions): Promise<ProcessServe
 }
 
 const cli = fileURLToPath(new URL('../../packages/server/src/cli.ts', import.meta.url));
+/** tsx by absolute path, so a node can run in its own working folder. */
+const tsx = import.meta.resolve('tsx');
 const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 
 /** What `GET /healthz` answers (the fields the tests read). */
@@ -148,7 +153,10 @@ export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProce
   };
 
   const launch = async (): Promise<void> => {
-    const c = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', cli], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own working folder (removed when it exits): nothing a node writes by default (./data)
+    // lands in the repository.
+    const cwd = mkdtempSync(join(tmpdir(), 'opencall-node-'));
+    const c = spawn(process.execPath, ['--import', tsx, '--conditions=source', cli], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     const capture = (d: Buffer): void => {
       out = (out + d.toString()).slice(-65_536);
@@ -158,6 +166,7 @@ export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProce
     let gone = false;
     exited = new Promise<void>((res) => c.once('exit', () => {
       gone = true;
+      rmSync(cwd, { recursive: true, force: true });
       res();
     }));
     const deadline = Date.now() + (o.startTimeoutMs ?? 30_000);
