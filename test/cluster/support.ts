@@ -80,7 +80,7 @@ export function seen(rec: Recorder): string[] {
 
 /** WebSocket connections per node (`/healthz`), dead nodes as -1. */
 export async function connections(nodes: readonly NodeProcess[]): Promise<number[]> {
-  return Promise.all(nodes.map((n) => (n.running ? n.healthz().then((h) => h.connections, () => -1) : -1)));
+  return Promise.all(nodes.map((n) => (n.running ? n.healthz().then((h) => h.connections, () => -1) : Promise.resolve(-1))));
 }
 
 /**

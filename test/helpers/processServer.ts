@@ -126,7 +126,7 @@ export function optionsToEnv(options: Record<string, unknown>): NodeJS.ProcessEn
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(options)) {
     if (v === undefined) continue;
-    env[`OPENCALL_${snake(k)}`] = typeof v === 'object' ? JSON.stringify(v) : String(v);
+    env[`OPENCALL_${snake(k)}`] = typeof v === 'string' ? v : JSON.stringify(v);
   }
   return env;
 }
