@@ -58,6 +58,12 @@ describe('CallEngine', () => {
     assert.throws(() => new CallEngine({ serverUrl: 'http://h', sdkAppId: 1.5 }), code(-1202));
     assert.throws(() => new CallEngine({ serverUrl: 'http://h', sdkAppId: 1, deviceId: 'no' }), code(-1202));
     assert.throws(() => new CallEngine({ serverUrl: 'http://h', sdkAppId: 1, requestTimeoutMs: 0 }), code(-1202));
+    // A list of cluster nodes: at least one, every entry a URL, none twice.
+    assert.throws(() => new CallEngine({ serverUrl: [], sdkAppId: 1 }), code(-1202));
+    assert.throws(() => new CallEngine({ serverUrl: ['http://a', 3 as unknown as string], sdkAppId: 1 }), code(-1202));
+    assert.throws(() => new CallEngine({ serverUrl: ['http://a', 'ftp://b'], sdkAppId: 1 }), code(-1202));
+    assert.throws(() => new CallEngine({ serverUrl: ['http://a:1', 'ws://a:1/ws'], sdkAppId: 1 }), code(-1202));
+    assert.doesNotThrow(() => new CallEngine({ serverUrl: ['http://a:1', 'http://b:1'], sdkAppId: 1 }));
     const a = new CallEngine({ serverUrl: 'http://h', sdkAppId: 1 });
     const b = new CallEngine({ serverUrl: 'http://h', sdkAppId: 1 });
     assert.match(a.deviceId, /^[A-Za-z0-9_-]{4,64}$/);

@@ -51,18 +51,30 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
+/** `serverUrl` as a non-empty list of strings (a single URL is a list of one). */
+function serverUrlList(given: unknown): string[] {
+  const list: unknown[] = Array.isArray(given) ? given : [given];
+  if (list.length === 0) throw CallEngineError.invalidParameter('serverUrl must name at least one server');
+  if (!list.every((u): u is string => typeof u === 'string')) {
+    throw CallEngineError.invalidParameter('serverUrl must be an http(s):// URL or a list of them');
+  }
+  return list;
+}
+
 /** Validates constructor options once and fills defaults; the result is frozen. */
 export function resolveOptions(o: CallEngineOptions): ResolvedOptions {
   if (o === null || typeof o !== 'object') throw CallEngineError.invalidParameter('options are required');
-  if (typeof o.serverUrl !== 'string') throw CallEngineError.invalidParameter('serverUrl must be an http(s):// URL');
-  const signalingUrl = toSignalingUrl(o.serverUrl);
+  const serverUrls = serverUrlList(o.serverUrl);
+  const signalingUrls = serverUrls.map(toSignalingUrl);
+  const twice = signalingUrls.find((u, i) => signalingUrls.indexOf(u) !== i);
+  if (twice) throw CallEngineError.invalidParameter(`serverUrl lists ${twice} twice`);
   if (!Number.isInteger(o.sdkAppId)) throw CallEngineError.invalidParameter('sdkAppId must be an integer');
   if (o.deviceId !== undefined && !DEVICE_ID_PATTERN.test(o.deviceId)) {
     throw CallEngineError.invalidParameter('deviceId must be 4-64 of [A-Za-z0-9_-]');
   }
   return Object.freeze({
-    serverUrl: o.serverUrl,
-    signalingUrl,
+    serverUrls: Object.freeze(serverUrls),
+    signalingUrls: Object.freeze(signalingUrls),
     sdkAppId: o.sdkAppId,
     media: o.media,
     WebSocket: o.WebSocket,

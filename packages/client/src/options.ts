@@ -23,8 +23,12 @@ export interface Logger {
 
 /** Options of the {@link CallEngine} constructor. */
 export interface CallEngineOptions {
-  /** The server's `http(s)://host:port` URL; the signaling socket is `ws(s)://host:port/ws`. */
-  serverUrl: string;
+  /**
+   * The server's `http(s)://host:port` URL; the signaling socket is `ws(s)://host:port/ws`. A list
+   * names several nodes of one cluster: the engine starts at a random one and fails over to the
+   * next when a connection cannot be made or is lost (SPEC §8).
+   */
+  serverUrl: string | readonly string[];
   /** App id checked in every UserSig. */
   sdkAppId: number;
   /**
@@ -50,9 +54,10 @@ export interface CallEngineOptions {
 
 /** Options after defaults, as the engine uses them. */
 export interface ResolvedOptions {
-  readonly serverUrl: string;
-  /** The `ws(s)://…/ws` URL derived from `serverUrl`. */
-  readonly signalingUrl: string;
+  /** `serverUrl` as a list (one entry when a single URL was given). */
+  readonly serverUrls: readonly string[];
+  /** The `ws(s)://…/ws` URLs derived from `serverUrls`, in the same order. */
+  readonly signalingUrls: readonly string[];
   readonly sdkAppId: number;
   readonly media: MediaAdapter | undefined;
   readonly WebSocket: WebSocketConstructor | undefined;

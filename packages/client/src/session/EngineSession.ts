@@ -47,7 +47,7 @@ export class EngineSession {
     this.#deps = deps;
     const o = deps.options;
     this.#signaling = new SignalingClient({
-      url: o.signalingUrl,
+      urls: o.signalingUrls,
       WebSocket: o.WebSocket,
       requestTimeoutMs: o.requestTimeoutMs,
       reconnectWaitMs: o.reconnectWaitMs,

@@ -27,7 +27,7 @@ async function setup(opts: { heartbeatIntervalMs?: number; requestTimeoutMs?: nu
   const server = await ScriptedServer.start({ heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 10_000 });
   servers.push(server);
   const client = new SignalingClient({
-    url: toSignalingUrl(server.url),
+    urls: [toSignalingUrl(server.url)],
     WebSocket,
     requestTimeoutMs: opts.requestTimeoutMs ?? 2_000,
     reconnectWaitMs: opts.reconnectWaitMs ?? 2_000,
@@ -65,7 +65,7 @@ describe('SignalingClient', () => {
 
   test('connect() rejects with -1401 when nothing listens', async () => {
     const client = new SignalingClient({
-      url: 'ws://127.0.0.1:9/ws', WebSocket, requestTimeoutMs: 1_000, reconnectWaitMs: 100,
+      urls: ['ws://127.0.0.1:9/ws'], WebSocket, requestTimeoutMs: 1_000, reconnectWaitMs: 100,
       reconnectInitialDelayMs: 10, reconnectMaxDelayMs: 10, logger: quiet,
     });
     await assert.rejects(client.connect(creds), (e: CallEngineError) => e.code === -1401);

@@ -17,28 +17,15 @@ import { RequestTracker } from './RequestTracker.js';
 import type { PendingRequest, RequestOptions } from './RequestTracker.js';
 import { parseAuthResult } from './responses.js';
 import { SOCKET_OPEN, closeQuietly, frameText, resolveWebSocket } from './socket.js';
+import { ServerRotation } from './ServerRotation.js';
 import { backoffDelay } from '../util/backoff.js';
+import { utf8Length } from '../util/utf8.js';
 import type { SocketLike } from './socket.js';
 
 /** Close code the server uses when another sign-in replaced this device. */
 export const KICKED_CLOSE_CODE = 4000;
 /** WebSocket close code for a frame over the server's hard size limit. */
 const MESSAGE_TOO_BIG_CLOSE_CODE = 1009;
-
-/** UTF-8 byte length of a string without allocating (the browser has no Buffer). */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
 
 /** Who signs in. */
 export interface Credentials {
@@ -52,8 +39,10 @@ export interface Credentials {
 
 /** Options of a {@link SignalingClient}. */
 export interface SignalingClientOptions {
-  /** The `ws(s)://…/ws` URL. */
-  url: string;
+  /** The `ws(s)://…/ws` URLs: one server, or several nodes of a cluster to fail over between. */
+  urls: readonly string[];
+  /** Picks the first URL of a list (default `Math.random`; tests fix it). */
+  random?: () => number;
   WebSocket?: WebSocketConstructor | undefined;
   requestTimeoutMs: number;
   /** How long a request made while disconnected waits for the reconnection. */
@@ -95,6 +84,7 @@ function isFatal(err: unknown): err is CallEngineError {
 export class SignalingClient extends TypedEmitter<SignalingEvents> {
   readonly #o: SignalingClientOptions;
   readonly #requests = new RequestTracker();
+  readonly #servers: ServerRotation;
   #state: SignalingState = 'idle';
   #Ctor: WebSocketConstructor | undefined;
   #ws: SocketLike | null = null;
@@ -112,6 +102,7 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
   constructor(options: SignalingClientOptions) {
     super((name, error) => options.logger.error(`a ${name} handler threw`, { error: String(error) }));
     this.#o = options;
+    this.#servers = new ServerRotation(options.urls, options.random);
   }
 
   /** Connection state. */
@@ -129,10 +120,16 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     return this.#lastSeq;
   }
 
+  /** The `ws(s)://…/ws` URL in use, or tried next while disconnected. */
+  get url(): string {
+    return this.#servers.current;
+  }
+
   /**
-   * Opens the socket and authenticates. Rejects with -1401 when the server cannot be reached, or
-   * with the server's refusal code (70001, 70003, …). Does not retry: the first connection is the
-   * caller's to retry; only an established session reconnects by itself.
+   * Opens the socket and authenticates, trying each URL of the list once. Rejects with -1401 when
+   * no server can be reached, or with a server's refusal code (70001, 70003, …). Does not retry
+   * beyond that: the first connection is the caller's to retry; only an established session
+   * reconnects by itself.
    */
   async connect(credentials: Credentials): Promise<AuthResult> {
     if (this.#state !== 'idle') throw CallEngineError.stateRefused('the signaling client was already used');
@@ -140,8 +137,7 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     this.#state = 'connecting';
     try {
       this.#Ctor = await resolveWebSocket(this.#o.WebSocket);
-      const ws = await this.#open();
-      return await this.#authenticate(ws, false);
+      return await this.#servers.round((url) => this.#attempt(url, false), (err) => this.#state === 'connecting' && !isFatal(err));
     } catch (err) {
       this.close();
       throw err;
@@ -206,16 +202,29 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     this.#requests.failAll(error);
   }
 
+  /** Connects to `url` and signs in (resuming when reconnecting); a failed attempt leaves no socket. */
+  async #attempt(url: string, reconnecting: boolean): Promise<AuthResult> {
+    try {
+      const ws = await this.#open(url);
+      return await this.#authenticate(ws, reconnecting);
+    } catch (err) {
+      const ws = this.#ws;
+      this.#ws = null;
+      if (ws) closeQuietly(ws, true);
+      throw err;
+    }
+  }
+
   /** Opens a socket; resolves once open. Its later close is routed to {@link #onSocketClosed}. */
-  #open(): Promise<SocketLike> {
+  #open(url: string): Promise<SocketLike> {
     const Ctor = this.#Ctor;
     if (!Ctor) return Promise.reject(CallEngineError.signalingFailed('no WebSocket implementation'));
     return new Promise<SocketLike>((resolve, reject) => {
       let ws: SocketLike;
       try {
-        ws = new Ctor(this.#o.url) as SocketLike;
+        ws = new Ctor(url) as SocketLike;
       } catch (err) {
-        reject(CallEngineError.signalingFailed(`cannot open ${this.#o.url}: ${String(err)}`));
+        reject(CallEngineError.signalingFailed(`cannot open ${url}: ${String(err)}`));
         return;
       }
       let opened = false;
@@ -223,7 +232,7 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
         clearTimeout(timer);
         if (this.#ws === ws) this.#ws = null;
         closeQuietly(ws, true);
-        reject(CallEngineError.signalingFailed(`cannot connect to ${this.#o.url}: ${why}`));
+        reject(CallEngineError.signalingFailed(`cannot connect to ${url}: ${why}`));
       };
       const timer = setTimeout(() => fail('timed out'), this.#o.requestTimeoutMs);
       this.#ws = ws;
@@ -383,19 +392,20 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     void this.#reconnect();
   }
 
+  /**
+   * Backs off, then tries every URL once (the one just lost last: with a list, failover is the
+   * point), and again with a longer delay until one answers or one refuses for good.
+   */
   async #reconnect(): Promise<void> {
+    this.#servers.advance();
     for (let attempt = 0; this.#state === 'reconnecting'; attempt++) {
       await this.#sleep(backoffDelay(attempt, this.#o.reconnectInitialDelayMs, this.#o.reconnectMaxDelayMs));
       if (this.#state !== 'reconnecting') return;
       try {
-        const ws = await this.#open();
-        await this.#authenticate(ws, true);
+        await this.#servers.round((url) => this.#attempt(url, true), (err) => this.#state === 'reconnecting' && !isFatal(err));
         return;
       } catch (err) {
         if (this.#state !== 'reconnecting') return;
-        const ws = this.#ws;
-        this.#ws = null;
-        if (ws) closeQuietly(ws, true);
         if (isFatal(err)) {
           this.close(err);
           this.#o.logger.error('reconnection refused', { code: err.code, message: err.message });

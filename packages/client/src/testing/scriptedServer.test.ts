@@ -112,12 +112,12 @@ export class ScriptedServer {
     readonly options: ScriptedServerOptions,
   ) {}
 
-  /** Starts on a free port. */
-  static async start(options: ScriptedServerOptions = {}): Promise<ScriptedServer> {
-    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', path: '/ws' });
+  /** Starts on `port` (default: a free one). */
+  static async start(options: ScriptedServerOptions = {}, port = 0): Promise<ScriptedServer> {
+    const wss = new WebSocketServer({ port, host: '127.0.0.1', path: '/ws' });
     await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-    const { port } = wss.address() as AddressInfo;
-    const server = new ScriptedServer(wss, `http://127.0.0.1:${port}`, options);
+    const { port: bound } = wss.address() as AddressInfo;
+    const server = new ScriptedServer(wss, `http://127.0.0.1:${bound}`, options);
     wss.on('connection', (ws) => server.#accept(ws));
     return server;
   }

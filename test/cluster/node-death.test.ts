@@ -1,0 +1,133 @@
+/**
+ * SPEC §8, a node dies (SIGKILL, no goodbye): its devices that come back on another node within
+ * `heartbeatTimeoutMs` resume with nothing visible to peers and get what they missed; the others
+ * leave their calls as `offline` within `heartbeatTimeoutMs` + 2 s, decided by the survivors;
+ * ring deadlines of that node's calls fire on time (± 1 s); `/healthz` stops listing it. Every
+ * test restarts what it killed, and signs its devices out so the next one can tell where a new
+ * device landed.
+ */
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { CallEndReason, CallMediaType } from '@opencall/client';
+import type { NodeProcess } from '../helpers/processServer.js';
+import { sleep } from '../helpers/users.js';
+import type { TestUser } from '../helpers/users.js';
+import { CLUSTER_TEST_OPTIONS } from '../helpers/cluster.js';
+import { clusterAvailable, connectAll, connections, fresh, landedOn, seen, skipWithoutCluster, useCluster } from './support.js';
+
+const R = CallEndReason;
+const HEARTBEAT_MS = CLUSTER_TEST_OPTIONS.heartbeatTimeoutMs;
+const ctx = useCluster();
+const nodes = (): NodeProcess[] => ctx.cluster.nodes;
+const others = (n: NodeProcess): NodeProcess[] => nodes().filter((x) => x !== n);
+
+const users: TestUser[] = [];
+async function track(u: Promise<TestUser>): Promise<TestUser> {
+  const t = await u;
+  users.push(t);
+  return t;
+}
+afterEach(async () => {
+  if (!clusterAvailable) return;
+  await Promise.all(users.splice(0).map((u) => u.engine.unInit().catch(() => undefined)));
+  // Whatever a test killed comes back, and every node sees every other again.
+  for (const n of nodes()) if (!n.running) await n.restart();
+  await untilNodes(nodes(), ['n1', 'n2', 'n3'], 10_000);
+}, { timeout: 60_000 });
+
+/** Polls every running node in `on` until its /healthz cluster.nodes is `expected`; resolves with the ms it took. */
+async function untilNodes(on: readonly NodeProcess[], expected: string[], timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    const lists = await Promise.all(on.filter((n) => n.running).map(async (n) => [...((await n.healthz()).cluster?.nodes ?? [])].sort().join(',')));
+    if (lists.every((l) => l === expected.join(','))) return Date.now() - t0;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`cluster.nodes still ${lists.join(' | ')}, expected ${expected.join(',')}`);
+    await sleep(100);
+  }
+}
+
+describe('cluster: a node dies (SIGKILL)', { skip: skipWithoutCluster }, () => {
+  it("the caller's node dies while its invitation rings: the deadline fires on time and the caller resumes elsewhere unnoticed", async () => {
+    const { node: home, value: a } = await landedOn(nodes(), () => track(ctx.device(fresh('da'), nodes())));
+    const b = await track(ctx.device(fresh('db'), others(home)[0]!));
+    const t0 = Date.now();
+    await a.engine.calls([b.id], CallMediaType.audio, { timeout: 4 });
+    await b.rec.waitFor('onCallReceived');
+    await sleep(500);
+    await home.kill();
+    await a.rec.waitFor('onCallCancelled', () => true, 8_000);
+    const elapsed = Date.now() - t0;
+    assert.ok(Math.abs(elapsed - 4000) <= 1000, `the deadline fired after ${elapsed} ms (4000 ± 1000)`);
+    assert.deepEqual(a.rec.lines(), [`onUserNoResponse(${b.id})`, `onCallNotConnected(callId,1,${R.noResponse},${b.id},info(1))`, `onCallCancelled(${a.id})`]);
+    await b.rec.waitFor('onCallCancelled');
+    assert.deepEqual(b.rec.lines().slice(1), [`onCallNotConnected(callId,1,${R.noResponse},${b.id},info(2))`, `onCallCancelled(${b.id})`]);
+    assert.equal(a.engine.isInitialized, true);
+    // The caller is reachable on the node it moved to.
+    await b.engine.calls([a.id], CallMediaType.audio);
+    await a.rec.waitFor('onCallReceived');
+    await b.engine.hangup();
+  });
+
+  it('a node dies mid-call: the device resumes through nginx on another node, gets what it missed, and the peers see nothing', async () => {
+    const { node: home, value: a } = await landedOn(nodes(), () => track(ctx.device(fresh('ma'), ctx.cluster.url)));
+    const [nb, nc] = others(home) as [NodeProcess, NodeProcess];
+    const b = await track(ctx.device(fresh('mb'), nb));
+    const c = await track(ctx.device(fresh('mc'), nc));
+    const callId = await connectAll(b, a, c);
+    const before = await connections(others(home));
+    await home.kill();
+    // Something happens while the device is away (or just back): c leaves.
+    await c.engine.hangup();
+    await a.rec.waitFor('onUserLeave', () => true, 5_000);
+    const after = await connections(others(home));
+    assert.equal(after.reduce((x, y) => x + y, 0), before.reduce((x, y) => x + y, 0) + 1, 'the device reconnected to a live node');
+    // Well past the moment a device that did not come back would have been declared gone.
+    await sleep(HEARTBEAT_MS + 2_500);
+    assert.deepEqual(a.rec.lines(), [`onUserLeave(${c.id})`], 'replayed once, nothing else');
+    assert.deepEqual(b.rec.lines(), [`onUserLeave(${c.id})`], 'the peer saw nothing of the move');
+    assert.equal(a.engine.currentCall?.callId, callId);
+    assert.deepEqual(a.engine.currentCall?.connectedUserIds, [b.id]);
+    await a.engine.hangup();
+    await b.rec.waitFor('onCallEnd');
+    assert.deepEqual(seen(b.rec).slice(1), [`onUserLeave(${a.id})`, `onCallEnd(callId,1,${R.hangup},${a.id},ms,info(1))`]);
+  });
+
+  it('a device that cannot come back: its peer is told offline within heartbeatTimeoutMs + 2 s, by the surviving nodes', async () => {
+    const [home, other] = [nodes()[0]!, nodes()[1]!];
+    const a = await track(ctx.device(fresh('oa'), home)); // pinned: no other URL to go to
+    const b = await track(ctx.device(fresh('ob'), other));
+    await connectAll(a, b);
+    const t0 = Date.now();
+    await home.kill();
+    await b.rec.waitFor('onCallEnd', () => true, HEARTBEAT_MS + 4_000);
+    const elapsed = Date.now() - t0;
+    assert.ok(elapsed <= HEARTBEAT_MS + 2_000, `offline after ${elapsed} ms (limit ${HEARTBEAT_MS + 2_000})`);
+    assert.deepEqual(seen(b.rec), [`onUserLeave(${a.id})`, `onCallEnd(callId,1,${R.offline},${a.id},ms,info(2))`]);
+    assert.equal(home.running, false, 'decided while the dead node is still down');
+  });
+
+  it('a caller that cannot come back while ringing: the invitee gets onCallNotConnected(offline, caller) within heartbeatTimeoutMs + 2 s', async () => {
+    const [home, other] = [nodes()[2]!, nodes()[0]!];
+    const a = await track(ctx.device(fresh('ra'), home));
+    const b = await track(ctx.device(fresh('rb'), other));
+    await a.engine.calls([b.id], CallMediaType.audio, { timeout: 30 });
+    await b.rec.waitFor('onCallReceived');
+    b.rec.clear();
+    const t0 = Date.now();
+    await home.kill();
+    await b.rec.waitFor('onCallCancelled', () => true, HEARTBEAT_MS + 4_000);
+    const elapsed = Date.now() - t0;
+    assert.ok(elapsed <= HEARTBEAT_MS + 2_000, `offline after ${elapsed} ms (limit ${HEARTBEAT_MS + 2_000})`);
+    assert.deepEqual(b.rec.lines(), [`onCallNotConnected(callId,1,${R.offline},${a.id},info(2))`, `onCallCancelled(${b.id})`]);
+  });
+
+  it('/healthz cluster.nodes drops the dead node on every survivor, and lists it again once it restarted', async () => {
+    const dead = nodes()[1]!;
+    await dead.kill();
+    const ms = await untilNodes(others(dead), ['n1', 'n3'], 6_000);
+    assert.ok(ms <= HEARTBEAT_MS + 3_000, `dropped after ${ms} ms`);
+    await dead.restart();
+    await untilNodes(nodes(), ['n1', 'n2', 'n3'], 6_000);
+    assert.equal((await dead.healthz()).cluster?.nodeId, 'n2');
+  });
+});
