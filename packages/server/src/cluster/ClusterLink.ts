@@ -165,7 +165,7 @@ export class ClusterLink {
       const e: DeviceEntry | null = await this.#o.live.entry(userId, deviceId);
       // Claimed since by a live node (resumed, or signed in afresh): not ours to end.
       if (!e || e.node !== node || e.boot !== boot) continue;
-      await this.#o.live.release(userId, deviceId, e.sid);
+      if (!(await this.#o.live.release(userId, deviceId, e.sid, { node, boot }))) continue;
       await this.#o.deviceGone(userId, deviceId);
       n++;
     }

@@ -198,7 +198,10 @@ export class SessionManager {
       if (marked) await this.#kickEntry(link, marked);
       await link.live.release(same.userId, same.deviceId, same.sid);
     }
-    if (local) this.d.presence.remove(local);
+    if (local && this.d.presence.get(a.userId, a.deviceId) === local) {
+      local.socket?.close(KICKED_CLOSE_CODE, 'signed in elsewhere');
+      this.d.presence.remove(local);
+    }
     if (c.devicePolicy === 'multi' && entries.filter((e) => e.deviceId !== a.deviceId && !e.kicked).length >= c.limits.maxDevicesPerUser) {
       return { ok: false, error: wireError(ErrorCode.TOO_MANY_DEVICES, `at most ${c.limits.maxDevicesPerUser}`) };
     }
@@ -245,7 +248,7 @@ export class SessionManager {
       s.socket?.close(code, 'signed in elsewhere');
       s.socket = null;
       this.d.presence.remove(s);
-      void link.live.release(s.userId, s.deviceId, s.sessionId).catch(() => undefined);
+      void link.live.release(s.userId, s.deviceId, s.sessionId, link.live.self).catch(() => undefined);
     });
     if (fresh) await this.#ringPending(s);
   }
@@ -332,7 +335,7 @@ export class SessionManager {
     this.d.presence.remove(s);
     if (this.d.link) {
       // Moved to another node meanwhile (its 'moved' notice lost): not gone, just not here.
-      if (!(await this.d.link.live.release(s.userId, s.deviceId, s.sessionId))) return;
+      if (!(await this.d.link.live.release(s.userId, s.deviceId, s.sessionId, this.d.link.live.self))) return;
     }
     await this.#leaveCalls(s);
     this.d.log.debug({ userId: s.userId, deviceId: s.deviceId }, 'device gone');

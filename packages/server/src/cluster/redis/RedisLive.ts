@@ -34,7 +34,7 @@ type ScriptCommands = {
   ocAppend(key: string, prefix: string, deviceId: string, event: string, node: string, close: string, len: string): Promise<[number, string, string, string] | []>;
   ocClaim(user: string, nodeSet: string, entry: string, policy: string, member: string): Promise<string[]>;
   ocMarkKicked(user: string, deviceId: string, sid: string): Promise<string | null>;
-  ocRelease(user: string, prefix: string, deviceId: string, sid: string, member: string): Promise<number>;
+  ocRelease(user: string, prefix: string, deviceId: string, sid: string, member: string, node: string, boot: string): Promise<number>;
   ocMove(user: string, prefix: string, deviceId: string, sid: string, node: string, boot: string, member: string, multi: string): Promise<[string, number] | null>;
   ocSetMulti(user: string, deviceId: string, sid: string, multi: string): Promise<number>;
 };
@@ -130,9 +130,17 @@ export class RedisLive {
     return j ? (JSON.parse(j) as DeviceEntry) : null;
   }
 
-  /** Deletes an entry (and its log) if it still belongs to session `sid`. */
-  async release(userId: string, deviceId: string, sid: string): Promise<boolean> {
-    return (await this.#cmd.ocRelease(this.#user(userId), this.#prefix, deviceId, sid, memberOf(userId, deviceId))) === 1;
+  /**
+   * Deletes an entry (and its log) if it still belongs to session `sid` and, with `holder`, is
+   * still held by that node incarnation (a session that moved elsewhere is not this node's to end).
+   */
+  async release(userId: string, deviceId: string, sid: string, holder?: { node: string; boot: string }): Promise<boolean> {
+    return (await this.#cmd.ocRelease(this.#user(userId), this.#prefix, deviceId, sid, memberOf(userId, deviceId), holder?.node ?? '', holder?.boot ?? '')) === 1;
+  }
+
+  /** This node incarnation, for {@link release}. */
+  get self(): { node: string; boot: string } {
+    return { node: this.nodeId, boot: this.boot };
   }
 
   /** Moves a live entry of session `sid` to this node; returns the previous entry and the log's last seq. */

@@ -84,14 +84,16 @@ return j
 `;
 
 /**
- * Deletes an entry if it still has session id ARGV[3], with its log and counter.
- * KEYS[1] user hash. ARGV: prefix, deviceId, sid, member name. Returns 1 when deleted.
+ * Deletes an entry if it still has session id ARGV[3] (and, when ARGV[5] is not empty, is still
+ * held by node ARGV[5] incarnation ARGV[6]), with its log and counter.
+ * KEYS[1] user hash. ARGV: prefix, deviceId, sid, member name, node, boot. Returns 1 when deleted.
  */
 export const RELEASE = `
 local e = redis.call('HGET', KEYS[1], ARGV[2])
 if not e then return 0 end
 local d = cjson.decode(e)
 if d.sid ~= ARGV[3] then return 0 end
+if ARGV[5] ~= '' and (d.node ~= ARGV[5] or d.boot ~= ARGV[6]) then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[2])
 redis.call('SREM', ARGV[1] .. 'nd:' .. d.node .. ':' .. d.boot, ARGV[4])
 redis.call('DEL', ARGV[1] .. 's:' .. d.sid .. ':n', ARGV[1] .. 's:' .. d.sid .. ':log')
