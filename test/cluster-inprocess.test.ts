@@ -134,6 +134,29 @@ describe('cluster mode, three nodes in one process (SPEC §8)', { skip: why ?? f
     await cleanup(a, b);
   });
 
+  it('policy kick: one user signing in on two nodes at the same instant ends with exactly one device (5 rounds)', async () => {
+    for (let round = 0; round < 5; round++) {
+      const id = `dual${++seq}`;
+      const engines = [0, 1].map((i) => new CallEngine({ serverUrl: nodes[i]!.url, sdkAppId: TEST_APP_ID }));
+      const recs = engines.map((e) => {
+        const r = new Recorder();
+        e.addObserver(r.observer);
+        return r;
+      });
+      await Promise.allSettled(engines.map((e) => e.init(id, sig(id))));
+      await sleep(600);
+      const kicked = recs.filter((r) => r.names().includes('onKickedOffline')).length;
+      assert.equal(kicked, 1, `round ${round}: exactly one of the two devices was signed out`);
+      // The survivor is reachable: a call to the user rings it.
+      const caller = await on(2, 'dc');
+      await caller.engine.calls([id], audio);
+      const survivor = recs.findIndex((r) => !r.names().includes('onKickedOffline'));
+      await recs[survivor]!.waitFor('onCallReceived');
+      await cleanup(caller);
+      await Promise.all(engines.map((e) => e.unInit().catch(() => undefined)));
+    }
+  });
+
   it('a device that reconnects to another node resumes: nothing visible to the peer, missed events replayed', async () => {
     const proxy = await startTcpProxy(nodes[0]!.port);
     const a = await on(proxy.url, 'ra');
