@@ -76,6 +76,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         log: log.child({ component: 'cluster' }),
         now,
         deviceGone: (userId, deviceId) => sessions?.deviceGone(userId, deviceId) ?? Promise.resolve(),
+        onFenced: () => {
+          for (const s of presence.all()) {
+            // 1012 "service restart": the client reconnects at once, to a live node.
+            s.socket?.close(1012, 'node lost its cluster link');
+            s.socket = null;
+            presence.remove(s);
+          }
+        },
       })
     : null;
   presence.link = link;

@@ -24,6 +24,12 @@ export interface ClusterLinkOptions {
   deviceGone(userId: string, deviceId: string): Promise<void>;
   /** Beat period (default 500 ms); a node is dead after three missed beats. */
   beatMs?: number;
+  /**
+   * This node could not beat for two periods: the others will soon count it dead and end its
+   * devices' calls, so it must let go of its sockets (the devices reconnect to a live node and
+   * resume there while the heartbeat window lasts).
+   */
+  onFenced?(): void;
 }
 
 /** The cluster link of one node. */
@@ -35,6 +41,8 @@ export class ClusterLink {
   #probeHeard = 0;
   #reaping = new Set<string>();
   #closed = false;
+  #lastBeatOk = 0;
+  #fenced = false;
 
   constructor(o: ClusterLinkOptions) {
     this.#o = o;
@@ -55,6 +63,7 @@ export class ClusterLink {
   async start(): Promise<void> {
     await this.#o.live.start((m) => this.#onMessage(m));
     await this.#o.live.beat(this.#o.now(), this.#beatMs * 3);
+    this.#lastBeatOk = this.#o.now();
     this.#beatTimer = setInterval(() => void this.#tick(), this.#beatMs);
     this.#beatTimer.unref();
   }
@@ -130,6 +139,8 @@ export class ClusterLink {
     const now = this.#o.now();
     try {
       await this.#o.live.beat(now, this.#beatMs * 3);
+      this.#lastBeatOk = now;
+      this.#fenced = false;
       // A subscription can go deaf without an error (a proxy or a failover dropping it): prove
       // it hears by sending itself a probe each beat, and re-subscribe when three go unheard.
       if (this.#probeSent - this.#probeHeard >= 3) {
@@ -141,6 +152,12 @@ export class ClusterLink {
       await this.#reap(now);
     } catch (err) {
       this.#o.log.warn({ err }, 'cluster beat failed');
+      // Deaf to Redis, not dead: the other nodes will reap this one. Let go of the sockets once.
+      if (!this.#fenced && this.#o.now() - this.#lastBeatOk > this.#beatMs * 2) {
+        this.#fenced = true;
+        this.#o.log.error('lost Redis for two beats: dropping this node\'s connections so devices move to a live node');
+        this.#o.onFenced?.();
+      }
     }
   }
 

@@ -130,7 +130,14 @@ export class Gateway {
     }
     const msg = parsed.message;
     if (msg.type === 'auth') {
-      const r = await this.sessions.authenticate(conn, msg.data);
+      let r: Awaited<ReturnType<SessionManager['authenticate']>>;
+      try {
+        r = await this.sessions.authenticate(conn, msg.data);
+      } catch (err) {
+        // Storage or (cluster mode) Redis unreachable: a retryable refusal, never silence.
+        this.log.error({ err }, 'sign-in failed');
+        return this.#sendError(conn, msg.id, wireError(ErrorCode.SERVER_UNAVAILABLE, 'sign-in unavailable, retry'));
+      }
       // A replaced device learns it from the close code alone (no answer that could race it).
       if (!r.ok && r.kicked) return conn.close(KICKED_CLOSE_CODE, 'signed in elsewhere');
       if (!r.ok) {

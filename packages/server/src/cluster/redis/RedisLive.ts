@@ -59,7 +59,9 @@ export class RedisLive {
   ) {
     this.#prefix = `opencall:${clusterName}:`;
     // Commands are retried across short outages; a call that cannot reach Redis fails its request.
-    this.#cmd = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: true }) as Redis & ScriptCommands;
+    // A command never hangs longer than a beat period or two: a blackholed Redis must surface as
+    // errors (the beat fails, the node fences itself) rather than as requests that never answer.
+    this.#cmd = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: true, commandTimeout: 1000 }) as Redis & ScriptCommands;
     this.#sub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
     this.#cmd.defineCommand('ocAppend', { numberOfKeys: 1, lua: APPEND });
     this.#cmd.defineCommand('ocClaim', { numberOfKeys: 2, lua: CLAIM });
