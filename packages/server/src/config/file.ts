@@ -53,10 +53,11 @@ export function readConfigFile(path: string): Record<string, unknown> {
   }
   let doc: unknown;
   try {
-    doc = parse(text, { uniqueKeys: true, prettyErrors: false });
+    doc = parse(text, { uniqueKeys: true, prettyErrors: true });
   } catch (err) {
     if (err instanceof YAMLParseError) {
       const at = err.linePos?.[0];
+      // The pretty message appends " at line L, column C:" and a code frame; the line is said below.
       const reason = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       throw new Error(`config file ${path}${at ? ` line ${at.line}, column ${at.col}` : ''}: ${reason}`);
     }
