@@ -30,8 +30,13 @@ function sqliteFile(storage: string): string {
 /** Copies `from` (a live SQLite database) to `to` consistently; checks the copy. */
 export async function backupSqlite(from: string, to: string): Promise<BackupReport> {
   const started = Date.now();
-  // Not read-only: a reader of a WAL database may need to create the -shm index.
-  const src = new Database(from, { fileMustExist: true });
+  let src: Database.Database;
+  try {
+    // Not read-only: a reader of a WAL database may need to create the -shm index.
+    src = new Database(from, { fileMustExist: true });
+  } catch (err) {
+    throw new Error(`backup: cannot open ${from}: ${(err as Error).message}`);
+  }
   const tmp = `${to}.partial-${process.pid}`;
   try {
     src.pragma('busy_timeout = 5000');
@@ -51,6 +56,8 @@ export async function backupSqlite(from: string, to: string): Promise<BackupRepo
     if (check !== 'ok') throw new Error(`backup: the copy failed PRAGMA integrity_check: ${String(check)}`);
     // The backup keeps the source's journal mode; a single self-contained file is easier to move.
     copy.pragma('journal_mode = DELETE');
+    const isOpenCall = copy.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calls'`).get();
+    if (!isOpenCall) throw new Error(`backup: ${from} is not an OpenCall database (no calls table)`);
     const count = (table: string): number => (copy.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     report = { to, schemaVersion: Number(copy.pragma('user_version', { simple: true })), calls: count('calls'), records: count('records') };
   } catch (err) {
