@@ -38,8 +38,8 @@ export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}, port
   const p = port ?? (await freeTcpPort());
   const child = spawn(process.execPath, [...NODE_ARGS, ...args, '--port', String(p)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   let exitCode: number | null | undefined;
   const exited = new Promise<void>((r) => child.once('exit', (code) => ((exitCode = code), r())));
   const url = `http://127.0.0.1:${p}`;
