@@ -1,10 +1,14 @@
-/** Starts a loopback coturn (`turnserver`) for relay tests: own config folder, free ports, stopped by PID. */
+/**
+ * Starts a loopback coturn (`turnserver`) for relay tests from the production config
+ * deploy/coturn/turnserver.conf: own config folder, free ports, stopped by PID.
+ */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freeTcpPort, releaseUdpRange, reserveUdpRange, udpPortFree } from '../../packages/server/src/media/ports.js';
 
 /** A coturn started for a test. */
@@ -42,6 +46,42 @@ function stunAnswers(port: number, timeoutMs: number): Promise<boolean> {
   });
 }
 
+/** The production coturn config the tests start from (docs/deploy.md installs this file). */
+const PRODUCTION_CONF = fileURLToPath(new URL('../../deploy/coturn/turnserver.conf', import.meta.url));
+/** Production lines a loopback test replaces: TLS (no certificate here) and the loopback denial. */
+const DROPPED = new Set(['tls-listening-port', 'cert', 'pkey', 'external-ip']);
+
+/**
+ * deploy/coturn/turnserver.conf turned into a loopback test config: every key in `set` must
+ * already be in the file (so the test cannot drift from it) and gets the test's value; TLS is
+ * off and loopback peers are allowed, every other production rule stays.
+ */
+export function loopbackTurnConfig(production: string, set: Record<string, string>): string {
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  for (const raw of production.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    const key = eq < 0 ? line : line.slice(0, eq);
+    if (DROPPED.has(key)) continue;
+    if (key === 'denied-peer-ip' && line.slice(eq + 1).startsWith('127.')) continue;
+    if (key in set) {
+      seen.add(key);
+      lines.push(`${key}=${set[key]}`);
+    } else lines.push(line);
+  }
+  const added = ['listening-ip', 'relay-ip', 'userdb'];
+  for (const key of Object.keys(set)) {
+    if (seen.has(key)) continue;
+    if (!added.includes(key)) throw new Error(`deploy/coturn/turnserver.conf has no ${key}= line`);
+    lines.push(`${key}=${set[key]}`);
+  }
+  for (const must of ['use-auth-secret', 'no-multicast-peers']) if (!lines.includes(must)) throw new Error(`deploy/coturn/turnserver.conf lacks ${must}`);
+  lines.push('no-tls', 'no-dtls', 'allow-loopback-peers', 'no-stdout-log', '');
+  return lines.join('\n');
+}
+
 async function freeUdpTcpPort(): Promise<number> {
   for (let i = 0; i < 20; i++) {
     const port = await freeTcpPort();
@@ -56,31 +96,20 @@ export async function startCoturn({ secret, realm = 'opencall.test' }: { secret:
   const port = await freeUdpTcpPort();
   const relayPorts = await reserveUdpRange(100);
   const logFile = join(dir, 'turn.log');
-  // allow-loopback-peers: without it a relay call on 127.0.0.1 fails silently (MEDIA-NOTES).
-  // userdb in the temp dir: else coturn writes /var/lib/turn.
-  const conf = [
-    'listening-ip=127.0.0.1',
-    'relay-ip=127.0.0.1',
-    `listening-port=${port}`,
-    `min-port=${relayPorts.min}`,
-    `max-port=${relayPorts.max}`,
-    'fingerprint',
-    'use-auth-secret',
-    `static-auth-secret=${secret}`,
-    `realm=${realm}`,
-    'no-tls',
-    'no-dtls',
-    'no-cli',
-    'no-rfc5780',
-    'no-multicast-peers',
-    'allow-loopback-peers',
-    `userdb=${join(dir, 'turndb')}`,
-    `pidfile=${join(dir, 'turn.pid')}`,
-    `log-file=${logFile}`,
-    'simple-log',
-    'no-stdout-log',
-    '',
-  ].join('\n');
+  const conf = loopbackTurnConfig(readFileSync(PRODUCTION_CONF, 'utf8'), {
+    // allow-loopback-peers: without it a relay call on 127.0.0.1 fails silently (MEDIA-NOTES).
+    // userdb in the temp dir: else coturn writes /var/lib/turn.
+    'listening-ip': '127.0.0.1',
+    'relay-ip': '127.0.0.1',
+    'listening-port': String(port),
+    'min-port': String(relayPorts.min),
+    'max-port': String(relayPorts.max),
+    'static-auth-secret': secret,
+    realm,
+    userdb: join(dir, 'turndb'),
+    pidfile: join(dir, 'turn.pid'),
+    'log-file': logFile,
+  });
   const confFile = join(dir, 'turnserver.conf');
   writeFileSync(confFile, conf);
   const t0 = performance.now();

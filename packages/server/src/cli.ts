@@ -1,36 +1,26 @@
 #!/usr/bin/env node
 /**
- * `opencall-server`: the same settings as `startServer`, as `--kebab-case` flags or
- * `OPENCALL_SNAKE_CASE` environment variables (flags win). `--help` lists them.
+ * `opencall-server`: the same settings as `startServer`, from `--config FILE`, `OPENCALL_SNAKE_CASE`
+ * environment variables and `--kebab-case` flags (each overriding the one before). `--help` lists
+ * them. Subcommands: `init` (a production config with fresh secrets), `backup --to FILE`.
  */
 import { startServer } from './index.js';
 import { cliOptions, HELP } from './config/cli.js';
+import { runBackup } from './cli/backup.js';
+import { runInit } from './cli/init.js';
+import { serveUntilSignal } from './cli/serve.js';
 
+const [first, ...rest] = process.argv.slice(2);
 const argv = process.argv.slice(2);
+const print = (line: string): void => void process.stdout.write(`${line}\n`);
 if (argv.includes('--help') || argv.includes('-h')) {
   process.stdout.write(HELP);
   process.exit(0);
 }
 try {
-  const server = await startServer(cliOptions(argv, process.env));
-  const line = '='.repeat(72);
-  process.stderr.write(`\n${line}\n  OpenCall is running at ${server.url.replace('127.0.0.1', 'localhost')}\n`);
-  if (server.config.devMode) {
-    process.stderr.write(
-      `  DEVELOPMENT MODE: no secret key configured. A generated key is kept in the\n` +
-        `  data folder and POST /dev/usersig mints UserSigs for ANYONE. Set --secret-key\n` +
-        `  (or OPENCALL_SECRET_KEY) before exposing this server.\n`,
-    );
-  }
-  process.stderr.write(`${line}\n\n`);
-  const stop = (): void => {
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  if (first === 'init') runInit(rest, print);
+  else if (first === 'backup') await runBackup(rest, process.env, print);
+  else serveUntilSignal(await startServer(cliOptions(argv, process.env)));
 } catch (err) {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

@@ -24,6 +24,7 @@ import { Metrics } from './observability/Metrics.js';
 import { logCommitted } from './observability/callLog.js';
 import { createLogger } from './observability/logger.js';
 import { WebhookDispatcher } from './webhooks/index.js';
+import { drainForShutdown } from './lifecycle/drain.js';
 
 export { genUserSig, verifyUserSig } from '@opencall/protocol';
 export { signWebhook, verifyWebhook } from './webhooks/index.js';
@@ -37,7 +38,10 @@ export interface RunningServer {
   port: number;
   /** The frozen configuration (secrets included: do not log). */
   config: ServerConfig;
-  /** Stops everything this server started. Idempotent. */
+  /**
+   * Stops everything this server started, gracefully: no new connections, in-flight work finishes,
+   * sockets close with 1001 (clients reconnect at once), then storage closes. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -206,7 +210,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     close: () =>
       (closing ??= (async () => {
         ready = false;
-        gateway.close();
+        await drainForShutdown({ server: app.server, gateway, log }, config.shutdownTimeoutMs);
         service.close();
         await mediaRelay.close();
         await sfu?.close();

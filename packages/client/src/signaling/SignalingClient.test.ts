@@ -23,7 +23,7 @@ after(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
-async function setup(opts: { heartbeatIntervalMs?: number; requestTimeoutMs?: number; reconnectWaitMs?: number } = {}) {
+async function setup(opts: { heartbeatIntervalMs?: number; requestTimeoutMs?: number; reconnectWaitMs?: number; reconnectInitialDelayMs?: number } = {}) {
   const server = await ScriptedServer.start({ heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 10_000 });
   servers.push(server);
   const client = new SignalingClient({
@@ -31,8 +31,8 @@ async function setup(opts: { heartbeatIntervalMs?: number; requestTimeoutMs?: nu
     WebSocket,
     requestTimeoutMs: opts.requestTimeoutMs ?? 2_000,
     reconnectWaitMs: opts.reconnectWaitMs ?? 2_000,
-    reconnectInitialDelayMs: 10,
-    reconnectMaxDelayMs: 40,
+    reconnectInitialDelayMs: opts.reconnectInitialDelayMs ?? 10,
+    reconnectMaxDelayMs: Math.max(40, opts.reconnectInitialDelayMs ?? 0),
     logger: quiet,
   });
   clients.push(client);
@@ -192,6 +192,31 @@ describe('SignalingClient', () => {
     server.last.push(join('bob')); // seq 1 of the new session is not a duplicate
     await waitFor(() => seen.length === 2);
     assert.equal(seen[1]?.seq, 1);
+  });
+
+  test('close code 1001 (server going away) reconnects at once and resumes; other closes wait for the backoff', async () => {
+    // A backoff of at least 30 s: only an immediate attempt can arrive within this test.
+    const { server, client } = await setup({ reconnectInitialDelayMs: 60_000 });
+    await client.connect(creds);
+    server.handle('records.query', () => undefined);
+    const pending = client.request('records.query', {});
+    await waitFor(() => server.last.received.some((m) => m.type === 'records.query'));
+    const resumed = new Promise((r) => client.once('resumed', r));
+    server.last.ws.close(1001, 'server shutting down');
+    const second = await server.nextConnection();
+    const auth = await second.nextMessage('auth');
+    assert.deepEqual(auth.data.resume, { sessionId: 's1', lastSeq: 0 });
+    await resumed;
+    // The request the server never answered goes out again on the new socket.
+    await waitFor(() => second.received.some((m) => m.type === 'records.query'));
+    void pending.catch(() => undefined);
+
+    const disconnected = new Promise((r) => client.once('disconnected', r));
+    second.drop();
+    await disconnected;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(server.conns.length, 2, 'an abnormal close waits for the backoff');
+    client.close();
   });
 
   test('close code 4000 (kicked) emits kicked, closes for good, and does not reconnect', async () => {

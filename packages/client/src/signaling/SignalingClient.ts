@@ -24,6 +24,11 @@ import type { SocketLike } from './socket.js';
 
 /** Close code the server uses when another sign-in replaced this device. */
 export const KICKED_CLOSE_CODE = 4000;
+/**
+ * Close code of a server shutting down gracefully (or a load balancer draining it): the session
+ * lives on in storage, so the first reconnection attempt goes out at once instead of after a backoff.
+ */
+const GOING_AWAY_CLOSE_CODE = 1001;
 /** WebSocket close code for a frame over the server's hard size limit. */
 const MESSAGE_TOO_BIG_CLOSE_CODE = 1009;
 
@@ -389,17 +394,19 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     }
     this.#o.logger.warn('connection lost, reconnecting', { code, reason });
     this.emit('disconnected', { code, reason });
-    void this.#reconnect();
+    void this.#reconnect(code === GOING_AWAY_CLOSE_CODE);
   }
 
   /**
-   * Backs off, then tries every URL once (the one just lost last: with a list, failover is the
+   * Backs off (except right after 1001 "going away"), then tries every URL once (the one just lost last: with a list, failover is the
    * point), and again with a longer delay until one answers or one refuses for good.
    */
-  async #reconnect(): Promise<void> {
+  async #reconnect(immediately: boolean): Promise<void> {
     this.#servers.advance();
     for (let attempt = 0; this.#state === 'reconnecting'; attempt++) {
-      await this.#sleep(backoffDelay(attempt, this.#o.reconnectInitialDelayMs, this.#o.reconnectMaxDelayMs));
+      // After 1001 the next attempt backs off as usual, counted from the start.
+      const delay = immediately ? (attempt === 0 ? 0 : backoffDelay(attempt - 1, this.#o.reconnectInitialDelayMs, this.#o.reconnectMaxDelayMs)) : backoffDelay(attempt, this.#o.reconnectInitialDelayMs, this.#o.reconnectMaxDelayMs);
+      await this.#sleep(delay);
       if (this.#state !== 'reconnecting') return;
       try {
         await this.#servers.round((url) => this.#attempt(url, true), (err) => this.#state === 'reconnecting' && !isFatal(err));

@@ -59,6 +59,16 @@ export const ServerOptionsSchema = z.object({
   webApp: z.boolean().default(true),
   /** Production: where the web page fetches UserSigs from. */
   userSigUrl: z.string().optional(),
+  /**
+   * Addresses/CIDRs of reverse proxies (or `true`: every peer, only when the port is firewalled to
+   * the proxy) whose `X-Forwarded-For`/`-Proto`/`-Host` are believed for rate limits, logs and
+   * URLs. From any other peer those headers are ignored.
+   */
+  trustProxy: z.union([z.boolean(), z.array(z.string().min(1))]).default(false),
+  /** The https URL users reach (links, push payloads, /openapi.json); default: from the request. */
+  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** SIGTERM / `close()`: how long in-flight work may take before sockets are cut. */
+  shutdownTimeoutMs: z.number().int().min(0).default(10_000),
   /** pino level. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -13,6 +13,7 @@ import type { Gateway } from '../signaling/Gateway.js';
 import { PLACEHOLDER_PAGE } from './placeholder.js';
 import { registerRest } from './rest.js';
 import { IpRateLimiter } from './IpRateLimiter.js';
+import { publicBase } from './proxy.js';
 import type { CallService } from '../call/CallService.js';
 import type { Storage } from '../storage/Storage.js';
 import type { Metrics } from '../observability/Metrics.js';
@@ -37,6 +38,9 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: d.config.limits.maxMessageBytes,
+    // Only these peers' X-Forwarded-For/-Proto/-Host are believed: req.ip (rate limits, logs),
+    // req.protocol and req.host (the URLs below).
+    trustProxy: d.config.trustProxy === true ? true : [...(d.config.trustProxy || [])],
   });
 
   // Requests per second per IP on the API surface (static files and the socket upgrade excluded).
@@ -64,8 +68,9 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(await d.metrics.render()));
   registerRest(app, d);
 
-  app.get('/config.json', async () => ({
+  app.get('/config.json', async (req) => ({
     sdkAppId: d.config.sdkAppId,
+    publicUrl: publicBase(d.config, req),
     devMode: d.config.devMode,
     userSigUrl: d.config.userSigUrl ?? (d.config.devMode ? '/dev/usersig' : null),
   }));

@@ -11,6 +11,7 @@ import { MachineError } from '../call/MachineError.js';
 import { tencentRecord } from '../call/tencent.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Storage } from '../storage/Storage.js';
+import { publicBase } from './proxy.js';
 import { EndCallBodySchema, GetRecordBodySchema, RecordFilterBodySchema, RestQuerySchema, openApiDocument } from './restSchemas.js';
 
 /** A REST failure with a Tencent error code. */
@@ -152,5 +153,6 @@ export function registerRest(app: FastifyInstance, d: RestDeps): void {
   });
 
   const doc = openApiDocument();
-  app.get('/openapi.json', async () => doc);
+  // `servers` is where this API is reached from outside (publicUrl, or the proxied request's URL).
+  app.get('/openapi.json', async (req) => ({ ...doc, servers: [{ url: publicBase(d.config, req) }] }));
 }

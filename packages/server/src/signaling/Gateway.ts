@@ -17,6 +17,12 @@ import type { HandlerDeps } from './handlers.js';
 import { KICKED_CLOSE_CODE } from './SessionManager.js';
 import type { Connection, SessionManager } from './SessionManager.js';
 import { sendFrame } from './Session.js';
+import { clientAddressOf } from '../http/proxy.js';
+
+/** Close code of a graceful shutdown: clients reconnect at once (to another node in a cluster). */
+export const GOING_AWAY_CLOSE_CODE = 1001;
+/** How long a drain waits for peers to answer the closing handshake. */
+const CLOSE_HANDSHAKE_MS = 1000;
 
 /** A token bucket: `rate` per second, burst of two seconds' worth. */
 class TokenBucket {
@@ -46,6 +52,10 @@ export class Gateway {
   readonly #wss: WebSocketServer;
   readonly #conns = new Set<Connection>();
   readonly #sweep: NodeJS.Timeout;
+  /** Each connection's frame chain: what a drain waits for. */
+  readonly #chains = new Map<Connection, Promise<void>>();
+  readonly #clientAddress: (req: IncomingMessage) => string;
+  #draining = false;
   /** Refusals by code (for metrics). */
   readonly refused = new Map<number, number>();
 
@@ -63,10 +73,15 @@ export class Gateway {
       this.sessions.sweep().catch((err: unknown) => this.log.error({ err }, 'heartbeat sweep failed'));
     }, every);
     this.#sweep.unref();
+    this.#clientAddress = clientAddressOf(config.trustProxy);
   }
 
   /** Handles an HTTP upgrade for `/ws`. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.#draining) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit('connection', ws, req));
   }
 
@@ -90,6 +105,9 @@ export class Gateway {
     const bucket = new TokenBucket(this.config.limits.messagesPerSecondPerConnection);
     let chain: Promise<void> = Promise.resolve();
     ws.on('message', (data, isBinary) => {
+      // Draining: a frame not yet started is left unanswered; the client re-sends it after it
+      // reconnects (to the next process, or another node).
+      if (this.#draining) return;
       if (conn.session && conn.session.socket === ws) conn.session.lastSeen = Date.now();
       const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
       if (size > this.config.limits.maxMessageBytes) {
@@ -108,13 +126,15 @@ export class Gateway {
       }
       // One frame at a time per connection: responses and events keep the order requests came in.
       chain = chain.then(() => this.#onFrame(conn, raw)).catch((err: unknown) => this.log.error({ err }, 'frame handling failed'));
+      this.#chains.set(conn, chain);
     });
     ws.on('close', () => {
       this.#conns.delete(conn);
+      this.#chains.delete(conn);
       // The session stays for the heartbeat window so the device can resume.
       if (conn.session && conn.session.socket === ws) conn.session.socket = null;
     });
-    ws.on('error', (err) => this.log.debug({ err, ip: req.socket.remoteAddress }, 'socket error'));
+    ws.on('error', (err) => this.log.debug({ err, ip: this.#clientAddress(req) }, 'socket error'));
   }
 
   #sendError(conn: Connection, id: number | null, error: WireError): void {
@@ -173,12 +193,34 @@ export class Gateway {
     }
   }
 
+  /**
+   * Graceful shutdown: refuses new sockets and frames, lets the frames already being handled finish
+   * (their commits land and their answers go out), then closes every socket with 1001 "going away"
+   * so clients reconnect at once. Resolves by `deadline` (epoch ms); sockets still open then are cut.
+   */
+  async goAway(deadline: number): Promise<void> {
+    this.#draining = true;
+    await settleBy(Promise.allSettled(this.#chains.values()), deadline);
+    const closed = [...this.#conns].map((c) => new Promise<void>((resolve) => (c.ws.readyState === c.ws.CLOSED ? resolve() : c.ws.once('close', () => resolve()))));
+    for (const c of this.#conns) c.ws.close(GOING_AWAY_CLOSE_CODE, 'server shutting down');
+    // The 1001 frame is out; a peer that does not answer the closing handshake soon is cut.
+    await settleBy(Promise.all(closed), Math.min(deadline, Date.now() + CLOSE_HANDSHAKE_MS));
+    this.close();
+  }
+
   /** Closes every socket and stops the sweep. */
   close(): void {
     clearInterval(this.#sweep);
     for (const c of this.#conns) c.ws.terminate();
     this.#wss.close();
   }
+}
+
+/** Resolves when `p` settles or at `deadline` (epoch ms), whichever comes first. */
+async function settleBy(p: Promise<unknown>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
+  clearTimeout(timer);
 }
 
 /** Best-effort request id of a frame refused before parsing (so the client's promise settles). */
