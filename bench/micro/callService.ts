@@ -1,9 +1,12 @@
 /**
- * In-process micro-benchmark of the call path without sockets: CallService + SqliteStorage (a
- * temp file) running start → accept → hangup for many 1-to-1 calls, so storage and machine costs
- * can be measured and profiled apart from the network. Not part of `npm test`.
+ * In-process micro-benchmark of the call path without sockets: CallService + a storage running
+ * start → accept → hangup for many 1-to-1 calls, so storage and machine costs can be measured and
+ * profiled apart from the network. Not part of `npm test`.
  *
- *   node --import tsx --conditions=source bench/micro/callService.ts [calls=5000]
+ *   node --import tsx --conditions=source bench/micro/callService.ts [calls=5000] [storage]
+ *
+ * `storage`: a SQLite file in a temp folder (default), `:memory:`, `postgres` (a fresh database on
+ * the test server, dropped after: see test/helpers/pg.ts), or any `openStorage` spec.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,11 +14,14 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { CallMediaType } from '@opencall/protocol/wire';
 import { CallService } from '../../packages/server/src/call/CallService.js';
-import { SqliteStorage } from '../../packages/server/src/storage/sqlite/SqliteStorage.js';
+import { openStorage } from '../../packages/server/src/storage/index.js';
+import { createTestDatabase } from '../../test/helpers/pg.js';
 
 const calls = Number(process.argv[2] ?? 5000);
+const spec = process.argv[3] ?? 'sqlite';
 const dir = mkdtempSync(join(tmpdir(), 'opencall-micro-'));
-const storage = new SqliteStorage(join(dir, 'db.sqlite'));
+const pg = spec === 'postgres' ? await createTestDatabase() : null;
+const storage = await openStorage(pg ? pg.url : spec === 'sqlite' ? join(dir, 'db.sqlite') : spec);
 let delivered = 0;
 const service = new CallService({
   storage,
@@ -43,9 +49,10 @@ const secs = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const perCycle = (us: number): string => (us / 1000 / calls).toFixed(3);
 process.stdout.write(
-  `${calls} cycles in ${secs.toFixed(2)} s: ${(calls / secs).toFixed(0)} cycles/s, wall ${((secs * 1000) / calls).toFixed(3)} ms/cycle, ` +
+  `${storage.kind}: ${calls} cycles in ${secs.toFixed(2)} s: ${(calls / secs).toFixed(0)} cycles/s, wall ${((secs * 1000) / calls).toFixed(3)} ms/cycle, ` +
     `CPU ${perCycle(cpu.user + cpu.system)} ms/cycle (system ${perCycle(cpu.system)}; all threads), ${delivered} events\n`,
 );
 service.close();
 await storage.close();
+await pg?.drop();
 rmSync(dir, { recursive: true, force: true });

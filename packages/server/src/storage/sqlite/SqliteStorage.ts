@@ -4,15 +4,12 @@
  * `commit` turns a lost race into VersionConflictError instead of a silent overwrite.
  */
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { CallRecord, RecentCallsFilter, UserProfile } from '@opencall/protocol/wire';
-import type { CallState, LegState, WebhookCommand } from '../../call/types.js';
+import type { CallState, LegState } from '../../call/types.js';
 import { tencentCallResult } from '../callResult.js';
 import {
-  BusyConflictError,
   VersionConflictError,
   type CallChange,
   type ClaimedTimer,
@@ -21,92 +18,24 @@ import {
   type OutboxRow,
   type Storage,
 } from '../Storage.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { prepareClaims, type SqliteClaims } from './claims.js';
+import {
+  ENDED_WHERE,
+  UNDELIVERED,
+  asUser,
+  byUser,
+  parse,
+  toOutboxRow,
+  type CallRowParams,
+  type EndedParams,
+  type OutboxDbRow,
+  type RecordsParams,
+} from './rows.js';
 import { migrate } from './schema.js';
 
 /** Default page size of `queryRecords`. */
 const DEFAULT_RECORD_LIMIT = 100;
-
-/** Row of `webhook_outbox` as SQLite returns it. */
-interface OutboxDbRow {
-  id: number;
-  event_id: string;
-  call_id: string;
-  seq: number;
-  command: string;
-  body: string;
-  created_at: number;
-  attempts: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  delivered_at: number | null;
-  dead: number;
-}
-
-/** Named parameters of the calls row, shared by INSERT and UPDATE. */
-interface CallRowParams {
-  callId: string;
-  version: number;
-  phase: string;
-  scene: string;
-  createdAt: number;
-  endedAt: number | null;
-  callResult: string | null;
-  /** 1 for an ephemeral call (fixed at the insert: a call never changes this). */
-  ephemeral: number;
-  state: string;
-}
-
-/** Named parameters of the ended-calls filter (null = not filtered). */
-interface EndedParams {
-  startTime: number;
-  endTime: number;
-  callResult: string | null;
-  sceneA: string | null;
-  sceneB: string | null;
-}
-
-/** Named parameters of the records query (null = not filtered). */
-interface RecordsParams {
-  userId: string;
-  begin: number | null;
-  end: number | null;
-  result: string | null;
-  limit: number;
-  offset: number;
-}
-
-/** Same filter for the page and its count, so `total` always describes the paged rows. */
-const ENDED_WHERE = `phase = 'ended' AND ephemeral = 0 AND created_at BETWEEN @startTime AND @endTime
-  AND (@callResult IS NULL OR call_result = @callResult)
-  AND (@sceneA IS NULL OR scene = @sceneA OR scene = @sceneB)`;
-
-/** Rows still waiting for delivery; spelled like the partial indexes' WHERE so they are used. */
-const UNDELIVERED = 'delivered_at IS NULL AND dead = 0';
-
-/** Converts a database row to the interface shape. */
-function toOutboxRow(r: OutboxDbRow): OutboxRow {
-  return {
-    id: r.id,
-    eventId: r.event_id,
-    callId: r.call_id,
-    seq: r.seq,
-    // Only this adapter writes the column, always from a WebhookCommand.
-    command: r.command as WebhookCommand,
-    body: r.body,
-    createdAt: r.created_at,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    lastError: r.last_error,
-    deliveredAt: r.delivered_at,
-    dead: r.dead !== 0,
-  };
-}
-
-/** Parses a JSON column this adapter wrote from a value of type T. */
-function parse<T>(json: string): T {
-  return JSON.parse(json) as T;
-}
 
 /** What this connection last wrote for a call's derived rows (to write only what changed). */
 interface Written {
@@ -117,35 +46,6 @@ interface Written {
 
 /** The derived rows of a call not stored yet. */
 const NOTHING_WRITTEN: Omit<Written, 'version'> = { memberships: new Map(), timerDueAt: null };
-
-/**
- * Runs WAL checkpoints in a worker thread on its own connection. A checkpoint fsyncs the WAL and
- * the database; done by the committing connection (SQLite's auto-checkpoint) those fsyncs stalled
- * the event loop and were the largest single cost of a commit under load. Plain CommonJS, run
- * with `eval` so it needs no file of its own in `src/` and `dist/`.
- */
-const CHECKPOINTER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.path);
-db.pragma('busy_timeout = 5000');
-// A checkpoint copies pages through its own buffer: this connection needs no page cache.
-db.pragma('cache_size = 16');
-const checkpoint = () => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy (another process checkpoints): next round */ }
-};
-const timer = setInterval(checkpoint, workerData.everyMs);
-parentPort.once('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
-`;
-
-/** How often the checkpointer runs, ms: often, so the frames it has not copied yet stay few. */
-const CHECKPOINT_EVERY_MS = 50;
-/**
- * WAL pages (4 KiB) after which the committing connection checkpoints itself. The WAL restarts
- * from its beginning only after a checkpoint copied every frame, which one racing a busy writer
- * rarely does; the writer then copies the small remainder itself (also the path if the thread dies).
- */
-const FALLBACK_AUTOCHECKPOINT = 20_000;
 
 /** Builds every statement once; better-sqlite3 statements are reusable and cheap to run. */
 function prepareAll(db: Database.Database) {
@@ -245,30 +145,6 @@ function prepareAll(db: Database.Database) {
   };
 }
 
-/** True when `e` is the v3 index refusing a user's second busy leg. */
-function isBusyViolation(e: unknown): boolean {
-  return (
-    e instanceof Database.SqliteError &&
-    e.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
-    // The (user_id, call_id) primary key reports both columns; the busy index only user_id.
-    e.message.endsWith('memberships.user_id')
-  );
-}
-
-/** Runs one membership write of `userId`, mapping the busy index's refusal to BusyConflictError. */
-function asUser(userId: string, write: () => void): void {
-  try {
-    write();
-  } catch (e) {
-    throw isBusyViolation(e) ? new BusyConflictError(userId) : e;
-  }
-}
-
-/** By user id: every adapter takes user rows in one order (see the Postgres adapter for why). */
-function byUser(a: { userId: string }, b: { userId: string }): number {
-  return a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0;
-}
-
 /** Storage in one SQLite file (or `:memory:`). */
 export class SqliteStorage implements Storage {
   /** Reported by /healthz. */
@@ -279,7 +155,7 @@ export class SqliteStorage implements Storage {
   private readonly commitTx: (change: CallChange) => Written | null;
   /** Derived rows this connection wrote per live call; dropped when the call has none left. */
   private readonly written = new Map<string, Written>();
-  private readonly checkpointer: { worker: Worker; exited: Promise<void> } | null = null;
+  private readonly checkpointer: Checkpointer | null = null;
   private readonly deleteTx: (userId: string, callIds: string[]) => string[];
   private closed = false;
 
@@ -299,20 +175,7 @@ export class SqliteStorage implements Storage {
       this.db.close();
       throw e;
     }
-    if (path !== ':memory:' && path !== '') {
-      this.db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT}`);
-      const worker = new Worker(CHECKPOINTER, {
-        eval: true,
-        execArgv: [],
-        workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), path, everyMs: CHECKPOINT_EVERY_MS },
-      });
-      worker.unref();
-      // Without the thread, SQLite's own auto-checkpoint takes over at its usual size.
-      worker.on('error', () => {
-        if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
-      });
-      this.checkpointer = { worker, exited: new Promise((resolve) => worker.once('exit', () => resolve())) };
-    }
+    if (path !== ':memory:' && path !== '') this.checkpointer = startCheckpointer(this.db, path, () => this.closed);
     this.stmts = prepareAll(this.db);
     this.claims = prepareClaims(this.db);
     const tx = this.db.transaction((change: CallChange) => this.applyChange(change));
@@ -541,12 +404,7 @@ export class SqliteStorage implements Storage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.checkpointer) {
-      // Referenced again so the process waits for the thread to close its connection.
-      this.checkpointer.worker.ref();
-      this.checkpointer.worker.postMessage('stop');
-      await this.checkpointer.exited;
-    }
+    await this.checkpointer?.stop();
     this.db.close();
   }
 }
