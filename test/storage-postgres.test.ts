@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import postgres from 'postgres';
 import { runStorageContract } from '../packages/server/src/storage/contract.js';
 import { callState, change, leg, member } from '../packages/server/src/storage/contractFixtures.js';
-import { BusyConflictError, PostgresStorage, openStorage, type Storage } from '../packages/server/src/storage/index.js';
+import { BusyConflictError, openStorage, type Storage } from '../packages/server/src/storage/index.js';
+import { PostgresStorage } from '../packages/server/src/storage/postgres/PostgresStorage.js';
 import { SCHEMA_VERSION } from '../packages/server/src/storage/postgres/schema.js';
 import { createTestDatabase, pgUnavailable, type TestDatabase } from './helpers/pg.js';
 

@@ -3,7 +3,6 @@
  * The contract suite (`contract.ts`) is deliberately not re-exported: it imports node:test.
  */
 import { MemoryStorage } from './memory/MemoryStorage.js';
-import { PostgresStorage } from './postgres/PostgresStorage.js';
 import { SqliteStorage } from './sqlite/SqliteStorage.js';
 import type { Storage } from './Storage.js';
 
@@ -19,7 +18,7 @@ export type {
   StorageKind,
 } from './Storage.js';
 export { MemoryStorage } from './memory/MemoryStorage.js';
-export { PostgresStorage } from './postgres/PostgresStorage.js';
+// PostgresStorage is not re-exported: openStorage loads it (and postgres.js) only when asked for.
 export { SqliteStorage } from './sqlite/SqliteStorage.js';
 export { tencentCallResult } from './callResult.js';
 
@@ -48,7 +47,10 @@ const SCHEME = /^[a-z][a-z0-9+.-]+:/i;
 export async function openStorage(spec: string): Promise<Storage> {
   if (spec === ':memory:') return new MemoryStorage();
   if (spec.startsWith(SQLITE_PREFIX)) return new SqliteStorage(spec.slice(SQLITE_PREFIX.length));
-  if (/^postgres(ql)?:\/\//i.test(spec)) return PostgresStorage.open(spec);
+  if (/^postgres(ql)?:\/\//i.test(spec)) {
+    const { PostgresStorage } = await import('./postgres/PostgresStorage.js');
+    return PostgresStorage.open(spec);
+  }
   const scheme = SCHEME.exec(spec);
   if (scheme) throw new Error(`storage '${redactUrl(spec)}' is not supported: use ${ACCEPTED}`);
   return new SqliteStorage(spec);
