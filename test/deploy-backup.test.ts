@@ -43,11 +43,11 @@ describe('backup while running, restore on a fresh server', () => {
     const loop = async (a: TestUser, b: TestUser): Promise<void> => {
       while (running) {
         const { callId } = await a.engine.call(b.id, CallMediaType.audio);
-        await b.rec.waitFor('onCallReceived', (x) => x[0] === callId);
+        await b.rec.waitFor('onCallReceived', (x) => x[0] === callId, 60_000);
         await b.engine.accept();
-        await a.rec.waitFor('onCallBegin', (x) => x[0] === callId);
+        await a.rec.waitFor('onCallBegin', (x) => x[0] === callId, 60_000);
         await a.engine.hangup();
-        await b.rec.waitFor('onCallEnd', (x) => x[0] === callId);
+        await b.rec.waitFor('onCallEnd', (x) => x[0] === callId, 60_000);
       }
     };
     try {

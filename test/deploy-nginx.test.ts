@@ -155,7 +155,7 @@ describe('behind nginx (deploy/nginx/opencall.conf)', { skip }, () => {
   it('the per-IP limit applies per client behind the trusted proxy; the log names each client', async () => {
     const path = `${BY_FILTER}?${adminQuery({ random: '76' })}`;
     // Client A bursts past its budget (4) at once…
-    const a = await Promise.all(Array.from({ length: 8 }, () => viaProxy(path, { body: {}, from: '127.0.0.2' })));
+    const a = await Promise.all(Array.from({ length: 16 }, () => viaProxy(path, { body: {}, from: '127.0.0.2' })));
     const aStatus = a.map((r) => r.status);
     assert.ok(aStatus.includes(429), `A is throttled: ${aStatus.join(',')}`);
     assert.ok(aStatus.filter((s) => s === 200).length >= RATE * 2, `A had its own burst: ${aStatus.join(',')}`);
@@ -170,14 +170,14 @@ describe('behind nginx (deploy/nginx/opencall.conf)', { skip }, () => {
   it('an X-Forwarded-For a client sends through nginx is replaced, not believed', async () => {
     const path = `${BY_FILTER}?${adminQuery({ random: '77' })}`;
     // Each request claims another address; they all come from 127.0.0.4 and share its budget.
-    const r = await Promise.all(Array.from({ length: 8 }, (_, i) => viaProxy(path, { body: {}, from: '127.0.0.4', headers: { 'x-forwarded-for': `10.0.0.${i + 1}` } })));
+    const r = await Promise.all(Array.from({ length: 16 }, (_, i) => viaProxy(path, { body: {}, from: '127.0.0.4', headers: { 'x-forwarded-for': `10.0.0.${i + 1}` } })));
     assert.ok(r.some((x) => x.status === 429), `one budget: ${r.map((x) => x.status).join(',')}`);
     assert.deepEqual([...new Set(loggedAddresses('77'))], ['127.0.0.4']);
   });
 
   it('the same X-Forwarded-For from an untrusted peer is ignored: one budget, its own address logged', async () => {
     const path = `${BY_FILTER}?${adminQuery({ random: '78' })}`;
-    const r = await Promise.all(Array.from({ length: 8 }, (_, i) => send(`${server.url}${path}`, { body: {}, from: '127.0.0.5', headers: { 'x-forwarded-for': `10.0.1.${i + 1}` } })));
+    const r = await Promise.all(Array.from({ length: 16 }, (_, i) => send(`${server.url}${path}`, { body: {}, from: '127.0.0.5', headers: { 'x-forwarded-for': `10.0.1.${i + 1}` } })));
     assert.ok(r.some((x) => x.status === 429), `one budget: ${r.map((x) => x.status).join(',')}`);
     assert.deepEqual([...new Set(loggedAddresses('78'))], ['127.0.0.5']);
   });

@@ -43,7 +43,7 @@ export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}, port
   let exitCode: number | null | undefined;
   const exited = new Promise<void>((r) => child.once('exit', (code) => ((exitCode = code), r())));
   const url = `http://127.0.0.1:${p}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (exitCode !== undefined) throw new Error(`opencall-server exited (${exitCode}):\n${out}`);
     if (Date.now() > deadline) {
