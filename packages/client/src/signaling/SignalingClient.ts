@@ -29,6 +29,8 @@ export const KICKED_CLOSE_CODE = 4000;
  * lives on in storage, so the first reconnection attempt goes out at once instead of after a backoff.
  */
 const GOING_AWAY_CLOSE_CODE = 1001;
+/** 1012 "service restart": a cluster node let go of its sockets (fenced); another node is ready now. */
+const SERVICE_RESTART_CLOSE_CODE = 1012;
 /** WebSocket close code for a frame over the server's hard size limit. */
 const MESSAGE_TOO_BIG_CLOSE_CODE = 1009;
 
@@ -394,11 +396,11 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     }
     this.#o.logger.warn('connection lost, reconnecting', { code, reason });
     this.emit('disconnected', { code, reason });
-    void this.#reconnect(code === GOING_AWAY_CLOSE_CODE);
+    void this.#reconnect(code === GOING_AWAY_CLOSE_CODE || code === SERVICE_RESTART_CLOSE_CODE);
   }
 
   /**
-   * Backs off (except right after 1001 "going away"), then tries every URL once (the one just lost last: with a list, failover is the
+   * Backs off (except right after 1001 "going away" or 1012 "service restart"), then tries every URL once (the one just lost last: with a list, failover is the
    * point), and again with a longer delay until one answers or one refuses for good.
    */
   async #reconnect(immediately: boolean): Promise<void> {
