@@ -27,6 +27,7 @@ import type { SfuSignal } from '../media/SfuCalls.js';
 import type { JanusSfu } from '../media/JanusSfu.js';
 import { errorFields } from '../media/types.js';
 import type { Storage } from '../storage/Storage.js';
+import { KeyedMutex } from '../util/Mutex.js';
 import type { Presence } from './Presence.js';
 import type { Session } from './Session.js';
 
@@ -67,7 +68,7 @@ export class MediaRelay implements MediaOwnerHost {
   readonly #calls = new Map<string, CallMedia>();
   readonly #owners: MediaOwners | null;
   /** Cluster mode: routing work per call, one step at a time (ownership, reloads, forwards). */
-  readonly #routing = new Map<string, Promise<void>>();
+  readonly #routing = new KeyedMutex();
 
   constructor(deps: MediaRelayDeps) {
     this.#d = deps;
@@ -126,14 +127,10 @@ export class MediaRelay implements MediaOwnerHost {
     const state = await this.#connectedCall(s, data.callId);
     if (data.to === 'sfu' && this.#owners) {
       const o = await this.#owners.own(state.callId);
-      if (!o.self) {
-        await this.#owners.signal(o.node, state.callId, s.userId, data.signal).catch((err: unknown) => {
-          throw err instanceof MachineError ? err : MachineError.state(errorFields(err).err);
-        });
-        return {};
-      }
-      if (o.claimed > 0 || !this.#calls.has(state.callId)) await this.#routed(state.callId, () => this.#reload(state.callId, o.claimed, s.userId));
-      await this.#sfuSignal(state.callId, s.userId, data.signal);
+      const forwarded = o.self ? this.#ownedSignal(o.claimed, state.callId, s.userId, data.signal) : this.#owners.signal(o.node, state.callId, s.userId, data.signal);
+      await forwarded.catch((err: unknown) => {
+        throw err instanceof MachineError ? err : MachineError.state(errorFields(err).err);
+      });
       return {};
     }
     if (data.to === 'sfu') {
@@ -228,7 +225,7 @@ export class MediaRelay implements MediaOwnerHost {
 
   /** Another node committed a change of the call: follow it from storage. */
   remoteCommit(callId: string): void {
-    this.#routedQuiet(callId, async () => {
+    void this.#routed(callId, async () => {
       const o = await this.#owners!.own(callId);
       if (o.self) await this.#reload(callId, o.claimed);
       else await this.#owners!.commit(o.node, callId);
@@ -238,14 +235,19 @@ export class MediaRelay implements MediaOwnerHost {
   /** A device on another node signals the SFU of a call this node owns. */
   async remoteSignal(callId: string, userId: string, signal: SfuSignal): Promise<void> {
     const o = await this.#owners!.own(callId);
-    if (!o.self) throw MachineError.state('the call\'s media moved to another node; try again');
-    if (o.claimed > 0 || !this.#calls.has(callId)) await this.#routed(callId, () => this.#reload(callId, o.claimed, userId));
+    if (!o.self) throw MachineError.state("the call's media moved to another node; try again");
+    await this.#ownedSignal(o.claimed, callId, userId, signal);
+  }
+
+  /** An SFU signal of a call this node owns (taken up from storage first when it just claimed it). */
+  async #ownedSignal(claimed: number, callId: string, userId: string, signal: SfuSignal): Promise<void> {
+    if (claimed > 0 || !this.#calls.has(callId)) await this.#routed(callId, () => this.#reload(callId, claimed, userId));
     await this.#sfuSignal(callId, userId, signal);
   }
 
   /** A device on another node announced its availability in a call this node owns. */
   remoteState(callId: string, userId: string, audio: boolean, video: boolean): void {
-    this.#routedQuiet(callId, async () => {
+    void this.#routed(callId, async () => {
       const state = await this.#d.storage.getCall(callId);
       if (state && state.phase !== 'ended') this.#relayState(state, userId, audio, video);
     });
@@ -257,7 +259,7 @@ export class MediaRelay implements MediaOwnerHost {
     // A ringing 1-to-1 call needs no media yet: no owner is elected for it.
     const idle = state.phase !== 'ended' && state.scene === 'single' && !Object.values(state.members).some((m) => m.state === 'joined');
     if (idle && !this.#calls.has(id)) return;
-    this.#routedQuiet(id, async () => {
+    void this.#routed(id, async () => {
       if (state.phase === 'ended') {
         const holder = this.#calls.has(id) ? owners.nodeId : await owners.holder(id);
         if (holder === owners.nodeId) await this.#reload(id, 0);
@@ -277,14 +279,12 @@ export class MediaRelay implements MediaOwnerHost {
    * handled) is told to publish afresh into the new room.
    */
   async #reload(callId: string, claimed: number, publishing?: string): Promise<void> {
-    const owners = this.#owners!;
-    const state = await this.#d.storage.getCall(callId);
+    const [owners, state] = [this.#owners!, await this.#d.storage.getCall(callId)];
     const known = this.#calls.has(callId);
     if (!state || state.phase === 'ended') {
       if (state) this.#apply(state);
       else this.#calls.delete(callId);
-      await owners.release(callId, true);
-      return;
+      return owners.release(callId, true);
     }
     this.#apply(state);
     const c = this.#calls.get(callId);
@@ -299,19 +299,10 @@ export class MediaRelay implements MediaOwnerHost {
     await c.chain;
   }
 
-  /** {@link MediaRelay.#routed} for callers that do not wait (the error is logged there). */
-  #routedQuiet(callId: string, step: () => Promise<void>): void {
-    this.#routed(callId, step).catch(() => undefined);
-  }
-
-  /** Runs `step` after the call's earlier routing steps (errors are logged: the next change retries). */
+  /** Runs `step` after the call's earlier routing steps; a failure is logged (so callers may ignore it): the next change retries. */
   #routed(callId: string, step: () => Promise<void>): Promise<void> {
-    const run = (this.#routing.get(callId) ?? Promise.resolve()).then(step);
-    const settled = run.catch((err: unknown) => this.#d.log.warn({ callId, ...errorFields(err) }, 'media routing step failed'));
-    this.#routing.set(callId, settled);
-    void settled.then(() => {
-      if (this.#routing.get(callId) === settled) this.#routing.delete(callId);
-    });
+    const run = this.#routing.run(callId, step);
+    run.catch((err: unknown) => this.#d.log.warn({ callId, ...errorFields(err) }, 'media routing step failed'));
     return run;
   }
 
