@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { CallService } from './call/CallService.js';
 import { ClusterLink } from './cluster/ClusterLink.js';
 import { LeaseKeeper } from './cluster/LeaseKeeper.js';
+import { MediaOwners } from './cluster/MediaOwners.js';
 import { freezeConfig, parseOptions, redactConfig } from './config/schema.js';
 import type { ServerConfig, ServerOptions } from './config/schema.js';
 import { loadOrCreateDevKey } from './config/devKey.js';
@@ -132,7 +133,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   sessions = new SessionManager({ config, presence, service, storage, log, iceServers: (userId) => iceServersFor(config.turn, userId), now, link });
   // Group-call media: a supervised loopback Janus ('auto'), an existing one ({ janusUrl }), or a mesh.
   const sfu = await startSfu(config.sfu, { logger: log.child({ component: 'sfu' }) });
-  relay = new MediaRelay({ storage, presence, service, sfu: sfu?.sfu ?? null, log: log.child({ component: 'media' }) });
+  // Cluster mode: each call's media runs on one owner node, whichever node its devices are on.
+  const owners = link ? new MediaOwners({ link, log: log.child({ component: 'media' }) }) : null;
+  relay = new MediaRelay({ storage, presence, service, sfu: sfu?.sfu ?? null, log: log.child({ component: 'media' }), owners });
   const mediaRelay = relay;
   const gateway = new Gateway(config, sessions, { config, service, storage, sessions, media: relay }, log.child({ component: 'ws' }));
   metrics = new Metrics({

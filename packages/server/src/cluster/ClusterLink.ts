@@ -43,6 +43,7 @@ export class ClusterLink {
   #closed = false;
   #lastBeatOk = 0;
   #fenced = false;
+  readonly #handlers: ((m: NodeMessage) => void)[] = [];
 
   constructor(o: ClusterLinkOptions) {
     this.#o = o;
@@ -114,6 +115,11 @@ export class ClusterLink {
     for (const it of items) sink.offer(it);
   }
 
+  /** Adds a handler for the inbox messages this link does not handle itself (e.g. media routing). */
+  onMessage(h: (m: NodeMessage) => void): void {
+    this.#handlers.push(h);
+  }
+
   #offerLocal(sid: string, item: LogItem): void {
     this.#o.presence.bySessionId(sid)?.sink?.offer(item);
   }
@@ -131,6 +137,8 @@ export class ClusterLink {
       }
     } else if (m.t === 'probe') {
       this.#probeHeard = Math.max(this.#probeHeard, m.n);
+    } else {
+      for (const h of this.#handlers) h(m);
     }
   }
 

@@ -13,3 +13,27 @@ export class Mutex {
     return result;
   }
 }
+
+/** One {@link Mutex} per key: functions of one key run one at a time, keys independently; idle keys are forgotten. */
+export class KeyedMutex {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  /** Runs `fn` after every earlier `run` of `key` has settled; resolves with its result. */
+  run<T>(key: string, fn: () => Promise<T> | T): Promise<T> {
+    const result = (this.#tails.get(key) ?? Promise.resolve()).then(fn, fn);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#tails.set(key, tail);
+    void tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+    return result;
+  }
+
+  /** Keys with work queued or running. */
+  get size(): number {
+    return this.#tails.size;
+  }
+}

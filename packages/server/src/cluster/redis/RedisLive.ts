@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DeviceEntry, NodeInfo, NodeMessage } from '../types.js';
-import { APPEND, CLAIM, MARK_KICKED, MOVE, RELEASE, SET_MULTI } from './scripts.js';
+import { APPEND, CLAIM, MARK_KICKED, MEDIA_OWN, MEDIA_RELEASE, MOVE, RELEASE, SET_MULTI } from './scripts.js';
 
 /** Frames kept per device log for replay (approximate: Redis trims whole nodes). */
 export const REPLAY_LENGTH = 512;
@@ -37,7 +37,19 @@ type ScriptCommands = {
   ocRelease(user: string, prefix: string, deviceId: string, sid: string, member: string, node: string, boot: string): Promise<number>;
   ocMove(user: string, prefix: string, deviceId: string, sid: string, node: string, boot: string, member: string, multi: string): Promise<[string, number] | null>;
   ocSetMulti(user: string, deviceId: string, sid: string, multi: string): Promise<number>;
+  ocMediaOwn(owner: string, claims: string, me: string, ttlMs: string, nodePrefix: string): Promise<[string, number]>;
+  ocMediaRelease(owner: string, claims: string, me: string, ended: string): Promise<number>;
 };
+
+/** A call's media owner as {@link RedisLive.ownMedia} found it. */
+export interface MediaOwner {
+  /** Node id of the owner (this node's id when it holds the call). */
+  node: string;
+  /** True when this incarnation holds it. */
+  self: boolean;
+  /** The claim number when this call just took it (1: the call's first owner; more: a takeover), else 0. */
+  claimed: number;
+}
 
 /** Member name of a device in a node's device set. */
 export const memberOf = (userId: string, deviceId: string): string => `${userId}\n${deviceId}`;
@@ -69,6 +81,8 @@ export class RedisLive {
     this.#cmd.defineCommand('ocRelease', { numberOfKeys: 1, lua: RELEASE });
     this.#cmd.defineCommand('ocMove', { numberOfKeys: 1, lua: MOVE });
     this.#cmd.defineCommand('ocSetMulti', { numberOfKeys: 1, lua: SET_MULTI });
+    this.#cmd.defineCommand('ocMediaOwn', { numberOfKeys: 2, lua: MEDIA_OWN });
+    this.#cmd.defineCommand('ocMediaRelease', { numberOfKeys: 2, lua: MEDIA_RELEASE });
     for (const r of [this.#cmd, this.#sub]) r.on('error', (err: Error) => this.log.warn({ err: err.message }, 'redis connection error'));
   }
 
@@ -217,6 +231,24 @@ export class RedisLive {
   /** Takes a short exclusive lock (SET NX PX); true when taken. */
   async lock(name: string, ttlMs: number): Promise<boolean> {
     return (await this.#cmd.set(`${this.#prefix}lock:${name}`, this.boot, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  /** Finds the media owner of a call, taking it for this node when free (or renewing it when held). */
+  async ownMedia(callId: string, ttlMs: number): Promise<MediaOwner> {
+    const me = `${this.nodeId}|${this.boot}`;
+    const [holder, n] = await this.#cmd.ocMediaOwn(`${this.#prefix}mo:${callId}`, `${this.#prefix}mo:${callId}:n`, me, String(ttlMs), `${this.nodeId}|`);
+    return { node: holder.split('|')[0]!, self: holder === me, claimed: Number(n) };
+  }
+
+  /** The node holding a call's media, or null (reads only). */
+  async mediaHolder(callId: string): Promise<string | null> {
+    const v = await this.#cmd.get(`${this.#prefix}mo:${callId}`);
+    return v ? v.split('|')[0]! : null;
+  }
+
+  /** Gives up a call's media ownership if held; `ended` also forgets its claim count. */
+  async releaseMedia(callId: string, ended: boolean): Promise<void> {
+    await this.#cmd.ocMediaRelease(`${this.#prefix}mo:${callId}`, `${this.#prefix}mo:${callId}:n`, `${this.nodeId}|${this.boot}`, ended ? '1' : '0');
   }
 
   /** Deletes this node's keys of a clean shutdown and closes both connections. */

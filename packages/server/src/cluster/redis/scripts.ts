@@ -131,3 +131,35 @@ d.multi = ARGV[3] == '1'
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(d))
 return 1
 `;
+
+/**
+ * Finds or becomes the media owner of a call (the node whose SFU holds its room). KEYS[1] owner
+ * key, KEYS[2] the call's claim counter. ARGV: this incarnation (`node|boot`), TTL ms, `node|`.
+ * The holder renews its key; a free key, or one left by an earlier incarnation of this same node
+ * id, is taken. Returns { holder, n }: n is the claim number when this call took it (1 for the
+ * first owner, more for a takeover), else 0.
+ */
+export const MEDIA_OWN = `
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return { v, 0 }
+end
+if (not v) or string.sub(v, 1, #ARGV[3]) == ARGV[3] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  local n = redis.call('INCR', KEYS[2])
+  redis.call('PEXPIRE', KEYS[2], 86400000)
+  return { ARGV[1], n }
+end
+return { v, 0 }
+`;
+
+/**
+ * Gives up a call's media ownership if this incarnation holds it. KEYS[1] owner key, KEYS[2]
+ * claim counter. ARGV: this incarnation, '1' when the call ended (the counter goes too).
+ */
+export const MEDIA_RELEASE = `
+if ARGV[2] == '1' then redis.call('DEL', KEYS[2]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
