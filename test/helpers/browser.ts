@@ -73,7 +73,7 @@ function newestMtime(path: string): number {
 function webAppIsFresh(): boolean {
   const index = join(DIST, 'index.html');
   if (!existsSync(index)) return false;
-  const sources = ['apps/web/src', 'apps/web/index.html', 'apps/web/vite.config.ts', 'packages/client/src', 'packages/protocol/src'];
+  const sources = ['apps/web/src', 'apps/web/index.html', 'apps/web/vite.config.ts', 'packages/callkit/src', 'packages/client/src', 'packages/protocol/src'];
   const newest = Math.max(...sources.map((s) => newestMtime(join(ROOT, s))));
   return statSync(index).mtimeMs > newest;
 }
@@ -199,10 +199,11 @@ export async function waitOutcome(app: AppPage): Promise<string> {
   return (await title.textContent()) ?? '';
 }
 
-/** Frames decoded by the video element showing `userId` (0 when there is none). */
+/** Frames decoded by the video element showing `userId` (0 when there is none); tiles live in the call kit's shadow root. */
 export async function framesOf(app: AppPage, userId: string): Promise<number> {
   return app.page.evaluate((u) => {
-    const v = document.querySelector<HTMLVideoElement>(`.tile[data-user="${u}"] video`);
+    const root = document.querySelector('opencall-callkit')?.shadowRoot ?? document;
+    const v = root.querySelector<HTMLVideoElement>(`.tile[data-user="${u}"] video`);
     return v ? v.getVideoPlaybackQuality().totalVideoFrames : 0;
   }, userId);
 }
