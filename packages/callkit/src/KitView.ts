@@ -102,6 +102,11 @@ export class KitView {
     this.el = h('div', { class: 'kit', attrs: { 'data-mode': 'full', part: 'call' } }, this.#banner, this.#call.el, this.#incoming.el, this.#outcome.el, this.#toasts.el, this.#invite.el, this.#devices.el);
     // The floating window moves by its header (pointer) or by the arrow keys when it has the focus.
     makeDraggable(this.el, this.el, () => this.#minimised);
+    // Full size, the call covers the page: Tab cycles inside it (a modal screen) instead of
+    // wandering into the covered page. The floating window lets focus leave: the page is usable.
+    this.el.addEventListener('keydown', (e) => {
+      if (e.key === 'Tab' && !this.#minimised) trapTab(this.el, e);
+    });
     this.#offs.push(
       engine.on('connectionStateChanged', ({ state }) => this.#onLink(state)),
       engine.on('deviceListChanged', () => {
@@ -262,5 +267,21 @@ export class KitView {
     show(this.#outcome.el, name === 'outcome');
     if (name !== 'incoming' && name !== 'call') this.#tones.stop();
     if (name === 'idle' && this.#minimised) this.setMinimised(false);
+  }
+}
+
+/** Keeps Tab / Shift+Tab inside `root`: from the last control to the first and back. */
+function trapTab(root: HTMLElement, e: KeyboardEvent): void {
+  const controls = [...root.querySelectorAll<HTMLElement>('button, select, input, [tabindex="0"]')].filter((el) => !(el as HTMLButtonElement).disabled && el.checkVisibility());
+  const first = controls[0];
+  const last = controls[controls.length - 1];
+  if (!first || !last) return;
+  const active = (root.getRootNode() as ShadowRoot).activeElement;
+  if (e.shiftKey && active === first) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && active === last) {
+    e.preventDefault();
+    first.focus();
   }
 }
