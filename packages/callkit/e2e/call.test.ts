@@ -81,7 +81,7 @@ describe('call kit: a call between a phone and a desktop page', { skip: browserS
     assert.ok(Math.abs(moved.x - (pip.x - 400)) <= 2 && Math.abs(moved.y - (pip.y - 200)) <= 2, `self view moved to ${moved.x},${moved.y}`);
 
     // Devices: the menu lists the three fake cameras and microphones; switch both mid-call.
-    await bob.page.getByRole('button', { name: 'Choose microphone, camera and speaker' }).click();
+    await bob.page.getByRole('button', { name: 'Devices: microphone, camera and speaker' }).click();
     const cameras = bob.page.locator('opencall-callkit #device-camera option');
     const mics = bob.page.locator('opencall-callkit #device-microphone option');
     await poll(() => cameras.count(), (n) => n === 3);

@@ -42,11 +42,14 @@ function focusedName(page: Page): Promise<string> {
 
 /** Presses `key` until the focused control is named `name` (at most 20 presses). */
 async function tabTo(page: Page, name: string, key = 'Tab'): Promise<void> {
+  const trail: string[] = [];
   for (let i = 0; i < 20; i++) {
-    if ((await focusedName(page)) === name) return;
+    const now = await focusedName(page);
+    if (now === name) return;
+    trail.push(now.slice(0, 30));
     await page.keyboard.press(key);
   }
-  assert.fail(`could not reach "${name}" with ${key}; focus is on "${await focusedName(page)}"`);
+  assert.fail(`could not reach "${name}" with ${key}; focus went ${JSON.stringify(trail)}`);
 }
 
 describe('call kit: embedding, hostile CSS, accessibility, keyboard', { skip: browserSkip('call kit e2e (embed)'), timeout: 240_000 }, () => {
@@ -118,7 +121,7 @@ describe('call kit: embedding, hostile CSS, accessibility, keyboard', { skip: br
     await bob.page.keyboard.press('Space');
     await alice.page.locator('opencall-callkit .tile[data-user="a_bob"][data-muted="true"]').waitFor();
     // The device menu opens and closes by keyboard (Escape closes the dialog).
-    await tabTo(bob.page, 'Choose microphone, camera and speaker');
+    await tabTo(bob.page, 'Devices: microphone, camera and speaker');
     await bob.page.keyboard.press('Enter');
     await bob.page.locator('opencall-callkit dialog.devices[open]').waitFor();
     await poll(() => bob.page.locator('opencall-callkit #device-camera option').count(), (n) => n > 0);

@@ -106,6 +106,7 @@ export class KitView {
     // wandering into the covered page. The floating window lets focus leave: the page is usable.
     this.el.addEventListener('keydown', (e) => {
       if (e.key === 'Tab' && !this.#minimised) trapTab(this.el, e);
+      if (e.key === 'Enter' && this.#minimised && e.target === this.el) this.setMinimised(false);
     });
     this.#offs.push(
       engine.on('connectionStateChanged', ({ state }) => this.#onLink(state)),
@@ -183,7 +184,13 @@ export class KitView {
     // The floating window is focusable so the arrow keys can move it.
     if (minimised) this.el.tabIndex = 0;
     else this.el.removeAttribute('tabindex');
-    this.el.setAttribute('aria-label', minimised ? t('call.maximise') : '');
+    if (minimised) {
+      this.el.setAttribute('role', 'group');
+      this.el.setAttribute('aria-label', t('call.floatWindow'));
+    } else {
+      this.el.removeAttribute('role');
+      this.el.removeAttribute('aria-label');
+    }
     if (minimised) this.#hooks.onMinimized?.();
     else this.#hooks.onMaximized?.();
     this.#call.focus();
