@@ -7,7 +7,7 @@
  * skipped with a loud message.
  * @packageDocumentation
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +38,6 @@ export const CHROMIUM_ARGS = [
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WEB = join(ROOT, 'apps/web');
-const DIST = join(WEB, 'dist');
 
 /**
  * The `skip` option for a browser suite: a reason when Chromium is missing outside CI (printed
@@ -52,10 +51,17 @@ export function browserSkip(suite: string): string | false {
   return reason;
 }
 
-/** Launches headless Chromium with the media flags. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Launches headless Chromium with the media flags. `fakeDevices: n` gives the page n fake cameras,
+ * n fake microphones (a default plus n-1) and n outputs (Chromium's `device-count` option of
+ * `--use-fake-device-for-media-stream`), for device-switching tests; `args` adds flags.
+ */
+export async function launchChromium(opts: { fakeDevices?: number; args?: string[] } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium is required (CI=true) but ${CHROMIUM_PATH} does not exist: apt-get install chromium`);
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true, timeout: 30_000 });
+  const args = opts.fakeDevices
+    ? CHROMIUM_ARGS.map((a) => (a === '--use-fake-device-for-media-stream' ? `${a}=device-count=${opts.fakeDevices}` : a))
+    : CHROMIUM_ARGS;
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...args, ...(opts.args ?? [])], headless: true, timeout: 30_000 });
 }
 
 function newestMtime(path: string): number {
@@ -69,25 +75,38 @@ function newestMtime(path: string): number {
   return newest;
 }
 
-/** True when apps/web/dist is newer than every source it is built from. */
-function webAppIsFresh(): boolean {
-  const index = join(DIST, 'index.html');
-  if (!existsSync(index)) return false;
-  const sources = ['apps/web/src', 'apps/web/index.html', 'apps/web/vite.config.ts', 'packages/client/src', 'packages/protocol/src'];
-  const newest = Math.max(...sources.map((s) => newestMtime(join(ROOT, s))));
-  return statSync(index).mtimeMs > newest;
+/** A Vite app the browser tests build: its folder, config, and the sources it is built from. */
+export interface ViteApp {
+  /** Folder holding vite.config.ts; the build goes to its dist/. */
+  dir: string;
+  /** Folders and files (relative to the repository) whose changes require a rebuild. */
+  sources: string[];
+}
+
+/** The calling page. */
+export const WEB_APP: ViteApp = {
+  dir: WEB,
+  sources: ['apps/web/src', 'apps/web/index.html', 'apps/web/vite.config.ts', 'packages/callkit/src', 'packages/client/src', 'packages/protocol/src'],
+};
+
+/** True when `app`'s dist is newer than every source it is built from. */
+function isFresh(app: ViteApp): boolean {
+  const stamp = join(app.dir, 'dist', '.built');
+  if (!existsSync(stamp)) return false;
+  const newest = Math.max(...app.sources.map((s) => newestMtime(join(ROOT, s))));
+  return statSync(stamp).mtimeMs > newest;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Builds apps/web/dist with Vite's JS API unless it is already newer than its sources. Test files
+ * Builds `app`'s dist with Vite's JS API unless it is already newer than its sources. Test files
  * run in parallel processes, so a lock folder serialises builders, and the result is moved into
  * place with a rename so a server never serves half a build.
  */
-export async function ensureWebAppBuilt(): Promise<void> {
-  if (webAppIsFresh()) return;
-  const lock = join(tmpdir(), `opencall-web-build-${createHash('sha1').update(ROOT).digest('hex').slice(0, 10)}.lock`);
+export async function ensureBuilt(app: ViteApp): Promise<void> {
+  if (isFresh(app)) return;
+  const lock = join(tmpdir(), `opencall-build-${createHash('sha1').update(app.dir).digest('hex').slice(0, 10)}.lock`);
   const deadline = Date.now() + 180_000;
   for (;;) {
     try {
@@ -96,25 +115,32 @@ export async function ensureWebAppBuilt(): Promise<void> {
     } catch {
       // A lock older than 3 minutes belongs to a builder that died.
       if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for the web build lock ${lock}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the build lock ${lock}`);
       await sleep(250);
     }
   }
   try {
-    if (webAppIsFresh()) return;
+    if (isFresh(app)) return;
     const { build } = await import('vite');
-    // Under apps/web/.tmp (git-ignored), on the same file system as dist so the swap is a rename.
-    const tmp = join(WEB, '.tmp');
+    // Under <app>/.tmp (git-ignored), on the same file system as dist so the swap is a rename.
+    const tmp = join(app.dir, '.tmp');
     mkdirSync(tmp, { recursive: true });
     const out = join(tmp, `dist-${process.pid}`);
-    await build({ root: WEB, configFile: join(WEB, 'vite.config.ts'), logLevel: 'error', build: { outDir: out, emptyOutDir: true } });
+    await build({ root: app.dir, configFile: join(app.dir, 'vite.config.ts'), logLevel: 'error', build: { outDir: out, emptyOutDir: true } });
+    writeFileSync(join(out, '.built'), new Date().toISOString());
+    const dist = join(app.dir, 'dist');
     const old = join(tmp, `dist-old-${process.pid}`);
-    if (existsSync(DIST)) renameSync(DIST, old);
-    renameSync(out, DIST);
+    if (existsSync(dist)) renameSync(dist, old);
+    renameSync(out, dist);
     rmSync(old, { recursive: true, force: true });
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
+}
+
+/** Builds apps/web/dist unless it is fresh. */
+export function ensureWebAppBuilt(): Promise<void> {
+  return ensureBuilt(WEB_APP);
 }
 
 /** Starts a development-mode server (no secret key: the page mints sigs at /dev/usersig) serving the web app. */
@@ -199,10 +225,11 @@ export async function waitOutcome(app: AppPage): Promise<string> {
   return (await title.textContent()) ?? '';
 }
 
-/** Frames decoded by the video element showing `userId` (0 when there is none). */
+/** Frames decoded by the video element showing `userId` (0 when there is none); tiles live in the call kit's shadow root. */
 export async function framesOf(app: AppPage, userId: string): Promise<number> {
   return app.page.evaluate((u) => {
-    const v = document.querySelector<HTMLVideoElement>(`.tile[data-user="${u}"] video`);
+    const root = document.querySelector('opencall-callkit')?.shadowRoot ?? document;
+    const v = root.querySelector<HTMLVideoElement>(`.tile[data-user="${u}"] video`);
     return v ? v.getVideoPlaybackQuality().totalVideoFrames : 0;
   }, userId);
 }

@@ -161,8 +161,9 @@ describe('web app: group calls and sessions in Chromium', { skip: browserSkip('w
     await waitConnected(bob);
 
     for (const p of [alice, bob]) {
+      // The page's buttons and the call kit's (in its shadow root).
       const unnamed = await p.page.evaluate(() =>
-        [...document.querySelectorAll('button')]
+        [...document.querySelectorAll('button'), ...(document.querySelector('opencall-callkit')?.shadowRoot?.querySelectorAll('button') ?? [])]
           .filter((b) => !(b.getAttribute('aria-label') ?? b.textContent ?? '').trim())
           .map((b) => b.outerHTML.slice(0, 80)),
       );

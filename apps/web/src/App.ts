@@ -1,62 +1,50 @@
 /**
- * The page: sign-in, the home screen, and the call overlays, wired to one {@link CallEngine}.
- * Sign-in state, session renewal (onUserSigExpired), being signed in elsewhere (onKickedOffline)
- * and the connection banner live here; calls live in {@link CallController}.
+ * The page: sign-in, the home screen (dialer and history) and the connection banner, around the
+ * call kit (`@opencall/callkit`), which shares the page's engine and shows every call screen.
+ * Sign-in state, session renewal (onUserSigExpired) and being signed in elsewhere
+ * (onKickedOffline) live here; calls live in the kit.
  * @packageDocumentation
  */
 import { CallEngine } from '@opencall/client';
-import type { CallEngineError, CallMediaType, CallRecord } from '@opencall/client';
-import { avatarDataUrl } from './avatar.js';
-import { CallController } from './call/CallController.js';
-import type { Phase } from './call/CallModel.js';
-import { IncomingNotice } from './call/notify.js';
-import { describeError } from './call/outcomes.js';
+import type { CallEngineError, CallMediaType, CallRecord, ConnectionState } from '@opencall/client';
+import { CallKit } from '@opencall/callkit';
+import { IncomingNotice, Toasts, avatarDataUrl, describeError, h, show } from '@opencall/callkit/parts';
 import { fetchUserSig } from './config.js';
 import type { PageConfig } from './config.js';
-import { trackedWebSocket } from './connection.js';
-import { h, show } from './dom.js';
-import { ProfileBook } from './profiles.js';
-import { Tones } from './sounds.js';
-import { CallScreen } from './ui/CallScreen.js';
 import { HomeScreen } from './ui/HomeScreen.js';
-import { IncomingScreen } from './ui/IncomingScreen.js';
-import { InviteDialog } from './ui/InviteDialog.js';
-import { OutcomeScreen } from './ui/OutcomeScreen.js';
 import { SignInScreen } from './ui/SignInScreen.js';
 import type { SignInInput } from './ui/SignInScreen.js';
-import { Toasts } from './ui/Toasts.js';
 import { loadIdentity, saveIdentity, lastSeenHistory, markHistorySeen } from './storage.js';
 
 /** The calling page. */
 export class App {
   readonly #config: PageConfig;
   readonly #engine: CallEngine;
-  readonly #profiles = new ProfileBook();
-  readonly #tones = new Tones();
+  readonly #kit: CallKit;
   readonly #toasts = new Toasts();
   readonly #signIn: SignInScreen;
   readonly #home: HomeScreen;
-  readonly #incoming: IncomingScreen;
-  readonly #call: CallScreen;
-  readonly #outcome = new OutcomeScreen();
-  readonly #invite: InviteDialog;
   readonly #reconnecting: HTMLElement;
-  #calls: CallController | null = null;
   #identity: SignInInput | null = null;
   #signingOut = false;
   #records: CallRecord[] = [];
   #historyLoading: Promise<void> | null = null;
   #historyAgain = false;
 
-  constructor(root: HTMLElement, config: PageConfig) {
+  /** Builds the page into `root`: the kit mounts into the phone frame over the home screen. */
+  static async create(root: HTMLElement, config: PageConfig): Promise<App> {
+    const engine = new CallEngine({ serverUrl: config.serverUrl, sdkAppId: config.sdkAppId });
+    const screens = h('div', { class: 'screens' });
+    const kit = await CallKit.mount(screens, { engine, fill: 'element' });
+    return new App(root, config, engine, kit, screens);
+  }
+
+  private constructor(root: HTMLElement, config: PageConfig, engine: CallEngine, kit: CallKit, screens: HTMLElement) {
     this.#config = config;
-    this.#engine = new CallEngine({
-      serverUrl: config.serverUrl,
-      sdkAppId: config.sdkAppId,
-      WebSocket: trackedWebSocket((e) => this.#onLink(e)),
-    });
+    this.#engine = engine;
+    this.#kit = kit;
     this.#signIn = new SignInScreen({ devMode: config.devMode, onSubmit: (input) => void this.signIn(input) });
-    this.#home = new HomeScreen(this.#profiles, {
+    this.#home = new HomeScreen(kit.profiles, {
       onCall: (ids, type) => void this.#dial(ids, type),
       onDelete: (callId) => void this.#deleteRecord(callId),
       onSignOut: () => void this.signOut(),
@@ -65,18 +53,8 @@ export class App {
         void this.refreshHistory();
       },
     });
-    this.#incoming = new IncomingScreen(this.#profiles, { onAccept: () => void this.#calls?.accept(), onReject: () => void this.#calls?.reject() });
-    this.#call = new CallScreen(this.#profiles, {
-      onHangup: () => void this.#calls?.hangup(),
-      onToggleMic: () => void this.#calls?.toggleMic(),
-      onToggleCamera: () => void this.#calls?.toggleCamera(),
-      onSwitchToAudio: () => void this.#calls?.switchToAudio(),
-      onInvite: () => this.#invite.open(this.#identity?.userId ?? ''),
-      onRemoteView: (userId, video) => this.#calls?.showRemote(userId, video),
-      onRemoteViewGone: (userId) => this.#calls?.hideRemote(userId),
-    });
-    this.#invite = new InviteDialog((ids) => void this.#calls?.invite(ids));
     this.#reconnecting = h('div', { class: 'reconnecting', attrs: { role: 'status' } }, h('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }), 'Connection lost. Reconnecting…');
+    screens.prepend(this.#signIn.el, this.#home.el);
     const phone = h(
       'div',
       { class: 'phone' },
@@ -84,16 +62,19 @@ export class App {
         ? h('div', { class: 'dev-banner', attrs: { role: 'note' } }, h('strong', {}, 'Development mode'), ' — anyone can sign in as anyone. Do not expose this server.')
         : null,
       this.#reconnecting,
-      h('div', { class: 'screens' }, this.#signIn.el, this.#home.el, this.#call.el, this.#incoming.el, this.#outcome.el),
+      screens,
       this.#toasts.el,
-      this.#invite.el,
     );
     root.replaceChildren(phone);
     show(this.#reconnecting, false);
-    this.#engine.addObserver({
+    engine.on('connectionStateChanged', ({ state }) => this.#onLink(state));
+    engine.addObserver({
       onKickedOffline: () => this.#signedOutByServer('You signed in on another device or tab, so this one was signed out.'),
       onUserSigExpired: () => void this.#renewSig(),
       onError: (code, message) => this.#onEngineError(code, message),
+      // The server writes the record as the call ends; ask a moment later.
+      onCallEnd: () => this.#historySoon(),
+      onCallNotConnected: () => this.#historySoon(),
     });
     this.#screen('signin');
     const saved = loadIdentity();
@@ -103,22 +84,17 @@ export class App {
 
   /** Signs in with the given identity (the sign-in form's submit). */
   async signIn(input: SignInInput): Promise<void> {
-    this.#tones.unlock();
     IncomingNotice.requestPermission();
     this.#signIn.setBusy(true);
     this.#signIn.setError('');
     try {
       const { userSig } = await fetchUserSig(this.#config, input.userId);
-      await this.#engine.init(input.userId, userSig);
+      await this.#kit.init({ userId: input.userId, userSig });
       // Ring in every open tab/device of this user (servers with devicePolicy 'multi'); a no-op under 'kick'.
       await this.#engine.enableMultiDeviceAbility(true).catch(() => undefined);
-      const avatar = avatarDataUrl(input.nickname, input.color);
-      await this.#engine.setSelfInfo(input.nickname, avatar).catch(() => this.#toasts.show('Could not publish your name; others see your user ID.', 'warn'));
-      this.#profiles.remember({ userId: input.userId, nickname: input.nickname, avatar });
-      this.#profiles.setLoader((ids) => this.#engine.getUserProfiles(ids));
+      await this.#kit.setSelfInfo(input.nickname, avatarDataUrl(input.nickname, input.color)).catch(() => this.#toasts.show('Could not publish your name; others see your user ID.', 'warn'));
       this.#identity = input;
       saveIdentity(input);
-      this.#startCalls(input.userId);
       this.#home.setSelf(input.userId);
       this.#home.setLink('online');
       this.#signIn.setNotice('');
@@ -141,7 +117,6 @@ export class App {
     } finally {
       this.#signingOut = false;
     }
-    this.#stopCalls();
     this.#screen('signin');
     this.#signIn.focus();
   }
@@ -162,7 +137,7 @@ export class App {
         } catch {
           continue;
         }
-        void this.#profiles.load(this.#records.flatMap((r) => [r.inviter, ...r.inviteList]));
+        void this.#kit.profiles.load(this.#records.flatMap((r) => [r.inviter, ...r.inviteList]));
         const seen = lastSeenHistory(self);
         const missed = this.#records.filter((r) => r.result === 'missed' && r.beginTime > seen).length;
         this.#home.setRecords(this.#records, missed);
@@ -173,78 +148,12 @@ export class App {
     return this.#historyLoading;
   }
 
-  #startCalls(selfId: string): void {
-    this.#stopCalls();
-    const calls = new CallController(selfId, {
-      engine: this.#engine,
-      profiles: this.#profiles,
-      tones: this.#tones,
-      toast: (text, tone) => this.#toasts.show(text, tone),
-      localVideo: () => this.#call.localVideo,
-      onCallFinished: () => {
-        // The server writes the record as the call ends; ask a moment later.
-        setTimeout(() => void this.refreshHistory(), 300);
-      },
-    });
-    calls.onPendingChange = (control, pending) => {
-      if (control === 'answer') this.#incoming.setBusy(pending);
-      else this.#call.setPending(control, pending);
-    };
-    this.#engine.addObserver(calls.observer);
-    calls.model.subscribe((change) => {
-      if (change === 'phase') this.#onPhase(calls.model.phase);
-    });
-    this.#call.attach(calls.model);
-    this.#calls = calls;
-  }
-
-  #stopCalls(): void {
-    const calls = this.#calls;
-    if (!calls) return;
-    this.#engine.removeObserver(calls.observer);
-    calls.reset();
-    this.#call.detach();
-    this.#invite.close();
-    this.#calls = null;
-  }
-
-  #onPhase(phase: Phase): void {
-    const calls = this.#calls;
-    if (!calls) return;
-    const m = calls.model;
-    switch (phase) {
-      case 'incoming':
-        this.#outcome.cancel();
-        this.#incoming.show(m.callerId, m.invitees.filter((u) => u !== m.selfId), m.mediaType);
-        this.#screen('incoming');
-        this.#incoming.focus();
-        break;
-      case 'outgoing':
-      case 'connected':
-        this.#screen('call');
-        this.#call.focus();
-        break;
-      case 'ended': {
-        this.#invite.close();
-        const again = m.isCaller && calls.lastDial ? calls.lastDial : null;
-        const outcome = m.outcome ?? { title: 'Call ended', detail: '', tone: 'neutral' as const };
-        this.#outcome.show(outcome, {
-          autoCloseMs: outcome.tone === 'neutral' ? 2500 : 5000,
-          onDone: () => calls.dismiss(),
-          ...(again && outcome.tone !== 'neutral' ? { onAgain: () => void this.#dial(again.userIds, again.mediaType) } : {}),
-        });
-        this.#screen('outcome');
-        this.#outcome.focus();
-        break;
-      }
-      case 'idle':
-        this.#screen(this.#identity && this.#engine.isInitialized ? 'home' : 'signin');
-        break;
-    }
+  #historySoon(): void {
+    setTimeout(() => void this.refreshHistory(), 300);
   }
 
   async #dial(userIds: string[], mediaType: CallMediaType): Promise<void> {
-    await this.#calls?.dial(userIds, mediaType);
+    await this.#kit.calls(userIds, mediaType);
   }
 
   async #deleteRecord(callId: string): Promise<void> {
@@ -280,7 +189,6 @@ export class App {
   }
 
   #signedOutByServer(notice: string): void {
-    this.#stopCalls();
     show(this.#reconnecting, false);
     this.#signIn.setNotice(notice);
     if (this.#identity) this.#signIn.prefill(this.#identity);
@@ -288,19 +196,14 @@ export class App {
     this.#signIn.focus();
   }
 
-  #onLink(event: 'up' | 'down'): void {
-    const lost = event === 'down' && this.#engine.isInitialized && !this.#signingOut;
+  #onLink(state: ConnectionState): void {
+    const lost = state === 'reconnecting';
     show(this.#reconnecting, lost);
     this.#home.setLink(lost ? 'reconnecting' : 'online');
   }
 
-  #screen(name: 'signin' | 'home' | 'incoming' | 'call' | 'outcome'): void {
+  #screen(name: 'signin' | 'home'): void {
     show(this.#signIn.el, name === 'signin');
-    // Home stays underneath the overlays so closing one returns to it without a redraw.
-    show(this.#home.el, name !== 'signin');
-    show(this.#incoming.el, name === 'incoming');
-    show(this.#call.el, name === 'call');
-    show(this.#outcome.el, name === 'outcome');
-    if (name !== 'incoming' && name !== 'call') this.#tones.stop();
+    show(this.#home.el, name === 'home');
   }
 }

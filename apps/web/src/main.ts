@@ -10,7 +10,7 @@ async function boot(): Promise<void> {
   if (!root) throw new Error('index.html has no #app element');
   try {
     const config = await loadConfig();
-    new App(root, config);
+    await App.create(root, config);
   } catch (err) {
     const box = document.createElement('div');
     box.className = 'boot-error';

@@ -120,10 +120,11 @@ describe('CallEngine', () => {
     await assert.rejects(engine.accept(), code(-1203));
     ring(server.last);
     await waitFor(() => engine.currentCall !== null);
-    assert.equal(log[0], `onCallReceived(${X},alice,["bob"],2,${JSON.stringify(called)})`);
+    // init reports the link first (SPEC §10 connectionStateChanged), then the ring.
+    assert.deepEqual(log.slice(0, 2), ['onConnectionStateChanged(connected)', `onCallReceived(${X},alice,["bob"],2,${JSON.stringify(called)})`]);
     assert.equal(engine.currentCall?.status, CallStatus.waiting);
     await engine.accept();
-    assert.deepEqual(log.slice(1), [`onCallBegin(${X},2,${JSON.stringify(called)})`, 'onUserJoin(alice)']);
+    assert.deepEqual(log.slice(2), [`onCallBegin(${X},2,${JSON.stringify(called)})`, 'onUserJoin(alice)']);
     assert.equal(engine.currentCall?.status, CallStatus.accept);
     assert.deepEqual(engine.currentCall?.connectedUserIds, ['alice']);
   });
@@ -171,8 +172,9 @@ describe('CallEngine', () => {
     server.resumable = false;
     log.length = 0;
     server.last.drop();
-    await waitFor(() => log.length > 0);
-    assert.deepEqual(log, [`onCallEnd(${X},2,${CallEndReason.offline},bob,0,${JSON.stringify(called)})`]);
+    await waitFor(() => log.length === 3);
+    // The link drops (reconnecting), the new session cannot resume the call: it ends here, connected again.
+    assert.deepEqual(log, ['onConnectionStateChanged(reconnecting)', `onCallEnd(${X},2,${CallEndReason.offline},bob,0,${JSON.stringify(called)})`, 'onConnectionStateChanged(connected)']);
     assert.equal(engine.currentCall, null);
     assert.equal(engine.isInitialized, true);
   });
@@ -185,8 +187,13 @@ describe('CallEngine', () => {
     server.resumable = false;
     log.length = 0;
     server.last.drop();
-    await waitFor(() => log.length === 2);
-    assert.deepEqual(log, [`onCallNotConnected(${X},2,${CallEndReason.offline},bob,${JSON.stringify(called)})`, 'onCallCancelled(bob)']);
+    await waitFor(() => log.length === 4);
+    assert.deepEqual(log, [
+      'onConnectionStateChanged(reconnecting)',
+      `onCallNotConnected(${X},2,${CallEndReason.offline},bob,${JSON.stringify(called)})`,
+      'onCallCancelled(bob)',
+      'onConnectionStateChanged(connected)',
+    ]);
   });
 
   test('kicked: onKickedOffline once, then the engine is uninitialised (-1201)', async () => {
@@ -196,7 +203,7 @@ describe('CallEngine', () => {
     server.last.ws.close(4000, 'kicked');
     await waitFor(() => !engine.isInitialized);
     await new Promise((r) => setTimeout(r, 30));
-    assert.deepEqual(log, ['onKickedOffline()']);
+    assert.deepEqual(log, ['onConnectionStateChanged(connected)', 'onKickedOffline()', 'onConnectionStateChanged(disconnected)']);
     await assert.rejects(engine.calls(['bob'], CallMediaType.audio), code(-1201));
     assert.equal(server.conns.length, 1);
   });
@@ -206,7 +213,7 @@ describe('CallEngine', () => {
     await engine.init('alice', 'sig');
     server.last.ws.close(4000, 'kicked');
     await waitFor(() => !engine.isInitialized);
-    assert.deepEqual(log, ['onKickedOffline()']);
+    assert.deepEqual(log, ['onConnectionStateChanged(connected)', 'onKickedOffline()', 'onConnectionStateChanged(disconnected)']);
   });
 
   test('a reconnection refused by the server reports onError and uninitialises', async () => {
@@ -215,7 +222,12 @@ describe('CallEngine', () => {
     server.refuseAuth = 70001;
     server.last.drop();
     await waitFor(() => !engine.isInitialized);
-    assert.match(log[0] ?? '', /^onError\(70001,/);
+    assert.deepEqual(log.map((l) => l.replace(/^onError\(70001,.*/u, 'onError(70001)')), [
+      'onConnectionStateChanged(connected)',
+      'onConnectionStateChanged(reconnecting)',
+      'onError(70001)',
+      'onConnectionStateChanged(disconnected)',
+    ]);
   });
 
   test('init again: same user re-authenticates in place; another user → -1203 in a call, else re-signs in', async () => {
@@ -261,14 +273,14 @@ describe('CallEngine', () => {
     try {
       await engine.init('bob', 'sig');
       ring(server.last);
-      await waitFor(() => log.length === 1);
+      await waitFor(() => log.length === 2);
       assert.equal(engine.currentCall?.callId, X);
       server.handle('call.accept', (conn, msg) => (conn.push(begin), conn.respond(msg.id)));
       await engine.accept();
     } finally {
       console.error = original;
     }
-    assert.equal(log.length, 2);
+    assert.deepEqual(log.map((l) => l.slice(0, l.indexOf('('))), ['onConnectionStateChanged', 'onCallReceived', 'onCallBegin']);
   });
 
   test('requests map to their answers (invite, join, profiles, records, multi-device)', async () => {
@@ -298,6 +310,21 @@ describe('CallEngine', () => {
     assert.deepEqual(server.last.received.at(-1)?.data, { enable: true });
     await engine.setSelfInfo('Bob', 'https://a/b.png');
     assert.deepEqual(server.last.received.at(-1)?.data, { nickname: 'Bob', avatar: 'https://a/b.png' });
+  });
+
+  test('devices (SPEC §10): no adapter lists none and refuses a switch; a bad kind is -1202; both names of on() work', async () => {
+    const { engine } = await setup();
+    assert.deepEqual(await engine.getDeviceList('camera'), []);
+    await assert.rejects(engine.getDeviceList('webcam' as never), code(-1202));
+    await assert.rejects(engine.switchDevice('microphone', 'x'), code(-1202));
+    await assert.rejects(engine.switchDevice('tv' as never, 'x'), code(-1202));
+    const states: string[] = [];
+    const off = engine.on('connectionStateChanged', ({ state }) => states.push(`short ${state}`));
+    engine.on('onConnectionStateChanged', ({ state }) => states.push(`long ${state}`));
+    await engine.init('bob', 'sig');
+    off();
+    await engine.unInit();
+    assert.deepEqual(states, ['short connected', 'long connected', 'long disconnected']);
   });
 
   test('media methods resolve without effect when no media adapter is given, even before init', async () => {

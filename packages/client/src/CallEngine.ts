@@ -18,10 +18,10 @@ import type {
 } from '@opencall/protocol/wire';
 import { resolveOptions } from './defaults.js';
 import { CallEngineError } from './errors.js';
-import { EventHub } from './events.js';
-import type { CallEventName, CallEventPayloads, CallObserver } from './events.js';
+import { EventHub, fullEventName } from './events.js';
+import type { AnyCallEventName, CallEventName, CallEventOfShortName, CallEventPayloads, CallEventShortName, CallObserver } from './events.js';
 import { MediaController } from './media/MediaController.js';
-import type { MediaView, VideoEncoderParams, VideoRenderParams } from './media/MediaAdapter.js';
+import type { DeviceInfo, DeviceKind, MediaView, VideoEncoderParams, VideoRenderParams } from './media/MediaAdapter.js';
 import type { CallEngineOptions, ResolvedOptions } from './options.js';
 import { EngineSession } from './session/EngineSession.js';
 import { parseCallId, parseIdList, parseProfiles, parseRecords } from './signaling/responses.js';
@@ -34,6 +34,7 @@ import {
   checkCallIdList,
   checkCallParams,
   checkCallees,
+  checkDeviceKind,
   checkMediaType,
   checkRecentCallsFilter,
   checkText,
@@ -62,6 +63,7 @@ export class CallEngine {
   constructor(options: CallEngineOptions) {
     this.#options = resolveOptions(options);
     this.#media = new MediaController(this.#options.media, this.#options.logger);
+    this.#media.adapter.watchDevices?.(() => this.#hub.emit('onDeviceListChanged'));
   }
 
   /** This engine instance's device id (given in the options, or generated once per instance). */
@@ -133,9 +135,15 @@ export class CallEngine {
     this.#hub.removeObserver(observer);
   }
 
-  /** Listens to one event with a single payload object (`{ callId, mediaType, info }`…); returns its remover. */
-  on<N extends CallEventName>(name: N, handler: (payload: CallEventPayloads[N]) => void): Unsubscribe {
-    return this.#hub.on(name, handler);
+  /**
+   * Listens to one event with a single payload object (`{ callId, mediaType, info }`…); returns
+   * its remover. The name is the observer's (`onCallReceived`) or its short form (`callReceived`,
+   * `connectionStateChanged`, `deviceListChanged`).
+   */
+  on<N extends CallEventName>(name: N, handler: (payload: CallEventPayloads[N]) => void): Unsubscribe;
+  on<S extends CallEventShortName>(name: S, handler: (payload: CallEventPayloads[CallEventOfShortName<S>]) => void): Unsubscribe;
+  on(name: AnyCallEventName, handler: (payload: CallEventPayloads[CallEventName]) => void): Unsubscribe {
+    return this.#hub.on(fullEventName(name), handler);
   }
 
   /**
@@ -284,6 +292,24 @@ export class CallEngine {
   /** Plays audio on the speakerphone or the earpiece. */
   selectAudioPlaybackDevice(device: AudioPlaybackDevice): Promise<void> {
     return this.#runMedia('selectAudioPlaybackDevice', (m) => m.selectAudioPlaybackDevice(device));
+  }
+
+  /** The cameras, microphones or speakers to choose from ([] where the media adapter has none). */
+  getDeviceList(kind: DeviceKind): Promise<DeviceInfo[]> {
+    return this.#queue.run(`getDeviceList:${String(kind)}`, async () => {
+      const k = checkDeviceKind(kind);
+      return (await this.#media.adapter.getDeviceList?.(k)) ?? [];
+    });
+  }
+
+  /** Uses `deviceId` for `kind`; an open microphone or camera is swapped during the call (peers keep receiving). */
+  switchDevice(kind: DeviceKind, deviceId: string): Promise<void> {
+    return this.#runMedia(`switchDevice:${String(kind)}`, async (m) => {
+      const k = checkDeviceKind(kind);
+      if (typeof deviceId !== 'string') throw CallEngineError.invalidParameter('deviceId must be a string');
+      if (!m.switchDevice) throw CallEngineError.invalidParameter('this media adapter has no devices to choose from');
+      await m.switchDevice(k, deviceId);
+    });
   }
 
   /** Renders `userId`'s video into `view`. Per user: views of different users may start together. */

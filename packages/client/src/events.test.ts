@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CallEndReason, CallMediaType, CallRole, ServerEventSchema } from '@opencall/protocol/wire';
 import type { CallObserverExtraInfo, ServerEvent } from '@opencall/protocol/wire';
-import { CALL_EVENT_ARG_NAMES, CALL_EVENT_NAMES, EventHub, argsOfServerEvent, payloadOf } from './events.js';
+import { CALL_EVENT_ARG_NAMES, CALL_EVENT_NAMES, EventHub, argsOfServerEvent, fullEventName, payloadOf } from './events.js';
 import type { CallObserver, ObserverServerEvent } from './events.js';
 
 const info: CallObserverExtraInfo = { roomId: { intRoomId: 7 }, role: CallRole.called, userData: 'x', chatGroupId: '', isEphemeralCall: false };
@@ -21,7 +21,22 @@ test('every SPEC §4 observer callback is in the event definition', () => {
     'onUserInviting', 'onUserReject', 'onUserNoResponse', 'onUserLineBusy', 'onUserJoin', 'onUserLeave',
     'onUserVideoAvailable', 'onUserAudioAvailable', 'onUserVoiceVolumeChanged', 'onUserNetworkQualityChanged',
     'onKickedOffline', 'onUserSigExpired', 'onCallCancelled',
+    // SPEC §10: engine-side events with no server event behind them.
+    'onConnectionStateChanged', 'onDeviceListChanged',
   ]));
+});
+
+test('on() takes the short SPEC §10 names and the observer names alike; unknown names are refused', () => {
+  assert.equal(fullEventName('connectionStateChanged'), 'onConnectionStateChanged');
+  assert.equal(fullEventName('deviceListChanged'), 'onDeviceListChanged');
+  assert.equal(fullEventName('onCallReceived'), 'onCallReceived');
+  assert.equal(fullEventName('callReceived'), 'onCallReceived');
+  assert.throws(() => fullEventName('nope' as never), /unknown engine event nope/);
+  const hub = new EventHub();
+  const got: unknown[] = [];
+  hub.on(fullEventName('connectionStateChanged'), (p) => got.push(p));
+  hub.emit('onConnectionStateChanged', 'reconnecting');
+  assert.deepEqual(got, [{ state: 'reconnecting' }]);
 });
 
 test('every argument name is a field of the matching server event schema', () => {

@@ -81,7 +81,18 @@ export interface CallEventArgs {
   onUserSigExpired: [];
   /** Deprecated, still emitted right after every `onCallNotConnected`. */
   onCallCancelled: [userId: string];
+  /**
+   * The signaling link: `connected` after init and after every successful reconnection,
+   * `reconnecting` while the engine resumes by itself, `disconnected` when the session is over
+   * (unInit, kicked, reconnection refused).
+   */
+  onConnectionStateChanged: [state: ConnectionState];
+  /** A camera, microphone or speaker was plugged in or removed (read `getDeviceList` again). */
+  onDeviceListChanged: [];
 }
+
+/** The state of the engine's link to the server (`onConnectionStateChanged`). */
+export type ConnectionState = 'connected' | 'reconnecting' | 'disconnected';
 
 /** Name of an engine event (= observer callback name). */
 export type CallEventName = keyof CallEventArgs;
@@ -113,7 +124,26 @@ export const CALL_EVENT_ARG_NAMES = {
   onKickedOffline: [],
   onUserSigExpired: [],
   onCallCancelled: ['userId'],
+  onConnectionStateChanged: ['state'],
+  onDeviceListChanged: [],
 } as const satisfies { readonly [N in CallEventName]: ArgNames<CallEventArgs[N]> };
+
+/** The short form of an event name for `engine.on()` (SPEC §10): `onDeviceListChanged` → `deviceListChanged`. */
+export type CallEventShortName = { [N in CallEventName]: N extends `on${infer R}` ? Uncapitalize<R> : never }[CallEventName];
+
+/** The full event name of a short one. */
+export type CallEventOfShortName<S extends CallEventShortName> = `on${Capitalize<S>}` & CallEventName;
+
+/** Either form of an event name, as `engine.on()` accepts it. */
+export type AnyCallEventName = CallEventName | CallEventShortName;
+
+/** The full name of either form (`callReceived` and `onCallReceived` → `onCallReceived`). */
+export function fullEventName(name: AnyCallEventName): CallEventName {
+  if (Object.hasOwn(CALL_EVENT_ARG_NAMES, name)) return name as CallEventName;
+  const full = `on${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+  if (Object.hasOwn(CALL_EVENT_ARG_NAMES, full)) return full as CallEventName;
+  throw new TypeError(`unknown engine event ${String(name)}`);
+}
 
 /** Every event name, in declaration order. */
 export const CALL_EVENT_NAMES = Object.keys(CALL_EVENT_ARG_NAMES) as CallEventName[];

@@ -6,11 +6,13 @@
 export { CallEngine } from './CallEngine.js';
 export { CallEngineError, isEngineError } from './errors.js';
 export { CALL_EVENT_ARG_NAMES, CALL_EVENT_NAMES } from './events.js';
-export type { CallEventArgs, CallEventName, CallEventPayloads, CallObserver, NetworkQualityInfo } from './events.js';
+export type { AnyCallEventName, CallEventArgs, CallEventName, CallEventOfShortName, CallEventPayloads, CallEventShortName, CallObserver, ConnectionState, NetworkQualityInfo } from './events.js';
 export type { CallEngineOptions, Logger, WebSocketConstructor } from './options.js';
 export type { CallSnapshot } from './state/CallStore.js';
 export type { Unsubscribe } from './util/TypedEmitter.js';
 export type {
+  DeviceInfo,
+  DeviceKind,
   MediaAdapter,
   MediaCallContext,
   MediaEventName,

@@ -13,6 +13,7 @@ import {
 } from '@opencall/protocol/wire';
 import type { CallParams, RecentCallsFilter } from '@opencall/protocol/wire';
 import { CallEngineError } from './errors.js';
+import type { DeviceKind } from './media/MediaAdapter.js';
 
 /** The media types a call can have. */
 export type CallableMediaType = CallMediaType.audio | CallMediaType.video;
@@ -92,6 +93,12 @@ export function checkText(value: unknown, max: number, what: string): string {
     throw CallEngineError.invalidParameter(`${what} must be a string of at most ${max} characters`);
   }
   return value;
+}
+
+/** A device kind of `getDeviceList` / `switchDevice`. */
+export function checkDeviceKind(kind: unknown): DeviceKind {
+  if (kind === 'camera' || kind === 'microphone' || kind === 'speaker') return kind;
+  throw CallEngineError.invalidParameter('kind must be camera, microphone or speaker');
 }
 
 /** A boolean. */

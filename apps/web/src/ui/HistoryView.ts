@@ -5,11 +5,8 @@
  */
 import { CallMediaType } from '@opencall/client';
 import type { CallRecord } from '@opencall/client';
-import { avatarEl } from '../avatar.js';
-import { formatDuration } from '../call/outcomes.js';
-import { h, replaceChildren } from '../dom.js';
-import { icon } from '../icons.js';
-import type { ProfileBook } from '../profiles.js';
+import type { ProfileBook } from '@opencall/callkit';
+import { avatarEl, formatDuration, h, icon, replaceChildren } from '@opencall/callkit/parts';
 
 /** The other people of a record, from this user's point of view. */
 export function otherParties(record: CallRecord, selfId: string): string[] {

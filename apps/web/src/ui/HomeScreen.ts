@@ -5,12 +5,9 @@
  */
 import { CallMediaType } from '@opencall/client';
 import type { CallRecord } from '@opencall/client';
-import { avatarEl } from '../avatar.js';
-import { h, replaceChildren, show } from '../dom.js';
-import { icon } from '../icons.js';
-import type { ProfileBook } from '../profiles.js';
+import type { ProfileBook } from '@opencall/callkit';
+import { IdListInput, avatarEl, h, icon, replaceChildren, show } from '@opencall/callkit/parts';
 import { HistoryView, otherParties } from './HistoryView.js';
-import { IdListInput } from './widgets.js';
 
 /** What the home screen asks the controller to do. */
 export interface HomeActions {

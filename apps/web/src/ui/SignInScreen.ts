@@ -4,9 +4,7 @@
  * the same form works for both (the controller does the fetching).
  * @packageDocumentation
  */
-import { AVATAR_COLORS, colorFor, initials } from '../avatar.js';
-import { h, show } from '../dom.js';
-import { USER_ID_PATTERN } from './widgets.js';
+import { AVATAR_COLORS, USER_ID_PATTERN, colorFor, h, initials, show } from '@opencall/callkit/parts';
 
 /** What the person entered. */
 export interface SignInInput {

@@ -42,6 +42,16 @@ export type MediaTopology = Omit<ServerEventOf<'media.topology'>, 'name'>;
 /** Events a media adapter may raise (they reach observers like server events). */
 export type MediaEventName = 'onUserVoiceVolumeChanged' | 'onUserNetworkQualityChanged' | 'onError';
 
+/** A kind of media device (SPEC §10). */
+export type DeviceKind = 'camera' | 'microphone' | 'speaker';
+
+/** One media device as `getDeviceList` lists it. */
+export interface DeviceInfo {
+  deviceId: string;
+  /** Its name ('' until the page may use devices, per browser privacy rules). */
+  label: string;
+}
+
 /** Encoder settings of `setVideoEncoderParams`. */
 export interface VideoEncoderParams {
   resolution?: VideoResolution;
@@ -113,4 +123,10 @@ export interface MediaAdapter {
   stopRemoteView(userId: string): Promise<void>;
   setVideoEncoderParams(params: VideoEncoderParams): Promise<void>;
   setVideoRenderParams(userId: string, params: VideoRenderParams): Promise<void>;
+  /** The devices of `kind` ([] where the platform has none to choose from). */
+  getDeviceList?(kind: DeviceKind): Promise<DeviceInfo[]>;
+  /** Uses `deviceId` for `kind` from now on (an open microphone or camera is swapped live). */
+  switchDevice?(kind: DeviceKind, deviceId: string): Promise<void>;
+  /** Calls `onChange` when devices come or go; returns the stop function. */
+  watchDevices?(onChange: () => void): () => void;
 }

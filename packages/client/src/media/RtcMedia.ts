@@ -14,7 +14,7 @@ import type { RelayedSignal, VideoResolution } from '@opencall/protocol/wire';
 import { CallEngineError } from '../errors.js';
 import { CallMedia } from './CallMedia.js';
 import type { ConnectionInfo } from './CallMedia.js';
-import type { MediaAdapter, MediaCallContext, MediaTopology, MediaView, VideoEncoderParams, VideoRenderParams } from './MediaAdapter.js';
+import type { DeviceInfo, DeviceKind, MediaAdapter, MediaCallContext, MediaTopology, MediaView, VideoEncoderParams, VideoRenderParams } from './MediaAdapter.js';
 import { resolutionSize } from './platform.js';
 import type { CameraSettings, MediaPlatform, RenderSettings } from './platform.js';
 
@@ -38,6 +38,8 @@ export class RtcMedia implements MediaAdapter {
   #call: CallMedia | null = null;
   #mic: MediaStreamTrack | null = null;
   #camera: MediaStreamTrack | null = null;
+  /** Chosen devices ('' = the platform's default). */
+  readonly #device: Record<DeviceKind, string> = { microphone: '', camera: '', speaker: '' };
   #cameraFacing: Camera | null = null;
   /** null: follow the call (mic on; camera on for video calls); true/false: the user chose. */
   #micWanted: boolean | null = null;
@@ -210,6 +212,8 @@ export class RtcMedia implements MediaAdapter {
     if (!isEnumValue(Camera, camera)) return Promise.reject(CallEngineError.invalidParameter('camera must be Camera.front or Camera.back'));
     return this.#serial(async () => {
       this.#facing = camera;
+      // Facing picks the camera again: a device chosen with switchDevice no longer applies.
+      this.#device.camera = '';
       if (!this.#camera) return; // takes effect when the camera opens
       await this.#openCam();
       await this.#syncTrack('video');
@@ -265,6 +269,45 @@ export class RtcMedia implements MediaAdapter {
     this.#platform.setRenderSettings(userId, next);
   }
 
+  /** The devices of `kind` ([] where the platform lists none). */
+  async getDeviceList(kind: DeviceKind): Promise<DeviceInfo[]> {
+    return (await this.#platform.listDevices?.(kind)) ?? [];
+  }
+
+  /** Uses `deviceId` for `kind`; an open microphone or camera is replaced on every connection at once. */
+  switchDevice(kind: DeviceKind, deviceId: string): Promise<void> {
+    return this.#serial(async () => {
+      if (kind === 'speaker') {
+        if (!this.#platform.setSpeaker) throw CallEngineError.invalidParameter('this platform cannot choose a speaker');
+        await this.#platform.setSpeaker(deviceId);
+        this.#device.speaker = deviceId;
+        return;
+      }
+      const previous = this.#device[kind];
+      this.#device[kind] = deviceId;
+      try {
+        if (kind === 'microphone' && this.#mic) {
+          const track = await this.#platform.openMicrophone(deviceId);
+          this.#closeMic();
+          this.#mic = track;
+          await this.#syncTrack('audio');
+        } else if (kind === 'camera' && this.#camera) {
+          await this.#openCam(true);
+          await this.#syncTrack('video');
+        }
+      } catch (err) {
+        // The old device stays in use: nothing was replaced.
+        this.#device[kind] = previous;
+        throw err;
+      }
+    });
+  }
+
+  /** Calls `onChange` when devices come or go (a headset plugged in). */
+  watchDevices(onChange: () => void): () => void {
+    return this.#platform.watchDevices?.(onChange) ?? (() => undefined);
+  }
+
   #serial(op: () => Promise<void>): Promise<void> {
     const run = this.#ops.then(op);
     this.#ops = run.catch(() => undefined);
@@ -272,7 +315,7 @@ export class RtcMedia implements MediaAdapter {
   }
 
   async #openMic(): Promise<void> {
-    this.#mic ??= await this.#platform.openMicrophone();
+    this.#mic ??= await this.#platform.openMicrophone(this.#device.microphone);
   }
 
   #closeMic(): void {
@@ -283,7 +326,7 @@ export class RtcMedia implements MediaAdapter {
   /** Opens the camera with the wanted facing; reopens when the facing (or `force`) says so. */
   async #openCam(force = false): Promise<void> {
     if (this.#camera && this.#cameraFacing === this.#facing && !force) return;
-    const track = await this.#platform.openCamera(this.#facing, this.#settings);
+    const track = await this.#platform.openCamera(this.#facing, this.#settings, this.#device.camera);
     if (this.#camera) this.#platform.stopTrack(this.#camera);
     this.#camera = track;
     this.#cameraFacing = this.#facing;

@@ -7,7 +7,7 @@
  */
 import { AudioPlaybackDevice, Camera, FillMode, ResolutionMode } from '@opencall/protocol/wire';
 import { CallEngineError } from '../errors.js';
-import type { MediaView } from './MediaAdapter.js';
+import type { DeviceInfo, DeviceKind, MediaView } from './MediaAdapter.js';
 import { RemoteTrackTable } from './platform.js';
 import type { CameraSettings, CandidateInfo, MediaPlatform, RenderSettings } from './platform.js';
 import { RtcMedia } from './RtcMedia.js';
@@ -67,6 +67,11 @@ function release(view: View | undefined): void {
   if (view.created) view.el.remove();
 }
 
+/** True where audio elements can choose their output device. */
+function sinkSupported(): boolean {
+  return typeof HTMLMediaElement !== 'undefined' && 'setSinkId' in HTMLMediaElement.prototype;
+}
+
 /** Browser media services. */
 export class BrowserPlatform implements MediaPlatform {
   readonly iceTransportPolicy?: RTCIceTransportPolicy;
@@ -89,18 +94,19 @@ export class BrowserPlatform implements MediaPlatform {
     return new RTCPeerConnection(config);
   }
 
-  async openMicrophone(): Promise<MediaStreamTrack> {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
+  async openMicrophone(deviceId = ''): Promise<MediaStreamTrack> {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, ...(deviceId ? { deviceId: { exact: deviceId } } : {}) },
+    });
     const track = stream.getAudioTracks()[0];
     if (!track) throw new Error('no microphone track');
     return track;
   }
 
-  async openCamera(camera: Camera, settings: CameraSettings): Promise<MediaStreamTrack> {
+  async openCamera(camera: Camera, settings: CameraSettings, deviceId = ''): Promise<MediaStreamTrack> {
     const { width, height } = oriented(settings);
-    const stream = await navigator.mediaDevices.getUserMedia({
-      video: { facingMode: camera === Camera.back ? 'environment' : 'user', width: { ideal: width }, height: { ideal: height } },
-    });
+    const pick = deviceId ? { deviceId: { exact: deviceId } } : { facingMode: camera === Camera.back ? 'environment' : 'user' };
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { ...pick, width: { ideal: width }, height: { ideal: height } } });
     const track = stream.getVideoTracks()[0];
     if (!track) throw new Error('no camera track');
     return track;
@@ -114,6 +120,26 @@ export class BrowserPlatform implements MediaPlatform {
     } catch {
       return false;
     }
+  }
+
+  async listDevices(kind: DeviceKind): Promise<DeviceInfo[]> {
+    if (kind === 'speaker' && !sinkSupported()) return [];
+    const wanted: MediaDeviceKind = kind === 'camera' ? 'videoinput' : kind === 'microphone' ? 'audioinput' : 'audiooutput';
+    const all = (await navigator.mediaDevices.enumerateDevices?.()) ?? [];
+    return all.filter((d) => d.kind === wanted && d.deviceId !== '').map((d) => ({ deviceId: d.deviceId, label: d.label }));
+  }
+
+  watchDevices(onChange: () => void): () => void {
+    const devices = navigator.mediaDevices;
+    if (typeof devices?.addEventListener !== 'function') return () => undefined;
+    devices.addEventListener('devicechange', onChange);
+    return () => devices.removeEventListener('devicechange', onChange);
+  }
+
+  async setSpeaker(deviceId: string): Promise<void> {
+    if (!sinkSupported()) throw CallEngineError.invalidParameter('this browser cannot choose a speaker (no setSinkId)');
+    this.#sinkId = deviceId;
+    await Promise.all([...this.#audio.values()].map((el) => this.#applySink(el)));
   }
 
   stopTrack(track: MediaStreamTrack): void {

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { AudioPlaybackDevice, Camera, FillMode, ResolutionMode, Rotation, VideoResolution } from '@opencall/protocol/wire';
-import type { MediaView } from './MediaAdapter.js';
+import type { DeviceInfo, DeviceKind, MediaView } from './MediaAdapter.js';
 
 /** What the camera should capture. */
 export interface CameraSettings {
@@ -36,10 +36,16 @@ export interface CandidateInfo {
 export interface MediaPlatform {
   /** Creates a peer connection. */
   createPeerConnection(config: RTCConfiguration): RTCPeerConnection;
-  /** Opens the microphone. */
-  openMicrophone(): Promise<MediaStreamTrack>;
-  /** Opens the front or back camera with `settings`. */
-  openCamera(camera: Camera, settings: CameraSettings): Promise<MediaStreamTrack>;
+  /** Opens the microphone (`deviceId` '' = the default one). */
+  openMicrophone(deviceId?: string): Promise<MediaStreamTrack>;
+  /** Opens the front or back camera with `settings` (a `deviceId` wins over the facing). */
+  openCamera(camera: Camera, settings: CameraSettings, deviceId?: string): Promise<MediaStreamTrack>;
+  /** The devices of `kind`, where the platform has real ones. */
+  listDevices?(kind: DeviceKind): Promise<DeviceInfo[]>;
+  /** Calls `onChange` when devices come or go; returns the stop function. */
+  watchDevices?(onChange: () => void): () => void;
+  /** Plays remote audio on the output `deviceId` ('' = default). */
+  setSpeaker?(deviceId: string): Promise<void>;
   /** Applies new settings to an open camera track; false when it has to be reopened instead. */
   reconfigureCamera(track: MediaStreamTrack, settings: CameraSettings): Promise<boolean>;
   /** Stops a track this platform opened (releases the device). */

@@ -11,7 +11,7 @@
 import { CallEndReason, CallStatus } from '@opencall/protocol/wire';
 import type { AuthResult, ClientMessageData, ClientMessageType, ServerEvent } from '@opencall/protocol/wire';
 import { CallEngineError } from '../errors.js';
-import type { EventHub } from '../events.js';
+import type { ConnectionState, EventHub } from '../events.js';
 import type { MediaController } from '../media/MediaController.js';
 import type { MediaCallContext } from '../media/MediaAdapter.js';
 import type { ResolvedOptions } from '../options.js';
@@ -40,6 +40,7 @@ export class EngineSession {
   #multiDevice = false;
   #ended = false;
   #kickReported = false;
+  #link: ConnectionState = 'disconnected';
 
   /** Creates the session; {@link open} connects it. */
   constructor(userId: string, deps: SessionDeps) {
@@ -57,9 +58,16 @@ export class EngineSession {
     });
     const s = this.#signaling;
     s.on('event', ({ event, seq }) => this.#onServerEvent(event, seq));
-    s.on('sessionLost', () => this.#endCallLocally());
+    s.on('disconnected', () => this.#setLink('reconnecting'));
+    s.on('sessionLost', () => {
+      this.#endCallLocally();
+      this.#setLink('connected');
+    });
     // The network may have changed under the media too: its connections restart ICE.
-    s.on('resumed', () => this.#deps.media.signalingResumed());
+    s.on('resumed', () => {
+      this.#setLink('connected');
+      this.#deps.media.signalingResumed();
+    });
     s.on('kicked', () => this.#onKicked());
     s.on('failed', ({ error }) => this.#onReconnectRefused(error));
     s.on('protocolError', ({ code, message }) => deps.hub.emit('onError', code, message));
@@ -85,6 +93,7 @@ export class EngineSession {
       deviceId: o.deviceId,
       multiDevice: this.#multiDevice,
     });
+    this.#setLink('connected');
   }
 
   /** Re-authenticates in place with a fresh UserSig; no events, the call goes on. */
@@ -133,6 +142,14 @@ export class EngineSession {
     this.#signaling.close(error);
     this.store.clear();
     this.#deps.media.stop();
+    this.#setLink('disconnected');
+  }
+
+  /** Reports a change of the link to the application (onConnectionStateChanged), once per change. */
+  #setLink(state: ConnectionState): void {
+    if (this.#link === state) return;
+    this.#link = state;
+    this.#deps.hub.emit('onConnectionStateChanged', state);
   }
 
   #onServerEvent(event: ServerEvent, seq: number): void {

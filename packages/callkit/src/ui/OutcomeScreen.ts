@@ -8,6 +8,7 @@ import type { Outcome } from '../call/outcomes.js';
 import { h } from '../dom.js';
 import { icon } from '../icons.js';
 import type { IconName } from '../icons.js';
+import { onLanguageChange, t } from '../i18n/index.js';
 
 const TONE_ICON: Record<Outcome['tone'], IconName> = { neutral: 'hangup', warn: 'warning', error: 'wifiOff' };
 
@@ -28,14 +29,20 @@ export class OutcomeScreen {
     this.#icon = h('span', { class: 'outcome-icon' });
     this.#title = h('h1', { class: 'outcome-title', attrs: { id: 'outcome-title' } });
     this.#detail = h('p', { class: 'outcome-detail', attrs: { id: 'outcome-detail' } });
-    this.#ok = h('button', { class: 'btn primary', attrs: { type: 'button' }, on: { click: () => this.#finish() } }, 'OK');
-    this.#callAgain = h('button', { class: 'btn secondary', attrs: { type: 'button' }, on: { click: () => this.#again() } }, 'Call again');
+    this.#ok = h('button', { class: 'btn primary', attrs: { type: 'button' }, on: { click: () => this.#finish() } });
+    this.#callAgain = h('button', { class: 'btn secondary', attrs: { type: 'button' }, on: { click: () => this.#again() } });
     this.el = h(
       'section',
       { class: 'overlay outcome', attrs: { role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': 'outcome-title', 'aria-describedby': 'outcome-detail' } },
       h('div', { class: 'outcome-card' }, this.#icon, this.#title, this.#detail, h('div', { class: 'outcome-actions' }, this.#callAgain, this.#ok)),
       h('div', { class: 'outcome-progress', attrs: { 'aria-hidden': 'true' } }),
     );
+    const relabel = (): void => {
+      this.#ok.textContent = t('outcome.ok');
+      this.#callAgain.textContent = t('outcome.again');
+    };
+    relabel();
+    onLanguageChange(relabel);
   }
 
   /** Shows `outcome`; calls `onDone` on OK or after `autoCloseMs`; offers "Call again" when `onAgain` is given. */

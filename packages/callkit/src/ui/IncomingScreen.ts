@@ -1,14 +1,23 @@
 /**
  * The full-screen ring: the caller's avatar and name, audio or video, who else is invited, and
  * Decline / Accept. Accept gets the focus so Enter answers; Escape declines.
+ *
+ * Privacy rule (shared with the web app): a remote avatar URL is not loaded while the call only
+ * rings, because loading it would tell the caller's image host that this device is online and
+ * ringing. Only inline (`data:`) avatars show here; others show initials until the call is accepted.
  * @packageDocumentation
  */
 import { CallMediaType } from '@opencall/client';
 import { accentColor, avatarEl } from '../avatar.js';
 import { h, replaceChildren } from '../dom.js';
-import { icon } from '../icons.js';
+import { onLanguageChange, t } from '../i18n/index.js';
 import type { ProfileBook } from '../profiles.js';
-import { roundButton } from './widgets.js';
+import { roundButton, updateToggle } from './widgets.js';
+
+/** The avatar URL the ring screen may load: inline images only (no network before accept). */
+export function ringingAvatar(url: string): string {
+  return url.startsWith('data:') ? url : '';
+}
 
 /** The incoming-call overlay. */
 export class IncomingScreen {
@@ -24,8 +33,8 @@ export class IncomingScreen {
     actions: { onAccept: () => void; onReject: () => void },
   ) {
     this.#body = h('div', { class: 'incoming-body' });
-    this.#decline = roundButton({ label: 'Decline call', caption: 'Decline', icon: 'hangup', kind: 'danger', onClick: () => actions.onReject() });
-    this.#accept = roundButton({ label: 'Accept call', caption: 'Accept', icon: 'phone', kind: 'accept', onClick: () => actions.onAccept() });
+    this.#decline = roundButton({ label: t('incoming.decline'), caption: t('incoming.declineCaption'), icon: 'hangup', kind: 'danger', onClick: () => actions.onReject() });
+    this.#accept = roundButton({ label: t('incoming.accept'), caption: t('incoming.acceptCaption'), icon: 'phone', kind: 'accept', onClick: () => actions.onAccept() });
     this.el = h(
       'section',
       {
@@ -40,10 +49,12 @@ export class IncomingScreen {
       this.#body,
       h('div', { class: 'answer-row' }, this.#decline, this.#accept),
     );
-    // Names of the other invitees arrive after the ring starts: redraw with them.
-    profiles.subscribe(() => {
+    // Names of the other invitees arrive after the ring starts; a language switch relabels.
+    const redraw = (): void => {
       if (this.#showing && !this.el.hidden) this.show(this.#showing.callerId, this.#showing.others, this.#showing.mediaType);
-    });
+    };
+    profiles.subscribe(redraw);
+    onLanguageChange(redraw);
   }
 
   /** Fills the screen for a call from `callerId`. */
@@ -51,16 +62,17 @@ export class IncomingScreen {
     this.#showing = { callerId, others, mediaType };
     const name = this.profiles.nameOf(callerId);
     const video = mediaType === CallMediaType.video;
-    this.el.style.setProperty('--caller-color', accentColor(callerId, this.profiles.avatarOf(callerId)));
-    this.#accept.querySelector('.round-btn-disc')?.replaceChildren(icon(video ? 'video' : 'phone'));
-    this.#accept.setAttribute('aria-label', video ? 'Accept video call' : 'Accept audio call');
+    const avatar = ringingAvatar(this.profiles.avatarOf(callerId));
+    this.el.style.setProperty('--caller-color', accentColor(callerId, avatar));
+    updateToggle(this.#decline, { label: t('incoming.decline'), caption: t('incoming.declineCaption'), icon: 'hangup', pressed: null });
+    updateToggle(this.#accept, { label: t(video ? 'incoming.acceptVideo' : 'incoming.acceptAudio'), caption: t('incoming.acceptCaption'), icon: video ? 'video' : 'phone', pressed: null });
     replaceChildren(
       this.#body,
-      h('p', { class: 'kicker', attrs: { id: 'incoming-kind' } }, video ? 'Incoming video call' : 'Incoming audio call'),
-      h('div', { class: 'pulse' }, avatarEl(callerId, name, this.profiles.avatarOf(callerId), 'xl')),
+      h('p', { class: 'kicker', attrs: { id: 'incoming-kind' } }, t(video ? 'incoming.video' : 'incoming.audio')),
+      h('div', { class: 'pulse' }, avatarEl(callerId, name, avatar, 'xl')),
       h('h1', { class: 'caller-name', attrs: { id: 'incoming-name' } }, name),
       h('p', { class: 'caller-id' }, `@${callerId}`),
-      others.length > 0 ? h('p', { class: 'with' }, `Group call with ${others.map((u) => this.profiles.nameOf(u)).join(', ')}`) : null,
+      others.length > 0 ? h('p', { class: 'with' }, t('incoming.groupWith', { names: others.map((u) => this.profiles.nameOf(u)).join(', ') })) : null,
     );
   }
 

@@ -7,13 +7,17 @@
  */
 import { CallMediaType } from '@opencall/client';
 import { avatarEl } from '../avatar.js';
-import type { CallModel, Change } from '../call/CallModel.js';
+import type { CallModel, Change, Peer } from '../call/CallModel.js';
 import { formatDuration } from '../call/outcomes.js';
 import { h, replaceChildren, show } from '../dom.js';
+import { icon } from '../icons.js';
+import type { IconName } from '../icons.js';
 import type { ProfileBook } from '../profiles.js';
-import { Tile } from './Tile.js';
+import { SPEAKING_THRESHOLD, Tile } from './Tile.js';
 import type { TileSlot } from './Tile.js';
 import { netBars, roundButton, setNetBars, updateToggle } from './widgets.js';
+import { onLanguageChange, t } from '../i18n/index.js';
+import { makeDraggable } from './drag.js';
 
 /** What the call screen asks the controller to do. */
 export interface CallActions {
@@ -26,7 +30,17 @@ export interface CallActions {
   onRemoteView(userId: string, video: HTMLVideoElement): void;
   /** That tile is gone. */
   onRemoteViewGone(userId: string): void;
+  /** Open the device menu. */
+  onDevices(): void;
+  /** Flip between the front and back camera (phones). */
+  onFlip(): void;
+  /** Minimise to the floating window (shown only when the floating window is enabled). */
+  onMinimise(): void;
+  /** Back from the floating window. */
+  onMaximise(): void;
 }
+
+type ButtonName = 'mic' | 'camera' | 'flip' | 'audioOnly' | 'invite' | 'devices' | 'hangup';
 
 /** The outgoing/connected call overlay. */
 export class CallScreen {
@@ -39,7 +53,11 @@ export class CallScreen {
   readonly #calling: HTMLElement;
   readonly #tiles = new Map<string, Tile>();
   readonly #viewed = new Set<string>();
-  readonly #buttons: Record<'mic' | 'camera' | 'audioOnly' | 'invite' | 'hangup', HTMLButtonElement>;
+  readonly #buttons: Record<ButtonName, HTMLButtonElement>;
+  readonly #minimise: HTMLButtonElement;
+  readonly #maximise: HTMLButtonElement;
+  #activeSpeaker: string | null = null;
+  #floatAllowed = false;
   #timer: ReturnType<typeof setInterval> | null = null;
   #model: CallModel | null = null;
   #unsubscribe: (() => void) | null = null;
@@ -50,25 +68,42 @@ export class CallScreen {
   ) {
     this.#title = h('h1', { class: 'call-title', attrs: { id: 'call-title' } });
     this.#status = h('p', { class: 'call-status', attrs: { role: 'status', 'aria-live': 'polite' } });
-    this.#selfNet = netBars('Your');
+    this.#selfNet = netBars(null);
     this.#stage = h('div', { class: 'stage' });
     this.#calling = h('div', { class: 'calling-card' });
+    // Labels are set by #render (they depend on the call and the language).
+    const button = (ic: IconName, onClick: () => void, kind?: 'danger'): HTMLButtonElement => roundButton({ label: '', caption: '', icon: ic, onClick, ...(kind ? { kind } : {}) });
     this.#buttons = {
-      mic: roundButton({ label: 'Mute microphone', caption: 'Mute', icon: 'mic', onClick: () => actions.onToggleMic() }),
-      camera: roundButton({ label: 'Turn camera off', caption: 'Camera', icon: 'video', onClick: () => actions.onToggleCamera() }),
-      audioOnly: roundButton({ label: 'Switch to audio call', caption: 'Audio only', icon: 'phone', onClick: () => actions.onSwitchToAudio() }),
-      invite: roundButton({ label: 'Add people to the call', caption: 'Add', icon: 'addUser', onClick: () => actions.onInvite() }),
-      hangup: roundButton({ label: 'Hang up', caption: 'End', icon: 'hangup', kind: 'danger', onClick: () => actions.onHangup() }),
+      mic: button('mic', () => actions.onToggleMic()),
+      camera: button('video', () => actions.onToggleCamera()),
+      flip: button('flip', () => actions.onFlip()),
+      audioOnly: button('phone', () => actions.onSwitchToAudio()),
+      invite: button('addUser', () => actions.onInvite()),
+      devices: button('settings', () => actions.onDevices()),
+      hangup: button('hangup', () => actions.onHangup(), 'danger'),
     };
+    for (const [name, btn] of Object.entries(this.#buttons)) btn.dataset.kind = name;
+    this.#minimise = h('button', { class: 'icon-btn head-btn minimise', attrs: { type: 'button' }, on: { click: () => actions.onMinimise() } }, icon('minimise'));
+    this.#maximise = h('button', { class: 'icon-btn head-btn maximise', attrs: { type: 'button' }, on: { click: () => actions.onMaximise() } }, icon('maximise'));
     this.el = h(
       'section',
       { class: 'overlay call', attrs: { 'aria-labelledby': 'call-title', role: 'region' } },
       this.#stage,
-      h('header', { class: 'call-head' }, h('div', { class: 'call-head-text' }, this.#title, this.#status), this.#selfNet),
+      h('header', { class: 'call-head' }, h('div', { class: 'call-head-text' }, this.#title, this.#status), h('div', { class: 'call-head-end' }, this.#selfNet, this.#minimise, this.#maximise)),
       this.#calling,
-      h('div', { class: 'controls', attrs: { role: 'toolbar', 'aria-label': 'Call controls' } }, ...Object.values(this.#buttons)),
+      h('div', { class: 'controls', attrs: { role: 'toolbar' } }, ...Object.values(this.#buttons)),
     );
-    profiles.subscribe(() => this.#model && this.#render(this.#model));
+    const redraw = (): void => {
+      if (this.#model) this.#render(this.#model, true);
+    };
+    profiles.subscribe(redraw);
+    onLanguageChange(redraw);
+  }
+
+  /** Shows the minimise button (the kit's `enableFloatWindow`). */
+  allowFloat(allowed: boolean): void {
+    this.#floatAllowed = allowed;
+    if (this.#model) this.#render(this.#model);
   }
 
   /** Starts showing `model` (a call screen follows one call at a time). */
@@ -96,7 +131,7 @@ export class CallScreen {
   }
 
   /** Marks a control as working (disabled) while its request runs. */
-  setPending(control: 'mic' | 'camera' | 'audioOnly' | 'invite' | 'hangup', pending: boolean): void {
+  setPending(control: ButtonName, pending: boolean): void {
     this.#buttons[control].disabled = pending;
   }
 
@@ -110,7 +145,7 @@ export class CallScreen {
     else this.#render(model);
   }
 
-  #render(m: CallModel): void {
+  #render(m: CallModel, relabel = false): void {
     const video = m.mediaType === CallMediaType.video;
     const connected = m.phase === 'connected';
     this.el.dataset.phase = m.phase;
@@ -118,7 +153,9 @@ export class CallScreen {
     const joined = m.joined;
     const ringing = m.ringing;
     const others = [...m.peers.keys()];
-    this.#title.textContent = others.length ? others.map((u) => this.profiles.nameOf(u)).join(', ') : 'Call';
+    this.#title.textContent = others.length ? others.map((u) => this.profiles.nameOf(u)).join(', ') : t('call.fallbackTitle');
+    this.el.setAttribute('aria-label', t('call.region'));
+    this.#buttons.hangup.parentElement?.setAttribute('aria-label', t('call.controls'));
     // Layout: calling (dialing), duo (1-to-1, or a group down to one other person), grid (group).
     const layout = !connected ? 'calling' : !m.isGroup || (joined.length <= 1 && ringing.length === 0) ? 'duo' : 'grid';
     this.#stage.dataset.layout = layout;
@@ -149,12 +186,22 @@ export class CallScreen {
     show(this.#buttons.camera, video);
     show(this.#buttons.audioOnly, video && connected && single);
     show(this.#buttons.invite, connected);
-    updateToggle(this.#buttons.mic, { label: m.self.audio ? 'Mute microphone' : 'Unmute microphone', caption: m.self.audio ? 'Mute' : 'Unmute', icon: m.self.audio ? 'mic' : 'micOff', pressed: !m.self.audio });
-    updateToggle(this.#buttons.camera, { label: m.self.video ? 'Turn camera off' : 'Turn camera on', caption: m.self.video ? 'Camera' : 'Camera off', icon: m.self.video ? 'video' : 'videoOff', pressed: !m.self.video });
-    this.#buttons.hangup.setAttribute('aria-label', connected ? 'Hang up' : 'Cancel call');
-    this.#buttons.hangup.querySelector('.round-btn-caption')!.textContent = connected ? 'End' : 'Cancel';
+    show(this.#buttons.flip, video && m.self.video && coarsePointer());
+    show(this.#minimise, this.#floatAllowed);
+    this.#minimise.setAttribute('aria-label', t('call.minimise'));
+    this.#minimise.title = t('call.minimise');
+    this.#maximise.setAttribute('aria-label', t('call.maximise'));
+    this.#maximise.title = t('call.maximise');
+    const b = this.#buttons;
+    updateToggle(b.mic, { label: t(m.self.audio ? 'call.mute' : 'call.unmute'), caption: t(m.self.audio ? 'call.muteCaption' : 'call.unmuteCaption'), icon: m.self.audio ? 'mic' : 'micOff', pressed: !m.self.audio });
+    updateToggle(b.camera, { label: t(m.self.video ? 'call.cameraOff' : 'call.cameraOn'), caption: t(m.self.video ? 'call.cameraCaption' : 'call.cameraOffCaption'), icon: m.self.video ? 'video' : 'videoOff', pressed: !m.self.video });
+    updateToggle(b.flip, { label: t('call.flip'), caption: t('call.flipCaption'), icon: 'flip', pressed: null });
+    updateToggle(b.audioOnly, { label: t('call.audioOnly'), caption: t('call.audioOnlyCaption'), icon: 'phone', pressed: null });
+    updateToggle(b.invite, { label: t('call.invite'), caption: t('call.inviteCaption'), icon: 'addUser', pressed: null });
+    updateToggle(b.devices, { label: t('call.devices'), caption: t('call.devicesCaption'), icon: 'settings', pressed: null });
+    updateToggle(b.hangup, { label: t(connected ? 'call.hangup' : 'call.cancel'), caption: t(connected ? 'call.hangupCaption' : 'call.cancelCaption'), icon: 'hangup', pressed: null });
     this.#renderStatus(m);
-    this.#renderLevels(m);
+    this.#renderLevels(m, relabel);
   }
 
   #renderCalling(m: CallModel): void {
@@ -163,23 +210,40 @@ export class CallScreen {
     replaceChildren(
       this.#calling,
       h('div', { class: 'pulse' }, avatarEl(first, this.profiles.nameOf(first), this.profiles.avatarOf(first), 'xl')),
-      ids.length > 1 ? h('p', { class: 'calling-more' }, `+ ${ids.length - 1} more`) : null,
+      ids.length > 1 ? h('p', { class: 'calling-more' }, t('call.more', { count: ids.length - 1 })) : null,
     );
   }
 
   #renderStatus(m: CallModel): void {
     let text: string;
     if (m.phase === 'connected' && m.connectedAt !== null) text = formatDuration(Date.now() - m.connectedAt);
-    else if (m.phase === 'outgoing') text = m.mediaType === CallMediaType.video ? 'Video calling…' : 'Calling…';
+    else if (m.phase === 'outgoing') text = t(m.mediaType === CallMediaType.video ? 'call.videoCalling' : 'call.calling');
     else text = '';
     if (this.#status.textContent !== text) this.#status.textContent = text;
     this.#status.dataset.kind = m.phase === 'connected' ? 'timer' : 'status';
   }
 
-  #renderLevels(m: CallModel): void {
-    this.#tiles.get(m.selfId)?.levels(m.self);
-    setNetBars(this.#selfNet, m.self.quality);
-    for (const p of m.peers.values()) this.#tiles.get(p.userId)?.levels(p);
+  #renderLevels(m: CallModel, relabel = false): void {
+    this.#tiles.get(m.selfId)?.levels(m.self, relabel);
+    setNetBars(this.#selfNet, m.self.quality, relabel);
+    for (const p of m.peers.values()) this.#tiles.get(p.userId)?.levels(p, relabel);
+    this.#pickActiveSpeaker(m);
+  }
+
+  /** The loudest speaking person in a grid is shown larger; they stay so until someone else speaks. */
+  #pickActiveSpeaker(m: CallModel): void {
+    let loudest: string | null = null;
+    let level = SPEAKING_THRESHOLD - 1;
+    const candidates: [string, { audio: boolean; volume: number }][] = [[m.selfId, m.self], ...m.joined.map((p): [string, Peer] => [p.userId, p])];
+    for (const [userId, media] of candidates) {
+      if (media.audio && media.volume > level) {
+        loudest = userId;
+        level = media.volume;
+      }
+    }
+    if (loudest !== null) this.#activeSpeaker = loudest;
+    if (this.#activeSpeaker !== null && !this.#tiles.has(this.#activeSpeaker)) this.#activeSpeaker = null;
+    for (const [userId, tile] of this.#tiles) tile.setActive(userId === this.#activeSpeaker);
   }
 
   #tile(userId: string, isSelf: boolean): Tile {
@@ -187,6 +251,9 @@ export class CallScreen {
     if (!tile) {
       tile = new Tile(userId, isSelf);
       tile.onFrames = () => this.#model && this.#render(this.#model);
+      // The own picture-in-picture can be moved out of the way (pointer or arrow keys).
+      const el = tile.el;
+      if (isSelf) makeDraggable(el, el, () => el.dataset.slot === 'pip');
       this.#tiles.set(userId, tile);
       this.#stage.appendChild(tile.el);
     }
@@ -212,4 +279,9 @@ export class CallScreen {
     tile.el.remove();
     this.#tiles.delete(userId);
   }
+}
+
+/** True on touch-first devices (phones, tablets), where a camera flip button makes sense. */
+function coarsePointer(): boolean {
+  return typeof matchMedia === 'function' && matchMedia('(pointer: coarse)').matches;
 }

@@ -6,12 +6,14 @@
  * @packageDocumentation
  */
 import { CallMediaType, Camera } from '@opencall/client';
-import type { CallEngine, CallEngineError, CallEndReason, CallObserver, CallObserverExtraInfo } from '@opencall/client';
+import type { CallEngine, CallEngineError, CallEndReason, CallObserver, CallObserverExtraInfo, CallParams } from '@opencall/client';
 import type { ProfileBook } from '../profiles.js';
 import type { Tones } from '../sounds.js';
 import { CallModel } from './CallModel.js';
 import { describeError, describeOutcome } from './outcomes.js';
 import { IncomingNotice } from './notify.js';
+import { t } from '../i18n/index.js';
+import type { MessageKey } from '../i18n/index.js';
 
 /** What the controller needs from the page. */
 export interface CallControllerDeps {
@@ -39,6 +41,7 @@ export class CallController {
   readonly #d: CallControllerDeps;
   readonly #notice = new IncomingNotice();
   #cameraOpen = false;
+  #facing: Camera = Camera.front;
   #micOpen = false;
   #lastDial: { userIds: string[]; mediaType: CallMediaType } | null = null;
 
@@ -53,9 +56,9 @@ export class CallController {
   }
 
   /** Starts a call to one or more people. */
-  async dial(userIds: string[], mediaType: CallMediaType): Promise<void> {
+  async dial(userIds: string[], mediaType: CallMediaType, params?: CallParams): Promise<void> {
     if (this.model.isActive) {
-      this.#d.toast('Finish the current call first.', 'warn');
+      this.#d.toast(t('toast.finishFirst'), 'warn');
       return;
     }
     const { engine, profiles, tones } = this.#d;
@@ -68,14 +71,14 @@ export class CallController {
     await this.#openMic();
     if (mediaType === CallMediaType.video) await this.#openCamera();
     try {
-      const { callId } = await engine.calls(userIds, mediaType);
+      const { callId } = await engine.calls(userIds, mediaType, params);
       this.model.dialed(callId);
     } catch (err) {
       // Nothing was started (bad id, too many people, no connection): say so and stop ringing back.
       tones.stop();
       await this.#closeDevices();
       if (this.model.phase === 'outgoing') {
-        this.model.ended({ title: 'Call failed', detail: describeError((err as CallEngineError).code, (err as Error).message), tone: 'error' });
+        this.model.ended({ title: t('end.failed'), detail: describeError((err as CallEngineError).code, (err as Error).message), tone: 'error' });
       }
     }
   }
@@ -123,6 +126,15 @@ export class CallController {
     });
   }
 
+  /** Switches between the front and back camera (phones). */
+  async flipCamera(): Promise<void> {
+    const next = this.#facing === Camera.front ? Camera.back : Camera.front;
+    await this.#guard('camera', async () => {
+      await this.#d.engine.switchCamera(next);
+      this.#facing = next;
+    });
+  }
+
   /** Turns a 1-to-1 video call into an audio call (both sides get onCallMediaTypeChanged). */
   async switchToAudio(): Promise<void> {
     await this.#guard('audioOnly', () => this.#d.engine.switchCallMediaType(CallMediaType.audio));
@@ -134,13 +146,13 @@ export class CallController {
     await this.#guard('invite', async () => {
       const invited = await this.#d.engine.inviteUser(userIds);
       for (const u of invited) this.model.inviting(u);
-      if (invited.length === 0) this.#d.toast('They are already in the call.');
+      if (invited.length === 0) this.#d.toast(t('toast.alreadyIn'));
     });
   }
 
   /** Renders a connected person's video into their tile. */
   showRemote(userId: string, video: HTMLVideoElement): void {
-    this.#d.engine.startRemoteView(userId, video).catch((err: unknown) => this.#mediaFailed(`video of ${userId}`, err));
+    this.#d.engine.startRemoteView(userId, video).catch((err: unknown) => this.#mediaFailed(t('media.videoOf', { name: this.#d.profiles.nameOf(userId) }), err));
   }
 
   /** Stops rendering a person's video. */
@@ -178,23 +190,23 @@ export class CallController {
     },
     onUserLeave: (userId) => {
       // The last other person leaving ends the call, and the end screen says so.
-      if (this.model.phase === 'connected' && this.model.joined.length > 1) this.#d.toast(`${this.#d.profiles.nameOf(userId)} left the call`);
+      if (this.model.phase === 'connected' && this.model.joined.length > 1) this.#d.toast(t('toast.left', { name: this.#d.profiles.nameOf(userId) }));
       this.model.remove(userId);
     },
     onUserInviting: (userId) => {
       void this.#d.profiles.load([userId]);
       this.model.inviting(userId);
     },
-    onUserReject: (userId) => this.#peerOutcome(userId, 'declined'),
-    onUserNoResponse: (userId) => this.#peerOutcome(userId, "didn't answer"),
-    onUserLineBusy: (userId) => this.#peerOutcome(userId, 'is busy'),
+    onUserReject: (userId) => this.#peerOutcome(userId, 'toast.declined'),
+    onUserNoResponse: (userId) => this.#peerOutcome(userId, 'toast.noAnswer'),
+    onUserLineBusy: (userId) => this.#peerOutcome(userId, 'toast.busy'),
     onCallNotConnected: (callId, _mediaType, reason, userId) => this.#onEnded(callId, 'notConnected', reason, userId, 0),
     onCallEnd: (callId, _mediaType, reason, userId, totalTime) => this.#onEnded(callId, 'ended', reason, userId, totalTime),
     onCallMediaTypeChanged: (_old, newType) => {
       this.model.mediaTypeChanged(newType);
       if (newType === CallMediaType.audio) void this.#closeCamera();
       else void this.#openCamera();
-      this.#d.toast(newType === CallMediaType.audio ? 'Switched to an audio call' : 'Switched to a video call');
+      this.#d.toast(t(newType === CallMediaType.audio ? 'toast.switchedAudio' : 'toast.switchedVideo'));
     },
     onUserAudioAvailable: (userId, available) => this.model.setAvailable(userId, 'audio', available),
     onUserVideoAvailable: (userId, available) => this.model.setAvailable(userId, 'video', available),
@@ -211,10 +223,10 @@ export class CallController {
     this.#notice.show(profiles.nameOf(callerId), mediaType === CallMediaType.video, profiles.avatarOf(callerId));
   }
 
-  #peerOutcome(userId: string, what: string): void {
+  #peerOutcome(userId: string, what: MessageKey): void {
     const m = this.model;
     // In a 1-to-1 call the end screen says it; in a group the call goes on, so tell the others here.
-    if (m.isGroup && m.peers.size > 1) this.#d.toast(`${this.#d.profiles.nameOf(userId)} ${what}`, 'warn');
+    if (m.isGroup && m.peers.size > 1) this.#d.toast(t(what, { name: this.#d.profiles.nameOf(userId) }), 'warn');
     if (m.peers.get(userId)?.state !== 'joined') m.remove(userId);
   }
 
@@ -240,7 +252,7 @@ export class CallController {
       await this.#d.engine.openMicrophone();
     } catch (err) {
       this.#micOpen = false;
-      this.#mediaFailed('microphone', err);
+      this.#mediaFailed(t('media.microphone'), err);
     }
   }
 
@@ -248,12 +260,12 @@ export class CallController {
     if (this.#cameraOpen) return;
     this.#cameraOpen = true;
     try {
-      await this.#d.engine.openCamera(Camera.front, this.#d.localVideo());
+      await this.#d.engine.openCamera(this.#facing, this.#d.localVideo());
       this.model.setAvailable(this.model.selfId, 'video', true);
     } catch (err) {
       this.#cameraOpen = false;
       this.model.setAvailable(this.model.selfId, 'video', false);
-      this.#mediaFailed('camera', err);
+      this.#mediaFailed(t('media.camera'), err);
     }
   }
 
@@ -290,12 +302,8 @@ export class CallController {
 
   #mediaFailed(what: string, err: unknown): void {
     const name = (err as Error).name;
-    const text =
-      name === 'NotAllowedError'
-        ? `Allow access to your ${what} in the browser to be seen and heard.`
-        : name === 'NotFoundError'
-          ? `No ${what} found.`
-          : `Could not start the ${what}.`;
+    const key: MessageKey = name === 'NotAllowedError' ? 'media.denied' : name === 'NotFoundError' ? 'media.notFound' : 'media.failed';
+    const text = t(key, { device: what });
     this.#d.toast(text, 'warn');
   }
 }

@@ -7,6 +7,8 @@ import { NetworkQuality } from '@opencall/client';
 import { h, setAttr } from '../dom.js';
 import { icon } from '../icons.js';
 import type { IconName } from '../icons.js';
+import { t } from '../i18n/index.js';
+import type { MessageKey } from '../i18n/index.js';
 
 /** A round icon button with a visible caption; `label` is also its accessible name. */
 export function roundButton(opts: { label: string; icon: IconName; kind?: 'accept' | 'danger' | 'plain'; caption?: string; onClick: () => void }): HTMLButtonElement {
@@ -19,17 +21,22 @@ export function roundButton(opts: { label: string; icon: IconName; kind?: 'accep
   );
 }
 
-/** Updates a {@link roundButton}'s icon, name, caption and pressed state (toggles such as mute). */
-export function updateToggle(btn: HTMLButtonElement, opts: { label: string; icon: IconName; caption: string; pressed: boolean }): void {
+/** Updates a {@link roundButton}'s icon, name, caption and pressed state (`null`: not a toggle). */
+export function updateToggle(btn: HTMLButtonElement, opts: { label: string; icon: IconName; caption: string; pressed: boolean | null }): void {
   setAttr(btn, 'aria-label', opts.label);
-  setAttr(btn, 'aria-pressed', opts.pressed ? 'true' : 'false');
-  btn.classList.toggle('toggled', opts.pressed);
-  btn.querySelector('.round-btn-disc')?.replaceChildren(icon(opts.icon));
+  setAttr(btn, 'aria-pressed', opts.pressed === null ? null : opts.pressed ? 'true' : 'false');
+  btn.classList.toggle('toggled', opts.pressed === true);
+  const disc = btn.querySelector('.round-btn-disc');
+  if (disc && disc.getAttribute('data-icon') !== opts.icon) {
+    disc.setAttribute('data-icon', opts.icon);
+    disc.replaceChildren(icon(opts.icon));
+  }
   const cap = btn.querySelector('.round-btn-caption');
   if (cap) cap.textContent = opts.caption;
 }
 
-const QUALITY_TEXT: Record<NetworkQuality, string> = {
+/** Stable quality names (the `data-quality` the stylesheet reads). */
+const QUALITY_NAME: Record<NetworkQuality, string> = {
   [NetworkQuality.unknown]: 'unknown',
   [NetworkQuality.excellent]: 'excellent',
   [NetworkQuality.good]: 'good',
@@ -37,6 +44,16 @@ const QUALITY_TEXT: Record<NetworkQuality, string> = {
   [NetworkQuality.bad]: 'bad',
   [NetworkQuality.vBad]: 'very bad',
   [NetworkQuality.down]: 'down',
+};
+
+const QUALITY_TEXT: Record<NetworkQuality, MessageKey> = {
+  [NetworkQuality.unknown]: 'net.unknown',
+  [NetworkQuality.excellent]: 'net.excellent',
+  [NetworkQuality.good]: 'net.good',
+  [NetworkQuality.poor]: 'net.poor',
+  [NetworkQuality.bad]: 'net.bad',
+  [NetworkQuality.vBad]: 'net.veryBad',
+  [NetworkQuality.down]: 'net.down',
 };
 
 const QUALITY_BARS: Record<NetworkQuality, number> = {
@@ -49,22 +66,26 @@ const QUALITY_BARS: Record<NetworkQuality, number> = {
   [NetworkQuality.down]: 0,
 };
 
-/** Four signal bars; {@link setNetBars} updates them. */
-export function netBars(whose: string): HTMLElement {
-  const el = h('span', { class: 'net', attrs: { role: 'img', 'data-quality': 'unknown', 'data-whose': whose } });
+/** Four signal bars of `whose` (a display name, or null for this user); {@link setNetBars} updates them. */
+export function netBars(whose: string | null): HTMLElement {
+  const el = h('span', { class: 'net', attrs: { role: 'img', 'data-quality': '' } });
+  if (whose !== null) el.dataset.whose = whose;
   for (let i = 1; i <= 4; i++) el.appendChild(h('i', { class: `bar b${i}` }));
   setNetBars(el, NetworkQuality.unknown);
   return el;
 }
 
-/** Shows a network quality on bars made by {@link netBars}. */
-export function setNetBars(el: HTMLElement, quality: NetworkQuality): void {
-  const text = QUALITY_TEXT[quality];
-  if (el.dataset.quality === text) return;
-  el.dataset.quality = text;
+/** Shows a network quality on bars made by {@link netBars} (`force` relabels after a language switch). */
+export function setNetBars(el: HTMLElement, quality: NetworkQuality, force = false): void {
+  const name = QUALITY_NAME[quality];
+  if (el.dataset.quality === name && !force) return;
+  el.dataset.quality = name;
   el.dataset.bars = String(QUALITY_BARS[quality]);
-  setAttr(el, 'aria-label', `${el.dataset.whose ?? ''} network ${text}`.trim());
-  setAttr(el, 'title', `Network: ${text}`);
+  const text = t(QUALITY_TEXT[quality]);
+  const whose = el.dataset.whose;
+  const label = whose === undefined ? t('net.self', { quality: text }) : t('net.user', { name: whose, quality: text });
+  setAttr(el, 'aria-label', label);
+  setAttr(el, 'title', label);
 }
 
 /** The pattern of a user id (protocol: 1–32 of `[A-Za-z0-9_-]`). */
@@ -80,22 +101,24 @@ export class IdListInput {
   readonly input: HTMLInputElement;
   readonly #chips: HTMLElement;
   readonly #error: HTMLElement;
+  readonly #label: HTMLLabelElement;
   readonly #ids: string[] = [];
   readonly #onEnterEmpty: () => void;
 
   constructor(opts: { id: string; label: string; placeholder: string; exclude: () => string; onEnterEmpty: () => void }) {
     this.#onEnterEmpty = opts.onEnterEmpty;
-    this.#chips = h('span', { class: 'chips', attrs: { role: 'list', 'aria-label': 'People to call' } });
+    this.#chips = h('span', { class: 'chips', attrs: { role: 'list', 'aria-label': t('ids.list') } });
     this.input = h('input', {
       attrs: { id: opts.id, type: 'text', placeholder: opts.placeholder, autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', enterkeyhint: 'go' },
       on: { keydown: (e) => this.#onKey(e, opts.exclude()) },
     });
     this.#error = h('p', { class: 'field-error', attrs: { role: 'alert', id: `${opts.id}-error` } });
     setAttr(this.input, 'aria-describedby', `${opts.id}-error`);
+    this.#label = h('label', { attrs: { for: opts.id } }, opts.label);
     this.el = h(
       'div',
       { class: 'field' },
-      h('label', { attrs: { for: opts.id } }, opts.label),
+      this.#label,
       h('div', { class: 'chip-input', on: { click: () => this.input.focus() } }, this.#chips, this.input),
       this.#error,
     );
@@ -105,10 +128,17 @@ export class IdListInput {
   take(selfId: string): string[] | null {
     if (this.input.value.trim() !== '' && !this.#add(this.input.value, selfId)) return null;
     if (this.#ids.length === 0) {
-      this.#fail('Type the user ID of the person to call.');
+      this.#fail(t('ids.empty'));
       return null;
     }
     return [...this.#ids];
+  }
+
+  /** Changes the visible label and placeholder (a language switch). */
+  relabel(label: string, placeholder: string): void {
+    this.#label.textContent = label;
+    this.input.placeholder = placeholder;
+    this.#chips.setAttribute('aria-label', t('ids.list'));
   }
 
   /** Puts ids in (replacing the current ones). */
@@ -142,11 +172,11 @@ export class IdListInput {
   #add(raw: string, selfId: string): boolean {
     const id = raw.trim().replace(/^@/u, '');
     if (!USER_ID_PATTERN.test(id)) {
-      this.#fail(`"${id}" is not a user ID (1–32 letters, digits, _ or -).`);
+      this.#fail(t('ids.invalid', { id }));
       return false;
     }
     if (id === selfId) {
-      this.#fail('That is you. Type someone else’s user ID.');
+      this.#fail(t('ids.self'));
       return false;
     }
     this.input.value = '';
@@ -165,7 +195,7 @@ export class IdListInput {
         'button',
         {
           class: 'chip-x',
-          attrs: { type: 'button', 'aria-label': `Remove ${id}` },
+          attrs: { type: 'button', 'aria-label': t('ids.remove', { id }) },
           on: {
             click: (e) => {
               e.stopPropagation();

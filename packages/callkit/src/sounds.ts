@@ -13,6 +13,20 @@ export class Tones {
   #timer: ReturnType<typeof setInterval> | null = null;
   #out: GainNode | null = null;
   #playing: Pattern | null = null;
+  #bell: string | null = null;
+  #bellEl: HTMLAudioElement | null = null;
+  #muted = false;
+
+  /** Plays `url` (looped) instead of the synthesised ringtone for incoming calls; null restores it. */
+  setBell(url: string | null): void {
+    this.#bell = url;
+  }
+
+  /** Mute mode: no ringtone, ringback or end tone at all. */
+  setMuted(muted: boolean): void {
+    this.#muted = muted;
+    if (muted) this.stop();
+  }
 
   /** Creates or resumes the audio context; call from a user gesture (browsers' autoplay rules). */
   unlock(): void {
@@ -31,6 +45,16 @@ export class Tones {
 
   /** Starts the incoming-call ringtone (a bright two-note trill every 3 s) until {@link stop}. */
   ringtone(): void {
+    if (this.#muted) return;
+    if (this.#bell !== null) {
+      this.stop();
+      const el = new Audio(this.#bell);
+      el.loop = true;
+      this.#bellEl = el;
+      this.#playing = 'ringtone';
+      void el.play().catch(() => undefined);
+      return;
+    }
     this.#start('ringtone', 3, (ctx, out, t) => {
       for (let i = 0; i < 6; i++) this.#note(ctx, out, t + i * 0.13, i % 2 === 0 ? 1318.5 : 987.8, 0.12, 0.35);
       for (let i = 0; i < 6; i++) this.#note(ctx, out, t + 1 + i * 0.13, i % 2 === 0 ? 1318.5 : 987.8, 0.12, 0.35);
@@ -39,6 +63,7 @@ export class Tones {
 
   /** Starts the outgoing ringback (440 + 480 Hz, 1.5 s on, 2.5 s off) until {@link stop}. */
   ringback(): void {
+    if (this.#muted) return;
     this.#start('ringback', 4, (ctx, out, t) => {
       this.#note(ctx, out, t, 440, 1.5, 0.08);
       this.#note(ctx, out, t, 480, 1.5, 0.08);
@@ -48,6 +73,7 @@ export class Tones {
   /** Three short falling beeps: the call is over. */
   endTone(): void {
     this.stop();
+    if (this.#muted) return;
     const ctx = this.#context();
     if (!ctx) return;
     const out = ctx.createGain();
@@ -62,6 +88,11 @@ export class Tones {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
     this.#playing = null;
+    if (this.#bellEl) {
+      this.#bellEl.pause();
+      this.#bellEl.removeAttribute('src');
+      this.#bellEl = null;
+    }
     const out = this.#out;
     this.#out = null;
     if (out && this.#ctx) {

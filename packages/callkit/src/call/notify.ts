@@ -3,6 +3,7 @@
  * call is noticed even when the page is not visible. Clicking it brings the tab forward.
  * @packageDocumentation
  */
+import { t } from '../i18n/index.js';
 
 /** Shows and closes the incoming-call notification. */
 export class IncomingNotice {
@@ -20,8 +21,8 @@ export class IncomingNotice {
     if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
     if (document.visibilityState !== 'hidden') return;
     try {
-      const n = new Notification(`${callerName} is calling`, {
-        body: video ? 'Incoming video call — click to answer' : 'Incoming audio call — click to answer',
+      const n = new Notification(t('notify.calling', { name: callerName }), {
+        body: t(video ? 'notify.video' : 'notify.audio'),
         tag: 'opencall-incoming',
         requireInteraction: true,
         ...(icon.startsWith('data:') ? { icon } : {}),

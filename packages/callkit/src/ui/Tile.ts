@@ -9,6 +9,7 @@ import type { Peer, SelfState } from '../call/CallModel.js';
 import { h, replaceChildren, show } from '../dom.js';
 import { icon } from '../icons.js';
 import { netBars, setNetBars } from './widgets.js';
+import { t } from '../i18n/index.js';
 
 /** Where a tile sits in the stage (the stylesheet positions each). */
 export type TileSlot = 'main' | 'pip' | 'grid' | 'background' | 'hidden';
@@ -45,9 +46,9 @@ export class Tile {
     this.video.addEventListener('loadeddata', () => this.#onFrames());
     this.#avatar = h('div', { class: 'tile-avatar' });
     this.#name = h('span', { class: 'tile-name' });
-    this.#muted = h('span', { class: 'tile-muted', attrs: { role: 'img', 'aria-label': 'Microphone off' } }, icon('micOff'));
+    this.#muted = h('span', { class: 'tile-muted', attrs: { role: 'img', 'aria-label': t('tile.micOff') } }, icon('micOff'));
     this.#status = h('span', { class: 'tile-status' });
-    this.#net = netBars(isSelf ? 'Your' : userId);
+    this.#net = netBars(isSelf ? null : userId);
     this.el = h(
       'div',
       { class: 'tile', attrs: { 'data-user': userId, 'data-self': String(isSelf), role: 'group' } },
@@ -61,9 +62,11 @@ export class Tile {
   /** Redraws name, avatar, state and media marks. */
   update(opts: { name: string; avatarUrl: string; state: Peer['state'] | 'self'; media: SelfState | Peer; videoCall: boolean; slot: TileSlot }): void {
     const { name, state, media, videoCall, slot } = opts;
-    const label = this.isSelf ? 'You' : name;
+    const label = this.isSelf ? t('tile.you') : name;
     if (this.#name.textContent !== label) this.#name.textContent = label;
-    this.el.setAttribute('aria-label', this.isSelf ? 'You' : name);
+    this.el.setAttribute('aria-label', label);
+    this.#muted.setAttribute('aria-label', t('tile.micOff'));
+    if (!this.isSelf && this.#net.dataset.whose !== name) this.#net.dataset.whose = name;
     const size = slot === 'main' || slot === 'background' ? 'xl' : 'lg';
     const key = `${name}|${opts.avatarUrl}|${size}`;
     if (key !== this.#avatarKey) {
@@ -76,16 +79,21 @@ export class Tile {
     this.el.dataset.slot = slot;
     this.el.dataset.muted = String(!media.audio);
     show(this.#muted, !media.audio && state !== 'ringing');
-    this.#status.textContent = state === 'ringing' ? 'Ringing…' : '';
+    this.#status.textContent = state === 'ringing' ? t('tile.ringing') : '';
     show(this.#status, state === 'ringing');
     show(this.#net, state !== 'ringing');
   }
 
   /** Speaking glow and network bars (called on every ~300 ms level tick). */
-  levels(media: SelfState | Peer): void {
+  levels(media: SelfState | Peer, relabel = false): void {
     const speaking = media.audio && media.volume >= SPEAKING_THRESHOLD;
     if (this.el.dataset.speaking !== String(speaking)) this.el.dataset.speaking = String(speaking);
-    setNetBars(this.#net, media.quality);
+    setNetBars(this.#net, media.quality, relabel);
+  }
+
+  /** Marks this tile as the active speaker (the grid shows it larger on a wide screen). */
+  setActive(active: boolean): void {
+    if (this.el.dataset.active !== String(active)) this.el.dataset.active = String(active);
   }
 
   /** A remote video arrived or stopped: forget what we saw. */
