@@ -116,14 +116,14 @@ describe('#6 the reserved id sfu', () => {
 describe('#7 after the UserSig expires nothing new starts (70001) until re-auth; the current call goes on', () => {
   it('call.start, call.invite, call.join and profile.set answer 70001; hangup works; init with a fresh sig restores rights', async () => {
     const nowS = Math.floor(Date.now() / 1000);
-    // Valid until the end of second nowS + 2: expires within 1–2 s.
-    const shortSig = genUserSig({ sdkAppId: TEST_APP_ID, secretKey: TEST_SECRET, userId: 'e7_a', expireSeconds: 2, now: nowS * 1000 });
+    // Valid until the end of second nowS + 4: expires within 3–4 s (time to set the call up under load).
+    const shortSig = genUserSig({ sdkAppId: TEST_APP_ID, secretKey: TEST_SECRET, userId: 'e7_a', expireSeconds: 4, now: nowS * 1000 });
     const a = await signedIn(server, 'e7_a', shortSig);
     const b = await signedIn(server, 'e7_b');
     const callId = ((await a.request(2, 'call.start', { userIds: ['e7_b'], mediaType: 1 })).data as { callId: string }).callId;
     await b.next((f) => f.event?.name === 'onCallReceived');
     await b.request(2, 'call.accept', { callId });
-    await a.next((f) => f.event?.name === 'onUserSigExpired', 5000);
+    await a.next((f) => f.event?.name === 'onUserSigExpired', 8000);
 
     const refused = await Promise.all([
       a.request(3, 'call.start', { userIds: ['e7_c'], mediaType: 1 }),
