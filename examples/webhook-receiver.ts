@@ -5,7 +5,9 @@
  *   # and start the server with --webhook-url http://127.0.0.1:8080/opencall --webhook-secret …
  *
  * What every receiver must do, in order: read the raw body; check `X-OpenCall-Signature` over
- * those exact bytes with `verifyWebhook` (before parsing: a re-serialised body no longer matches);
+ * those exact bytes with `verifyWebhook` (before parsing: a re-serialised body no longer matches;
+ * the signature also covers the event id, sequence and `X-OpenCall-Timestamp`, which must be
+ * within 5 minutes, so a captured delivery cannot be replayed under another id or later);
  * then parse, and answer 2xx once the event is safely handled. Anything else (an error status, a
  * timeout, a dropped connection) makes OpenCall retry the same event with the same
  * `X-OpenCall-Event-Id`, so handle events idempotently: deliveries are at-least-once.

@@ -196,21 +196,32 @@ describe('the example receiver (examples/webhook-receiver.ts)', () => {
     const r = await startWebhookReceiver({ secret: HOOK_SECRET, port: 0, onEvent: (e) => void seen.push(e.eventId), onRejected: (s) => void refused.push(s) });
     t.after(() => r.close());
     const body = '{"CallbackCommand":"Call.CallbackAfterEndCall","CallRecord":{}}';
-    const post = (raw: string, signature?: string) =>
+    const nowS = Math.floor(Date.now() / 1000);
+    const sign = (raw: string, secret: string, eventId = 'c_x.1', timestamp = nowS): Record<string, string> => ({
+      'x-opencall-event-id': eventId,
+      'x-opencall-sequence': eventId.split('.')[1]!,
+      'x-opencall-timestamp': String(timestamp),
+      'x-opencall-signature': signWebhook(raw, secret, { timestamp, eventId, sequence: Number(eventId.split('.')[1]) }),
+    });
+    const post = (raw: string, headers: Record<string, string> = { 'x-opencall-event-id': 'c_x.1', 'x-opencall-sequence': '1' }) =>
       fetch(`${r.url}?SdkAppid=1&CallbackCommand=Call.CallbackAfterEndCall&contenttype=json`, {
         method: 'POST',
         body: raw,
-        headers: { 'content-type': 'application/json', 'x-opencall-event-id': 'c_x.1', 'x-opencall-sequence': '1', ...(signature ? { 'x-opencall-signature': signature } : {}) },
+        headers: { 'content-type': 'application/json', ...headers },
       }).then((res) => res.status);
-    assert.equal(await post(body, signWebhook(body, 'another secret')), 401);
-    assert.equal(await post(`${body} `, signWebhook(body, HOOK_SECRET)), 401, 'one extra byte breaks the signature');
+    assert.equal(await post(body, sign(body, 'another secret')), 401);
+    assert.equal(await post(`${body} `, sign(body, HOOK_SECRET)), 401, 'one extra byte breaks the signature');
     assert.equal(await post(body), 401);
-    assert.equal(await post('not json', signWebhook('not json', HOOK_SECRET)), 400);
-    assert.deepEqual(refused, [401, 401, 401, 400]);
+    assert.equal(await post('not json', sign('not json', HOOK_SECRET)), 400);
+    // A captured delivery replayed under a fresh event id, or long after it was sent.
+    assert.equal(await post(body, { ...sign(body, HOOK_SECRET), 'x-opencall-event-id': 'c_x.2', 'x-opencall-sequence': '2' }), 401);
+    assert.equal(await post(body, sign(body, HOOK_SECRET, 'c_x.1', nowS - 3600)), 401);
+    assert.deepEqual(refused, [401, 401, 401, 400, 401, 401]);
     assert.deepEqual(seen, []);
-    assert.equal(await post(body, signWebhook(body, HOOK_SECRET)), 200);
+    const good = sign(body, HOOK_SECRET);
+    assert.equal(await post(body, good), 200);
     assert.deepEqual(seen, ['c_x.1']);
     // What the example checks is exactly the exported verifier's verdict.
-    assert.equal(verifyWebhook(body, { 'X-OpenCall-Signature': signWebhook(body, HOOK_SECRET) }, HOOK_SECRET), true);
+    assert.equal(verifyWebhook(body, good, HOOK_SECRET), true);
   });
 });

@@ -63,6 +63,10 @@ export function benchServerOptions(storagePath: string): ServerOptions {
       messagesPerSecondPerConnection: 100_000,
       requestsPerSecondPerIp: 100_000,
       maxDevicesPerUser: 5,
+      // Every bench client connects from loopback, and bench users call back to back.
+      maxConnections: 1_000_000,
+      maxConnectionsPerIp: 1_000_000,
+      callsPerMinutePerUser: 1_000_000,
     },
   };
 }

@@ -54,9 +54,14 @@ export function accentColor(userId: string, avatarUrl: string): string {
   return colorFor(userId);
 }
 
-/** True for avatar URLs the page will load: inline images and http(s) pictures. */
+/**
+ * True for avatar URLs the page will load: inline (data:) images only. A remote (http/https)
+ * picture would be fetched the moment a call rings, telling whoever set it (any caller) the
+ * callee's IP address before they answer; the server's CSP (`img-src 'self' data: blob:`)
+ * enforces the same rule. Remote avatars show as initials.
+ */
 export function isUsableAvatar(url: string): boolean {
-  return /^data:image\/(svg\+xml|png|jpeg|gif|webp)[;,]/u.test(url) || /^https?:\/\//u.test(url);
+  return /^data:image\/(svg\+xml|png|jpeg|gif|webp)[;,]/u.test(url);
 }
 
 /**

@@ -39,7 +39,7 @@ export const RecentCallsFilterSchema = z.object({
   end: z.number().optional(),
   result: z.enum(['missed', 'incoming', 'outgoing']).optional(),
   limit: z.number().int().min(1).max(500).optional(),
-  offset: z.number().int().min(0).optional(),
+  offset: z.number().int().min(0).max(1_000_000).optional(),
 });
 /** Filter of `queryRecentCalls`. */
 export type RecentCallsFilter = z.infer<typeof RecentCallsFilterSchema>;

@@ -25,10 +25,42 @@ function issueText(issues: readonly { path: PropertyKey[]; message: string }[]):
 }
 
 /**
+ * Deepest nesting of arrays/objects any client message needs (the deepest schema is 4 levels:
+ * envelope → data → signal → candidate). Anything deeper is refused before `JSON.parse`, so no
+ * code downstream ever walks a deeply nested client structure.
+ */
+export const MAX_JSON_DEPTH = 8;
+
+/**
+ * True when the JSON text `raw` nests arrays/objects more than `max` levels deep. One pass over
+ * the text, no recursion and no allocation, so it is safe on any input (it never throws).
+ */
+export function jsonTooDeep(raw: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
  * Parses one text frame from a client. Size limits are enforced before this (by the socket's
  * maxPayload and the gateway); this checks JSON, envelope, version, type and payload schema.
  */
 export function parseClientMessage(raw: string): ParseResult {
+  if (jsonTooDeep(raw)) {
+    // Answer the request id when the frame's head carries one, so the sender's promise settles.
+    const head = /^\s*\{[^{[]*?"id"\s*:\s*(\d{1,15})\s*[,}]/.exec(raw.slice(0, 200));
+    return { ok: false, id: head ? Number(head[1]) : null, error: wireError(ErrorCode.MALFORMED_MESSAGE, `nested deeper than ${MAX_JSON_DEPTH} levels`) };
+  }
   let json: unknown;
   try {
     json = JSON.parse(raw);

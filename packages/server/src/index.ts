@@ -10,10 +10,11 @@ import { CallService } from './call/CallService.js';
 import { ClusterLink } from './cluster/ClusterLink.js';
 import { LeaseKeeper } from './cluster/LeaseKeeper.js';
 import { MediaOwners } from './cluster/MediaOwners.js';
-import { freezeConfig, parseOptions, redactConfig } from './config/schema.js';
+import { checkDevModeHost, freezeConfig, parseOptions, redactConfig } from './config/schema.js';
 import type { ServerConfig, ServerOptions } from './config/schema.js';
 import { loadOrCreateDevKey } from './config/devKey.js';
 import { buildApp } from './http/app.js';
+import { IpRateLimiter } from './http/IpRateLimiter.js';
 import { Gateway } from './signaling/Gateway.js';
 import { MediaRelay } from './signaling/MediaRelay.js';
 import { startSfu } from './media/sfu.js';
@@ -21,6 +22,7 @@ import { iceServersFor } from './media/turn.js';
 import { Presence } from './signaling/Presence.js';
 import { SessionManager } from './signaling/SessionManager.js';
 import { openStorage } from './storage/index.js';
+import { HistoryRetention } from './storage/retention.js';
 import { Metrics } from './observability/Metrics.js';
 import { logCommitted } from './observability/callLog.js';
 import { createLogger } from './observability/logger.js';
@@ -29,6 +31,7 @@ import { drainForShutdown } from './lifecycle/drain.js';
 
 export { genUserSig, verifyUserSig } from '@opencall/protocol';
 export { signWebhook, verifyWebhook } from './webhooks/index.js';
+export type { VerifyWebhookOptions, WebhookSignedFields } from './webhooks/index.js';
 export type { EndCallWebhook, MemberChangedWebhook, StartCallWebhook, WebhookActionType, WebhookBody, WebhookCallbackCommand } from './webhooks/index.js';
 export type { LogDestination, ServerOptions, ServerConfig } from './config/schema.js';
 
@@ -53,6 +56,7 @@ const WEB_ROOT = resolve(here, '../../../apps/web/dist');
 /** Starts a server. Resolves once it listens. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const parsed = parseOptions(options);
+  checkDevModeHost(parsed);
   const devMode = !parsed.secretKey;
   const dataDir = parsed.dataDir ?? (parsed.storage === ':memory:' ? null : dirname(resolve(parsed.storage)));
   const secretKey = parsed.secretKey ?? loadOrCreateDevKey(dataDir);
@@ -62,9 +66,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (devMode) {
     log.warn('DEVELOPMENT MODE: no secretKey configured. A generated key is used and POST /dev/usersig mints UserSigs for anyone. Never expose this server.');
   }
+  if (config.webhookUrl && !config.webhookSecret) {
+    log.warn('WEBHOOKS ARE UNSIGNED: webhookUrl is set without webhookSecret, so receivers cannot tell OpenCall from anyone else. Set webhookSecret.');
+  }
 
   const storage = await openStorage(config.storage);
-  const presence = new Presence(config.devicePolicy);
+  const presence = new Presence(config.devicePolicy, config.limits.replayBufferBytes);
   const now = (): number => Date.now();
   const nodeId = config.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
   // Cluster mode (SPEC §8): PostgreSQL holds what is durable, Redis what is live.
@@ -115,6 +122,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     deliver: (to, event) => presence.deliver(to.userId, to.deviceId, event),
     ringTimeoutMs: Math.round(config.defaultRingTimeoutSeconds * 1000),
     maxParticipants: config.maxParticipants,
+    maxPendingInvites: config.limits.maxPendingInvitesPerUser,
     log: log.child({ component: 'calls' }),
     now,
     // Without a receiver the outbox would only grow.
@@ -137,7 +145,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const owners = link ? new MediaOwners({ link, log: log.child({ component: 'media' }) }) : null;
   relay = new MediaRelay({ storage, presence, service, sfu: sfu?.sfu ?? null, log: log.child({ component: 'media' }), owners });
   const mediaRelay = relay;
-  const gateway = new Gateway(config, sessions, { config, service, storage, sessions, media: relay }, log.child({ component: 'ws' }));
+  const perMinute = config.limits.callsPerMinutePerUser;
+  const callStarts = new IpRateLimiter(perMinute / 60, Math.max(1, Math.floor(perMinute / 2)));
+  const gateway = new Gateway(config, sessions, { config, service, storage, sessions, media: relay, callStarts }, log.child({ component: 'ws' }));
   metrics = new Metrics({
     users: () => presence.userCount(),
     devices: () => presence.all().length,
@@ -196,6 +206,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
     await webhookLease.start();
   }
+  const retention = config.historyRetentionDays
+    ? new HistoryRetention({ storage, retentionDays: config.historyRetentionDays, log: log.child({ component: 'retention' }), now })
+    : null;
+  retention?.start();
   if (restored || timers) log.info({ restoredDevices: restored, timers }, 'recovered calls from storage');
 
   await app.listen({ port: config.port, host: config.host });
@@ -221,6 +235,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await webhooks?.close();
         await webhookLease?.close();
         await link?.shutdown();
+        await retention?.close();
         await storage.close();
       })()),
   };

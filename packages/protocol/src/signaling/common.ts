@@ -1,10 +1,13 @@
 /** Schemas shared by several wire messages. */
 import { z } from 'zod';
-import { CALL_ID_PATTERN, DEVICE_ID_PATTERN, USER_ID_PATTERN } from '../ids.js';
+import { CALL_ID_PATTERN, DEVICE_ID_PATTERN, RESERVED_USER_IDS, USER_ID_PATTERN } from '../ids.js';
 import { CallEndReason, CallMediaType, CallRole } from '../enums.js';
 
-/** A user id: 1–32 bytes of `[A-Za-z0-9_-]`. */
-export const UserIdSchema = z.string().regex(USER_ID_PATTERN, 'user id must be 1-32 of [A-Za-z0-9_-]');
+/** A user id: 1–32 bytes of `[A-Za-z0-9_-]`, never a reserved id (`sfu`). */
+export const UserIdSchema = z
+  .string()
+  .regex(USER_ID_PATTERN, 'user id must be 1-32 of [A-Za-z0-9_-]')
+  .refine((id) => !RESERVED_USER_IDS.has(id), 'this user id is reserved');
 /** A call id. */
 export const CallIdSchema = z.string().regex(CALL_ID_PATTERN, 'malformed call id');
 /** A device id chosen by the engine instance. */
@@ -24,23 +27,31 @@ export const RoomIdSchema = z.object({
 /** Room id of a call. */
 export type RoomId = z.infer<typeof RoomIdSchema>;
 
-/** Offline push payload: stored with the invitation and handed to the app's backend in webhooks. */
-export const OfflinePushInfoSchema = z
-  .object({
-    title: z.string().max(256).optional(),
-    desc: z.string().max(1024).optional(),
-    ignoreIOSBadge: z.boolean().optional(),
-    iOSSound: z.string().max(256).optional(),
-    androidSound: z.string().max(256).optional(),
-    androidOPPOChannelID: z.string().max(256).optional(),
-    androidVIVOClassification: z.number().int().optional(),
-    androidXiaoMiChannelID: z.string().max(256).optional(),
-    androidFCMChannelID: z.string().max(256).optional(),
-    androidHuaWeiCategory: z.string().max(256).optional(),
-    isDisablePush: z.boolean().optional(),
-    iOSPushType: z.number().int().optional(),
-  })
-  .loose();
+/** Longest text field of `offlinePushInfo` (title, sounds, channel ids). */
+const PUSH_TEXT_MAX = 256;
+
+/**
+ * Offline push payload (Tencent's `OfflinePushInfo`): stored with the invitation and handed to the
+ * app's backend in webhooks and pushes. Only the documented fields are accepted, each bounded;
+ * anything else is stripped, so a client can neither inject fields into backends' push payloads
+ * nor store an unbounded structure on a call.
+ */
+export const OfflinePushInfoSchema = z.object({
+  title: z.string().max(PUSH_TEXT_MAX).optional(),
+  desc: z.string().max(1024).optional(),
+  /** App-defined extra text for the push (Tencent: `ext`). */
+  ext: z.string().max(4096).optional(),
+  ignoreIOSBadge: z.boolean().optional(),
+  iOSSound: z.string().max(PUSH_TEXT_MAX).optional(),
+  androidSound: z.string().max(PUSH_TEXT_MAX).optional(),
+  androidOPPOChannelID: z.string().max(PUSH_TEXT_MAX).optional(),
+  androidVIVOClassification: z.number().int().min(0).max(1).optional(),
+  androidXiaoMiChannelID: z.string().max(PUSH_TEXT_MAX).optional(),
+  androidFCMChannelID: z.string().max(PUSH_TEXT_MAX).optional(),
+  androidHuaWeiCategory: z.string().max(PUSH_TEXT_MAX).optional(),
+  isDisablePush: z.boolean().optional(),
+  iOSPushType: z.number().int().min(0).max(1).optional(),
+});
 /** Offline push payload. */
 export type OfflinePushInfo = z.infer<typeof OfflinePushInfoSchema>;
 

@@ -12,6 +12,7 @@ import type { CallMediaType, CallParams, UserProfile } from '@opencall/protocol/
 import type { Logger } from 'pino';
 import { MachineError } from './MachineError.js';
 import { membershipsOf, nextDeadline, transition } from './machine.js';
+import { salvageState } from './salvage.js';
 import type { CallState, Command, Effect, Target, UserContext } from './types.js';
 import type { CallRecord, ServerEvent } from '@opencall/protocol/wire';
 import type { Membership, Storage } from '../storage/Storage.js';
@@ -57,6 +58,8 @@ export interface CallServiceOptions {
   deliver(to: Target, event: ServerEvent): void | Promise<void>;
   ringTimeoutMs: number;
   maxParticipants: number;
+  /** Invitations a user may have waiting (state `invited`); past it they are reported busy. */
+  maxPendingInvites?: number;
   log: Logger;
   hooks?: CallServiceHooks;
   /** Clock, ms epoch (tests may pass a fake). */
@@ -112,8 +115,12 @@ export class CallService {
   async userContext(userIds: readonly string[], callId: string | null): Promise<UserContext> {
     const busy = new Set<string>();
     const devices: Record<string, string[]> = {};
+    const maxPending = this.#o.maxPendingInvites ?? Infinity;
     for (const u of userIds) {
-      if (hasBusyLeg(await this.#o.storage.membershipsOf(u), callId)) busy.add(u);
+      const ms = await this.#o.storage.membershipsOf(u);
+      // A signed-out user piles up invitations (they ring at sign-in): past the cap, more are busy.
+      const pending = ms.filter((m) => m.callId !== callId && m.state === 'invited').length;
+      if (hasBusyLeg(ms, callId) || pending >= maxPending) busy.add(u);
       devices[u] = await this.#o.presence.ringDevices(u);
     }
     return { busy, devices };
@@ -131,10 +138,11 @@ export class CallService {
   async apply(callId: string, command: Command): Promise<{ state: CallState; reply: unknown }> {
     for (let attempt = 0; ; attempt++) {
       const before = command.type === 'start' ? null : await this.#o.storage.getCall(callId);
-      if (!before && command.type !== 'start') throw MachineError.state('no such call');
+      if (!before && command.type !== 'start') throw MachineError.notInCall();
       const now = this.#now();
-      const { state, effects, reply } = transition(before, command, now);
-      if (state === before) return { state, reply };
+      const { base, result } = this.#transition(callId, before, command, now);
+      const { state, effects, reply } = result;
+      if (state === base) return { state, reply };
       try {
         await this.#commit(before?.version ?? 0, state, effects);
       } catch (e) {
@@ -145,6 +153,22 @@ export class CallService {
       }
       await this.#afterCommit(state, effects);
       return { state, reply };
+    }
+  }
+
+  /**
+   * Runs the machine. A stored state that makes it throw anything but a MachineError is poisoned
+   * (e.g. saved before a schema bound existed): the command is retried once on its salvaged copy
+   * (call/salvage.ts), which the commit then replaces it with, so no call can wedge its users.
+   */
+  #transition(callId: string, before: CallState | null, command: Command, now: number): { base: CallState | null; result: ReturnType<typeof transition> } {
+    try {
+      return { base: before, result: transition(before, command, now) };
+    } catch (err) {
+      if (err instanceof MachineError || !before) throw err;
+      this.#o.log.error({ err, callId, command: command.type }, 'call state is unusable: salvaging it');
+      const base = salvageState(before);
+      return { base, result: transition(base, command, now) };
     }
   }
 

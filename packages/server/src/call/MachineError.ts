@@ -16,6 +16,14 @@ export class MachineError extends Error {
     return new MachineError(ErrorCode.STATE_REFUSED, message);
   }
 
+  /**
+   * The call does not exist, or the requester is not in it (-1203): one answer for both, so a
+   * stranger cannot tell whether a call id exists.
+   */
+  static notInCall(): MachineError {
+    return new MachineError(ErrorCode.STATE_REFUSED, 'no such call, or you are not in it');
+  }
+
   /** A parameter is invalid (-1202). */
   static param(message: string): MachineError {
     return new MachineError(ErrorCode.INVALID_PARAMETER, message);

@@ -29,7 +29,7 @@ type CommandOf<T extends Command['type']> = Extract<Command, { type: T }>;
 
 function member(s: CallState, userId: string): Member {
   const m = s.members[userId];
-  if (!m) throw MachineError.state('you are not in this call');
+  if (!m) throw MachineError.notInCall();
   return m;
 }
 
@@ -82,22 +82,22 @@ const handlers: { [T in Command['type']]: Handler<CommandOf<T>> } = {
   },
 
   accept: (tx, c) => {
-    requireLive(tx.s);
     const m = member(tx.s, c.userId);
+    requireLive(tx.s);
     requireRingingOn(m, c.deviceId);
     accept(tx, m, c.deviceId, 'Accept');
   },
 
   reject: (tx, c) => {
-    requireLive(tx.s);
     const m = member(tx.s, c.userId);
+    requireLive(tx.s);
     requireRingingOn(m, c.deviceId);
     reject(tx, m, c.deviceId);
   },
 
   ignore: (tx, c) => {
-    requireLive(tx.s);
     const m = member(tx.s, c.userId);
+    requireLive(tx.s);
     requireRingingOn(m, c.deviceId);
     tx.notConnected(m, c.deviceId, CallEndReason.lineBusy, m.userId);
     m.ignoredDevices.push(c.deviceId);
@@ -122,8 +122,8 @@ const handlers: { [T in Command['type']]: Handler<CommandOf<T>> } = {
 
   invite: (tx, c) => {
     const s = tx.s;
-    requireLive(s);
     const m = member(s, c.userId);
+    requireLive(s);
     if (m.state !== 'joined' || m.deviceId !== c.deviceId) throw MachineError.state('only a connected participant can invite');
     const ids = [...new Set(c.userIds)].filter((u) => !(s.members[u] && ACTIVE_LEG_STATES.has(s.members[u].state)));
     if (activeMembers(s).length + ids.length > c.maxParticipants) {
@@ -139,9 +139,10 @@ const handlers: { [T in Command['type']]: Handler<CommandOf<T>> } = {
 
   join: (tx, c) => {
     const s = tx.s;
-    requireLive(s);
     const m = s.members[c.userId];
-    if (!m) throw MachineError.state('only users invited to this call can join it');
+    // Strangers get the same answer for a live, an ended and an unknown call (no id oracle).
+    if (!m) throw MachineError.notInCall();
+    requireLive(s);
     if (m.state === 'ringing' || m.state === 'invited') {
       // SPEC §5.1/§5.3: nobody joins while busy elsewhere. An `invited` leg is not ringing (no
       // device was reached), so its user may meanwhile be calling, ringing or connected in another call.
@@ -175,8 +176,8 @@ const handlers: { [T in Command['type']]: Handler<CommandOf<T>> } = {
 
   switchMediaType: (tx, c) => {
     const s = tx.s;
-    requireLive(s);
     const m = member(s, c.userId);
+    requireLive(s);
     if (m.state !== 'joined' || m.deviceId !== c.deviceId) throw MachineError.state('not connected in this call');
     if (s.scene !== 'single') throw MachineError.scene('media type can only be switched in a 1-to-1 call');
     if (c.mediaType === s.mediaType) throw MachineError.param('the call already has this media type');
@@ -302,7 +303,7 @@ export function transition(
     if (state) throw MachineError.state('the call already exists');
     return start(command, now);
   }
-  if (!state) throw MachineError.state('no such call');
+  if (!state) throw MachineError.notInCall();
   const s = cloneJson(state);
   const tx = new Tx(s, now);
   const reply = (handlers[command.type] as Handler<Command>)(tx, command);
@@ -315,13 +316,21 @@ export function transition(
  * Deep copy of JSON data (a CallState round-trips through storage as JSON): several times
  * cheaper than `structuredClone`, which was a visible per-command cost under load.
  */
-function cloneJson<T>(v: T): T {
+function cloneJson<T>(v: T, depth = 0): T {
   if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map(cloneJson) as T;
+  if (depth > MAX_STATE_DEPTH) throw new RangeError(`call state nested deeper than ${MAX_STATE_DEPTH} levels`);
+  if (Array.isArray(v)) return v.map((x: unknown) => cloneJson(x, depth + 1)) as T;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[k] = cloneJson((v as Record<string, unknown>)[k]);
+  for (const k of Object.keys(v)) out[k] = cloneJson((v as Record<string, unknown>)[k], depth + 1);
   return out as T;
 }
+
+/**
+ * A CallState is a few levels deep (call → members → member → devices); every client-supplied part
+ * has a fixed shape (protocol schemas). A deeper document is corrupt: refuse it with an error
+ * (the service then salvages the call, call/salvage.ts) instead of recursing into it.
+ */
+const MAX_STATE_DEPTH = 16;
 
 /**
  * True when `a` and `b` would serialize to the same JSON text (same keys in the same order,
@@ -330,13 +339,14 @@ function cloneJson<T>(v: T): T {
  * first difference usually sits near the top, so this returns early). States hold only JSON
  * data with finite numbers.
  */
-function sameJson(a: unknown, b: unknown): boolean {
+function sameJson(a: unknown, b: unknown, depth = 0): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (depth > MAX_STATE_DEPTH) throw new RangeError(`call state nested deeper than ${MAX_STATE_DEPTH} levels`);
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
     // JSON writes an undefined array slot as null.
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i] ?? null, b[i] ?? null)) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i] ?? null, b[i] ?? null, depth + 1)) return false;
     return true;
   }
   const x = a as Record<string, unknown>;
@@ -346,7 +356,7 @@ function sameJson(a: unknown, b: unknown): boolean {
   if (kx.length !== ky.length) return false;
   for (let i = 0; i < kx.length; i++) {
     const k = kx[i]!;
-    if (k !== ky[i] || !sameJson(x[k], y[k])) return false;
+    if (k !== ky[i] || !sameJson(x[k], y[k], depth + 1)) return false;
   }
   return true;
 }

@@ -23,7 +23,7 @@ const SETTINGS: [keyof ServerOptions, Kind, string][] = [
   ['webhookUrl', 'string', 'where to POST webhooks'],
   ['webhookSecret', 'string', 'HMAC key of X-OpenCall-Signature'],
   ['webhookRetry', 'json', 'JSON {initialDelayMs,maxDelayMs,maxAgeMs,timeoutMs}'],
-  ['limits', 'json', 'JSON {maxMessageBytes,messagesPerSecondPerConnection,requestsPerSecondPerIp,maxDevicesPerUser}'],
+  ['limits', 'json', 'JSON {maxMessageBytes,messagesPerSecondPerConnection,requestsPerSecondPerIp,maxDevicesPerUser,authTimeoutMs,maxConnections,maxConnectionsPerIp,...} (README)'],
   ['sfu', 'string', "'auto', 'none', or a Janus WebSocket URL ['auto']"],
   ['turn', 'json', 'JSON {urls,secret,ttlSeconds}'],
   ['webApp', 'boolean', 'serve the web app [true]'],
@@ -32,6 +32,9 @@ const SETTINGS: [keyof ServerOptions, Kind, string][] = [
   ['trustProxy', 'list', 'comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-* are believed'],
   ['publicUrl', 'string', 'the https URL users reach (links, push payloads)'],
   ['shutdownTimeoutMs', 'number', 'SIGTERM: longest wait for in-flight work before sockets are cut [10000]'],
+  ['unsafeDevModeOnNetwork', 'boolean', 'allow development mode (no secret key) on a non-loopback host [false]'],
+  ['metricsToken', 'string', 'require Authorization: Bearer <token> on /metrics'],
+  ['historyRetentionDays', 'number', 'delete ended calls and records older than this (unset = keep)'],
 ];
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

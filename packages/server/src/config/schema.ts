@@ -13,6 +13,20 @@ const LimitsSchema = z.object({
   requestsPerSecondPerIp: z.number().min(1).default(100),
   /** Signed-in devices per user (policy `multi`). */
   maxDevicesPerUser: z.number().int().min(1).default(5),
+  /** A socket that has not signed in within this many ms is closed (SPEC §3: 10 s). */
+  authTimeoutMs: z.number().int().min(100).default(10_000),
+  /** Open signaling sockets in all; more are refused at the upgrade (HTTP 503). */
+  maxConnections: z.number().int().min(1).default(10_000),
+  /** Open signaling sockets per client IP; more are refused at the upgrade (HTTP 429). */
+  maxConnectionsPerIp: z.number().int().min(1).default(100),
+  /** An HTTP request (headers and body) must arrive within this many ms, or the socket is closed. */
+  httpRequestTimeoutMs: z.number().int().min(100).default(30_000),
+  /** Calls one user may start per minute (`call.start`, any device); more → 4029. Burst: half of it. */
+  callsPerMinutePerUser: z.number().min(1).default(60),
+  /** Invitations waiting for a signed-out user; beyond it new invitations see the user busy. */
+  maxPendingInvitesPerUser: z.number().int().min(1).default(20),
+  /** Bytes of events kept per device session for replay after a reconnection. */
+  replayBufferBytes: z.number().int().min(4096).default(1024 * 1024),
 });
 
 const WebhookRetrySchema = z.object({
@@ -43,6 +57,12 @@ export const ServerOptionsSchema = z.object({
   clusterName: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1-64)').default('opencall'),
   /** This node's name in logs, /healthz and metrics (random when absent). */
   nodeId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1-64)').optional(),
+  /** Development mode on a non-loopback `host` is refused unless this is true (SPEC §2). */
+  unsafeDevModeOnNetwork: z.boolean().default(false),
+  /** When set, `GET /metrics` requires `Authorization: Bearer <metricsToken>`. */
+  metricsToken: z.string().min(16).optional(),
+  /** Ended calls and call records older than this many days are deleted (none: kept forever). */
+  historyRetentionDays: z.number().min(1).optional(),
   /** Where development mode keeps its generated key (default: the storage file's folder, or ./data). */
   dataDir: z.string().optional(),
   devicePolicy: z.enum(['kick', 'multi']).default('kick'),
@@ -51,10 +71,11 @@ export const ServerOptionsSchema = z.object({
   maxParticipants: z.number().int().min(2).max(50).default(9),
   adminUserId: z.string().default('administrator'),
   webhookUrl: z.url().optional(),
-  webhookSecret: z.string().optional(),
+  /** Signs webhooks; an empty string is refused (it would sign with no key at all). */
+  webhookSecret: z.string().min(1, 'must not be empty (omit it to send unsigned webhooks)').optional(),
   webhookRetry: WebhookRetrySchema.prefault({}),
   limits: LimitsSchema.prefault({}),
-  sfu: z.union([z.enum(['auto', 'none']), z.object({ janusUrl: z.string() })]).default('auto'),
+  sfu: z.union([z.enum(['auto', 'none']), z.object({ janusUrl: z.string(), apiSecret: z.string().optional() })]).default('auto'),
   turn: TurnSchema.optional(),
   webApp: z.boolean().default(true),
   /** Production: where the web page fetches UserSigs from. */
@@ -94,6 +115,25 @@ export type ServerOptions = z.input<typeof ServerOptionsSchema> & {
 /** The validated, defaulted configuration. */
 export type ServerConfig = Readonly<z.output<typeof ServerOptionsSchema>> & { readonly devMode: boolean; readonly secretKey: string };
 
+/** True when `host` only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * SPEC §2: development mode mints administrator UserSigs for anyone who asks (`/dev/usersig`), so
+ * it never listens beyond loopback unless the operator says so explicitly.
+ */
+export function checkDevModeHost(parsed: z.output<typeof ServerOptionsSchema>): void {
+  if (parsed.secretKey || parsed.unsafeDevModeOnNetwork || isLoopbackHost(parsed.host)) return;
+  throw new Error(
+    `invalid OpenCall server options:\n  host: development mode (no secretKey) refuses to listen on ${parsed.host}: ` +
+      'anyone who can reach it could mint an administrator UserSig at /dev/usersig. Configure a secretKey, ' +
+      'bind 127.0.0.1, or set unsafeDevModeOnNetwork: true if you really mean it.',
+  );
+}
+
 /** Deep-freezes a plain object. */
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object') {
@@ -127,15 +167,22 @@ export function freezeConfig(parsed: z.output<typeof ServerOptionsSchema>, secre
 
 /** The config with secrets replaced, for logs and /healthz. */
 export function redactConfig(c: ServerConfig): Record<string, unknown> {
+  // No `webhookSecret` key at all when none is set: the logger censors that key whatever its value,
+  // which made a missing secret read as a configured one. `webhooksSigned` says it plainly.
+  const rest: Record<string, unknown> = { ...c };
+  delete rest['webhookSecret'];
   return {
-    ...c,
+    ...rest,
     secretKey: '[redacted]',
-    webhookSecret: c.webhookSecret ? '[redacted]' : undefined,
+    ...(c.webhookSecret ? { webhookSecret: '[redacted]' } : {}),
+    ...(c.webhookUrl ? { webhooksSigned: Boolean(c.webhookSecret) } : {}),
+    metricsToken: c.metricsToken ? '[redacted]' : undefined,
     // Receivers often put a token in the webhook URL's query: log the URL without it.
     webhookUrl: c.webhookUrl?.replace(/\?[^#]*/, '?[redacted]'),
     turn: c.turn ? { ...c.turn, secret: '[redacted]' } : undefined,
     // Database and Redis URLs may carry passwords.
     storage: c.storage.replace(/\/\/[^@/]*@/, '//[redacted]@'),
     redis: c.redis?.replace(/\/\/[^@/]*@/, '//[redacted]@'),
+    sfu: typeof c.sfu === 'object' && c.sfu.apiSecret ? { ...c.sfu, apiSecret: '[redacted]' } : c.sfu,
   };
 }

@@ -27,6 +27,7 @@ export const SECRET_FILES: readonly SecretFile[] = [
   { fileKey: 'secretKeyFile', set: (o, s) => (o['secretKey'] = s) },
   { fileKey: 'webhookSecretFile', set: (o, s) => (o['webhookSecret'] = s) },
   { fileKey: 'turnSecretFile', set: setNested('turn', 'secret') },
+  { fileKey: 'metricsTokenFile', set: (o, s) => (o['metricsToken'] = s) },
 ];
 
 /** The file's content without the trailing newline; a clear error when unreadable or empty. */

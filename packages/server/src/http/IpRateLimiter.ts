@@ -15,12 +15,22 @@ export class IpRateLimiter {
   readonly #buckets = new Map<string, { tokens: number; last: number }>();
   #lastPrune = 0;
 
-  /** @param ratePerSecond - Sustained requests per second per IP; the burst is twice this. */
-  constructor(private readonly ratePerSecond: number) {}
+  readonly #burst: number;
+
+  /**
+   * @param ratePerSecond - Sustained requests per second per key (an IP, or a user id).
+   * @param burst - Bucket size; default twice the rate.
+   */
+  constructor(
+    private readonly ratePerSecond: number,
+    burst?: number,
+  ) {
+    this.#burst = Math.max(1, burst ?? ratePerSecond * 2);
+  }
 
   /** Takes one token for `ip`; false when the IP is over its rate. */
   take(ip: string, now = Date.now()): boolean {
-    const cap = this.ratePerSecond * 2;
+    const cap = this.#burst;
     let b = this.#buckets.get(ip);
     if (!b) {
       if (this.#buckets.size >= PRUNE_ABOVE && now - this.#lastPrune >= PRUNE_EVERY_MS) this.#prune(now);
@@ -42,6 +52,7 @@ export class IpRateLimiter {
   /** Drops buckets that are full again: they carry no information. */
   #prune(now: number): void {
     this.#lastPrune = now;
-    for (const [ip, b] of this.#buckets) if ((now - b.last) / 1000 >= 2) this.#buckets.delete(ip);
+    const refillSeconds = this.#burst / this.ratePerSecond;
+    for (const [ip, b] of this.#buckets) if ((now - b.last) / 1000 >= refillSeconds) this.#buckets.delete(ip);
   }
 }

@@ -6,6 +6,7 @@ import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
+import { timingSafeEqual } from 'node:crypto';
 import { genUserSig, isValidUserId } from '@opencall/protocol';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
@@ -32,6 +33,61 @@ export interface AppDeps {
   webRoot: string | null;
 }
 
+/** Routes outside the per-IP limit: health probes, metrics scrapes and the web app's static files. */
+const UNLIMITED_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/config.json', '/', '/*']);
+
+function isLimitedRoute(route: string): boolean {
+  return !UNLIMITED_ROUTES.has(route);
+}
+
+/** True for the Tencent REST surface (answered with its envelope), by matched route. */
+function isRestRoute(req: { routeOptions: { url?: string | undefined }; url: string }): boolean {
+  return (req.routeOptions.url ?? req.url).startsWith('/v4/');
+}
+
+/** Constant-time check of an `Authorization: Bearer <token>` header. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '');
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+/**
+ * Headers on every HTTP answer. The web app loads only its own scripts and styles, talks only to
+ * this server (and `userSigUrl`'s origin), shows only inline (data:) images, and may not be framed
+ * (clickjacking); no answer is MIME-sniffed and no URL leaks through Referer.
+ */
+export function securityHeaders(config: ServerConfig): [string, string][] {
+  let sigOrigin = '';
+  try {
+    if (config.userSigUrl && /^https?:/i.test(config.userSigUrl)) sigOrigin = ` ${new URL(config.userSigUrl).origin}`;
+  } catch {
+    // A relative userSigUrl is same-origin.
+  }
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'",
+    // Element.style from scripts is CSSOM (not governed by style-src); inline <style> stays allowed.
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    `connect-src 'self' ws: wss:${sigOrigin}`,
+    "worker-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  return [
+    ['content-security-policy', csp],
+    ['x-frame-options', 'DENY'],
+    ['x-content-type-options', 'nosniff'],
+    ['referrer-policy', 'no-referrer'],
+    ['cross-origin-opener-policy', 'same-origin'],
+    ['permissions-policy', 'camera=(self), microphone=(self), geolocation=(), payment=()'],
+  ];
+}
+
 /** Builds the fastify app (not listening yet). */
 export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = d.log.child({ component: 'http' });
@@ -41,14 +97,29 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
     // Only these peers' X-Forwarded-For/-Proto/-Host are believed: req.ip (rate limits, logs),
     // req.protocol and req.host (the URLs below).
     trustProxy: d.config.trustProxy === true ? true : [...(d.config.trustProxy || [])],
+    // A request (headers and body) trickled slower than this is cut off: without it one client
+    // holds a socket and a parser forever by sending a byte now and then.
+    requestTimeout: d.config.limits.httpRequestTimeoutMs,
+    // Node checks request deadlines on this interval (default 30 s): keep it below the timeout.
+    http: {
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(d.config.limits.httpRequestTimeoutMs / 2))),
+      headersTimeout: Math.min(60_000, d.config.limits.httpRequestTimeoutMs),
+    },
   });
 
-  // Requests per second per IP on the API surface (static files and the socket upgrade excluded).
+  app.addHook('onSend', async (_req, reply) => {
+    for (const [name, value] of securityHeaders(d.config)) reply.header(name, value);
+  });
+
+  // Requests per second per IP on the API surface. Decided on the route the router matched, never
+  // on the raw URL: `/%764/...` is routed to `/v4/...` and must be limited like it. Static files
+  // and health probes are not limited; requests that match no route are.
   const limiter = new IpRateLimiter(d.config.limits.requestsPerSecondPerIp);
   app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/v4/') && !req.url.startsWith('/dev/')) return;
+    const route = req.routeOptions.url;
+    if (route !== undefined && !isLimitedRoute(route)) return;
     if (limiter.take(req.ip)) return;
-    const body = req.url.startsWith('/v4/')
+    const body = isRestRoute(req)
       ? { ActionStatus: 'FAIL', ErrorCode: 4029, ErrorInfo: 'rate limited', RequestId: '' }
       : { error: { code: 4029, message: 'rate limited' } };
     return reply.code(429).send(body);
@@ -56,7 +127,7 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) req.log.error({ err }, 'request failed');
-    if (req.url.startsWith('/v4/')) {
+    if (isRestRoute(req)) {
       // Tencent clients read the envelope, not the status: bad JSON is an invalid parameter.
       return reply.code(200).send({ ActionStatus: 'FAIL', ErrorCode: status < 500 ? 101002 : 101001, ErrorInfo: err.message, RequestId: '' });
     }
@@ -65,7 +136,12 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
 
   app.get('/healthz', async () => d.health());
   app.get('/readyz', async (_req, reply) => (d.ready() ? { ready: true } : reply.code(503).send({ ready: false })));
-  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(await d.metrics.render()));
+  app.get('/metrics', async (req, reply) => {
+    if (d.config.metricsToken && !bearerMatches(req.headers.authorization, d.config.metricsToken)) {
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 401, message: 'metrics need Authorization: Bearer <metricsToken>' } });
+    }
+    return reply.type('text/plain; version=0.0.4').send(await d.metrics.render());
+  });
   registerRest(app, d);
 
   app.get('/config.json', async (req) => ({

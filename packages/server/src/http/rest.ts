@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import { ErrorCode, verifyUserSig } from '@opencall/protocol';
+import { ErrorCode, MAX_JSON_DEPTH, jsonTooDeep, verifyUserSig } from '@opencall/protocol';
 import type { CallService } from '../call/CallService.js';
 import { MachineError } from '../call/MachineError.js';
 import { tencentRecord } from '../call/tencent.js';
@@ -68,6 +68,7 @@ export function registerRest(app: FastifyInstance, d: RestDeps): void {
   const bodyOf = <S extends z.ZodType>(schema: S, raw: unknown): z.output<S> => {
     let json: unknown = {};
     if (typeof raw === 'string' && raw.trim() !== '') {
+      if (jsonTooDeep(raw)) throw new RestError(ErrorCode.REST_INVALID_PARAMETER, `the body nests deeper than ${MAX_JSON_DEPTH} levels`);
       try {
         json = JSON.parse(raw);
       } catch {

@@ -31,7 +31,7 @@ export const RecordFilterBodySchema = z.object({
   CallResult: z.enum(CALL_RESULTS).optional(),
   CallType: z.enum(['SingleCall', 'MultiCall']).optional().describe('MultiCall covers multi and group calls'),
   NumberPerPage: z.number().int().min(1).max(100).optional().describe('Default 10'),
-  Page: z.number().int().min(1).optional().describe('1-based; default 1'),
+  Page: z.number().int().min(1).max(1_000_000).optional().describe('1-based; default 1'),
 });
 
 const ms = z.number().int();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
+import WebSocket from 'ws';
 import { requireProgram } from '../../../../test/helpers/janus.js';
 import { janusAnswers, JanusProcess } from './JanusProcess.js';
 import { releaseUdpRange, reserveUdpRange } from './ports.js';
@@ -52,6 +53,32 @@ test('starts a loopback Janus, restarts it after SIGKILL, stops it by PID', { sk
     assert.throws(() => process.kill(again.pid, 0), /ESRCH/);
     assert.equal(await janusAnswers(again.url, 300), false);
     assert.equal(existsSync(dir), false, 'temp config folder removed');
+  } finally {
+    await janus.stop();
+  }
+});
+
+test('the loopback Janus refuses API requests without its api_secret', { skip, timeout: 20_000 }, async () => {
+  const janus = new JanusProcess({ rtpPortCount: 20, debugLevel: 3 });
+  try {
+    const ep = await janus.start();
+    const ask = (msg: object): Promise<{ janus: string; error?: { code: number } }> =>
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(ep.url, 'janus-protocol');
+        ws.on('error', reject);
+        ws.on('open', () => ws.send(JSON.stringify({ transaction: 't', ...msg })));
+        ws.on('message', (raw) => {
+          ws.close();
+          resolve(JSON.parse((raw as Buffer).toString('utf8')) as { janus: string; error?: { code: number } });
+        });
+      });
+    // Another local process that finds the port: it cannot open a session (403 unauthorized).
+    const stranger = await ask({ janus: 'create' });
+    assert.equal(stranger.janus, 'error');
+    assert.equal(stranger.error?.code, 403);
+    const wrong = await ask({ janus: 'create', apisecret: 'guess' });
+    assert.equal(wrong.error?.code, 403);
+    assert.equal((await ask({ janus: 'create', apisecret: janus.apiSecret })).janus, 'success');
   } finally {
     await janus.stop();
   }

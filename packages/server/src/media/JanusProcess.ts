@@ -74,7 +74,7 @@ const STOP_GRACE_MS = 5000;
 const BACKOFF_MS = [250, 500, 1000, 2000, 5000, 10000];
 
 /** Resolves true once the Janus WebSocket API at `url` answers an `info` request (naming `serverName`, if given). */
-export function janusAnswers(url: string, timeoutMs = 1000, serverName?: string): Promise<boolean> {
+export function janusAnswers(url: string, timeoutMs = 1000, serverName?: string, apiSecret?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, 'janus-protocol');
     const done = (ok: boolean): void => {
@@ -86,7 +86,7 @@ export function janusAnswers(url: string, timeoutMs = 1000, serverName?: string)
     };
     const timer = setTimeout(() => done(false), timeoutMs);
     ws.on('error', () => done(false));
-    ws.on('open', () => ws.send(JSON.stringify({ janus: 'info', transaction: 'ready' })));
+    ws.on('open', () => ws.send(JSON.stringify({ janus: 'info', transaction: 'ready', ...(apiSecret ? { apisecret: apiSecret } : {}) })));
     ws.on('message', (raw) => {
       const text = Buffer.isBuffer(raw) ? raw.toString() : Array.isArray(raw) ? Buffer.concat(raw).toString() : Buffer.from(raw).toString();
       done(text.includes('"server_info"') && (serverName === undefined || text.includes(`"${serverName}"`)));
@@ -105,6 +105,11 @@ export class JanusProcess extends EventEmitter<JanusProcessEvents> {
 
   /** Random key that VideoRoom `create` requests must carry; undefined when `requireAdminKey` is false. */
   readonly adminKey: string | undefined;
+  /**
+   * Random Janus `api_secret` every API request must carry (undefined when `requireAdminKey` is
+   * false): another local process that finds the loopback port cannot drive this Janus.
+   */
+  readonly apiSecret: string | undefined;
   /** Janus `server_name`, unique per instance: readiness checks only trust our own Janus. */
   readonly #serverName = `OpenCall-${randomBytes(6).toString('hex')}`;
   readonly #opts: Required<Omit<JanusProcessOptions, 'logger' | 'libDir' | 'iceEnforceList' | 'natMapping' | 'requireAdminKey'>> &
@@ -125,6 +130,7 @@ export class JanusProcess extends EventEmitter<JanusProcessEvents> {
   constructor(options: JanusProcessOptions = {}) {
     super();
     this.adminKey = options.requireAdminKey === false ? undefined : randomBytes(18).toString('base64url');
+    this.apiSecret = options.requireAdminKey === false ? undefined : randomBytes(18).toString('base64url');
     this.#log = options.logger ?? silentLogger;
     this.#opts = {
       binary: options.binary ?? 'janus',
@@ -239,6 +245,7 @@ export class JanusProcess extends EventEmitter<JanusProcessEvents> {
       wsPort: this.#wsPort,
       rtp: this.#rtp!,
       adminKey: this.adminKey,
+      apiSecret: this.apiSecret,
       serverName: this.#serverName,
       debugLevel: this.#opts.debugLevel,
       sessionTimeoutSeconds: this.#opts.sessionTimeoutSeconds,
@@ -265,7 +272,7 @@ export class JanusProcess extends EventEmitter<JanusProcessEvents> {
     const deadline = Date.now() + this.#opts.startTimeoutMs;
     while (Date.now() < deadline) {
       if (exited) throw new Error(`janus exited during start-up (code ${child.exitCode})`);
-      if (await janusAnswers(url, 500, this.#serverName)) {
+      if (await janusAnswers(url, 500, this.#serverName, this.apiSecret)) {
         const startMs = Math.round(performance.now() - t0);
         this.#endpoint = { url, pid: child.pid ?? 0, startMs };
         this.#log.info({ url, pid: child.pid, startMs, rtp: this.#rtp }, 'janus ready');

@@ -42,7 +42,7 @@ function toStreams(list: JanusSubStream[] | undefined): SubscribedStream[] {
 /** Janus VideoRoom driver (see the module comment and the integration notes in the report). */
 export class JanusSfu extends EventEmitter<JanusSfuEvents> {
   readonly #log: MediaLogger;
-  readonly #opts: Required<Omit<JanusSfuOptions, 'logger' | 'adminKey'>> & { adminKey?: string };
+  readonly #opts: Required<Omit<JanusSfuOptions, 'logger' | 'adminKey' | 'apiSecret'>> & { adminKey?: string; apiSecret?: string };
   #mods: { J: JanodeModule; VR: VideoRoomPluginDescriptor } | null = null;
   #conn: JanodeConnection | null = null;
   #session: JanodeSession | null = null;
@@ -62,6 +62,7 @@ export class JanusSfu extends EventEmitter<JanusSfuEvents> {
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       reconnect: options.reconnect ?? true,
       ...(options.adminKey === undefined ? {} : { adminKey: options.adminKey }),
+      ...(options.apiSecret === undefined ? {} : { apiSecret: options.apiSecret }),
     };
   }
 
@@ -81,7 +82,8 @@ export class JanusSfu extends EventEmitter<JanusSfuEvents> {
     setJanodeLogger(this.#log);
     this.#mods ??= await loadJanode();
     const { J, VR } = this.#mods;
-    const conn = await J.connect({ address: { url }, retry_time_secs: 1, max_retries: 0 });
+    const address = this.#opts.apiSecret === undefined ? { url } : { url, apisecret: this.#opts.apiSecret };
+    const conn = await J.connect({ address, retry_time_secs: 1, max_retries: 0 });
     const lost = (error: unknown): void => {
       if (gen === this.#generation && this.#conn === conn) this.#onLost(error instanceof Error ? error.message : 'connection closed');
     };

@@ -13,6 +13,8 @@ export interface JanusConfig {
   libDir: string;
   wsPort: number;
   rtp: { min: number; max: number };
+  /** Janus `api_secret`: every API request must carry it (undefined: none, as a stock Janus). */
+  apiSecret?: string | undefined;
   /** VideoRoom admin key; undefined: rooms can be created without one. */
   adminKey: string | undefined;
   /** Reported by Janus's `info` request: lets the supervisor tell its Janus from any other. */
@@ -67,7 +69,7 @@ export function writeJanusConfig(c: JanusConfig): void {
   session_timeout = ${c.sessionTimeoutSeconds}
   reclaim_session_timeout = 0
   hide_dependencies = true
-}
+${c.apiSecret === undefined ? '' : `  api_secret = "${c.apiSecret}"\n`}}
 media: {
   rtp_port_range = "${c.rtp.min}-${c.rtp.max}"
 }

@@ -11,7 +11,7 @@ import { errorFields, silentLogger } from './types.js';
 import type { MediaLogger } from './types.js';
 
 /** The server's `sfu` option. */
-export type SfuOption = 'auto' | 'none' | { janusUrl: string };
+export type SfuOption = 'auto' | 'none' | { janusUrl: string; apiSecret?: string | undefined };
 
 /** A connected SFU driver and, in `'auto'` mode, the Janus process behind it. */
 export interface RunningSfu {
@@ -40,7 +40,7 @@ export async function startSfu(option: SfuOption, options: StartSfuOptions = {})
   const log = options.logger ?? silentLogger;
   if (option === 'none') return null;
   if (option !== 'auto') {
-    const sfu = new JanusSfu({ ...options.driver, logger: log });
+    const sfu = new JanusSfu({ ...options.driver, ...(option.apiSecret ? { apiSecret: option.apiSecret } : {}), logger: log });
     await sfu.connect(option.janusUrl);
     return { sfu, janus: null, url: option.janusUrl, close: () => sfu.close() };
   }
@@ -52,7 +52,12 @@ export async function startSfu(option: SfuOption, options: StartSfuOptions = {})
   let sfu: JanusSfu | null = null;
   try {
     const ep = await janus.start();
-    sfu = new JanusSfu({ ...options.driver, ...(janus.adminKey === undefined ? {} : { adminKey: janus.adminKey }), logger: log });
+    sfu = new JanusSfu({
+      ...options.driver,
+      ...(janus.adminKey === undefined ? {} : { adminKey: janus.adminKey }),
+      ...(janus.apiSecret === undefined ? {} : { apiSecret: janus.apiSecret }),
+      logger: log,
+    });
     await sfu.connect(ep.url);
   } catch (err) {
     log.error({ ...errorFields(err) }, 'sfu: local janus failed to start; group calls use a mesh');

@@ -6,6 +6,8 @@ export interface JanusSfuOptions {
   logger?: MediaLogger;
   /** VideoRoom `admin_key` (required by a Janus that JanusProcess started: `janusProcess.adminKey`). */
   adminKey?: string;
+  /** Janus `api_secret` (a JanusProcess's `apiSecret`, or the one an existing Janus is configured with). */
+  apiSecret?: string;
   /** Publisher bitrate cap in bit/s, sent to publishers as REMB. Default 768 000. */
   bitrate?: number;
   /** Max publishers per room. Default 16. */

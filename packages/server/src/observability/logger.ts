@@ -14,12 +14,32 @@ export const REDACTED = '[redacted]';
 /** Field names that always hold a secret, at the top level or one level down. */
 const SECRET_KEYS = ['secretKey', 'webhookSecret', 'userSig', 'usersig', 'secret', 'authorization'];
 
-/** `usersig=<value>` in a query string, any case, up to the next `&` or `#`. */
-const USERSIG_IN_QUERY = /([?&]usersig=)[^&#]*/gi;
+/** A query key as the server's query parser reads it (`+` is a space, `%xx` decoded). */
+function decodeKey(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
 
-/** Masks the `usersig` query parameter of a URL (or path with query); other text is unchanged. */
+/**
+ * Masks the `usersig` query parameter of a URL (or path with query); other text is unchanged.
+ * Keys are compared after decoding, exactly as the router decodes them, so `?user%73ig=<sig>`
+ * (which authenticates) is masked too; a key that does not decode is masked to be safe.
+ */
 export function maskUrl(url: string): string {
-  return url.replace(USERSIG_IN_QUERY, `$1${REDACTED}`);
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const hash = url.indexOf('#', q);
+  const end = hash < 0 ? url.length : hash;
+  const parts = url.slice(q + 1, end).split('&').map((part) => {
+    const eq = part.indexOf('=');
+    if (eq < 0) return part;
+    const key = decodeKey(part.slice(0, eq));
+    return key === null || key.toLowerCase() === 'usersig' ? `${part.slice(0, eq)}=${REDACTED}` : part;
+  });
+  return `${url.slice(0, q + 1)}${parts.join('&')}${url.slice(end)}`;
 }
 
 /**

@@ -51,6 +51,8 @@ export interface GatewayStats {
 export class Gateway {
   readonly #wss: WebSocketServer;
   readonly #conns = new Set<Connection>();
+  /** Open sockets per client IP (limits.maxConnectionsPerIp). */
+  readonly #perIp = new Map<string, number>();
   readonly #sweep: NodeJS.Timeout;
   /** Each connection's frame chain: what a drain waits for. */
   readonly #chains = new Map<Connection, Promise<void>>();
@@ -76,13 +78,40 @@ export class Gateway {
     this.#clientAddress = clientAddressOf(config.trustProxy);
   }
 
-  /** Handles an HTTP upgrade for `/ws`. */
+  /**
+   * Handles an HTTP upgrade for `/ws`. Past `limits.maxConnections` sockets in all (503) or
+   * `limits.maxConnectionsPerIp` from one address (429) the upgrade is refused before any
+   * WebSocket state exists, so idle sockets cannot exhaust the server.
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.#draining) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit('connection', ws, req));
+    // The client's address (behind a trusted proxy, the forwarded one), like the HTTP limits.
+    const ip = this.#clientAddress(req);
+    const { maxConnections, maxConnectionsPerIp } = this.config.limits;
+    const refuse = this.#conns.size >= maxConnections ? '503 Service Unavailable' : (this.#perIp.get(ip) ?? 0) >= maxConnectionsPerIp ? '429 Too Many Requests' : null;
+    if (refuse) {
+      this.#refuse(refuse.startsWith('429') ? ErrorCode.RATE_LIMITED : ErrorCode.SERVER_UNAVAILABLE);
+      socket.end(`HTTP/1.1 ${refuse}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    // Counted now: sockets still upgrading count against the caps too.
+    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
+    let counted = true;
+    const release = (): void => {
+      if (!counted) return;
+      counted = false;
+      const n = (this.#perIp.get(ip) ?? 1) - 1;
+      if (n > 0) this.#perIp.set(ip, n);
+      else this.#perIp.delete(ip);
+    };
+    socket.once('close', release);
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.once('close', release);
+      this.#wss.emit('connection', ws, req);
+    });
   }
 
   /** Open connections. */
@@ -103,38 +132,48 @@ export class Gateway {
     };
     this.#conns.add(conn);
     const bucket = new TokenBucket(this.config.limits.messagesPerSecondPerConnection);
+    // SPEC §3: a socket that has not signed in within limits.authTimeoutMs is closed.
+    const authDeadline = setTimeout(() => {
+      if (!conn.session) ws.close(4004, 'not signed in in time');
+    }, this.config.limits.authTimeoutMs);
+    authDeadline.unref();
     let chain: Promise<void> = Promise.resolve();
     ws.on('message', (data, isBinary) => {
       // Draining: a frame not yet started is left unanswered; the client re-sends it after it
       // reconnects (to the next process, or another node).
       if (this.#draining) return;
       if (conn.session && conn.session.socket === ws) conn.session.lastSeen = Date.now();
+      // Every frame costs a token, refused ones included: an oversized or binary flood is
+      // throttled like any other (answered 4029 past the rate, and never read or parsed).
+      if (!bucket.take()) {
+        this.#refuse(ErrorCode.RATE_LIMITED);
+        return this.#rateLimited(conn, isBinary ? null : peekId(headOf(data)));
+      }
       const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
       if (size > this.config.limits.maxMessageBytes) {
         this.#refuse(ErrorCode.MESSAGE_TOO_LARGE);
         // Answer the request id when the frame's head carries one, so the sender's promise settles
         // with 4003 at once instead of waiting for its own timeout.
-        const first = Array.isArray(data) ? data[0] : data;
-        const head = Buffer.isBuffer(first) ? first.subarray(0, 200).toString('utf8') : '';
-        return this.#sendError(conn, isBinary ? null : peekId(head), wireError(ErrorCode.MESSAGE_TOO_LARGE, `limit ${this.config.limits.maxMessageBytes} bytes`));
+        return this.#sendError(conn, isBinary ? null : peekId(headOf(data)), wireError(ErrorCode.MESSAGE_TOO_LARGE, `limit ${this.config.limits.maxMessageBytes} bytes`));
       }
       const raw = isBinary ? null : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
       if (raw === null) return this.#sendError(conn, null, wireError(ErrorCode.MALFORMED_MESSAGE, 'binary frames are not accepted'));
-      if (!bucket.take()) {
-        this.#refuse(ErrorCode.RATE_LIMITED);
-        return this.#sendError(conn, peekId(raw), wireError(ErrorCode.RATE_LIMITED, `at most ${this.config.limits.messagesPerSecondPerConnection}/s`));
-      }
       // One frame at a time per connection: responses and events keep the order requests came in.
       chain = chain.then(() => this.#onFrame(conn, raw)).catch((err: unknown) => this.log.error({ err }, 'frame handling failed'));
       this.#chains.set(conn, chain);
     });
     ws.on('close', () => {
+      clearTimeout(authDeadline);
       this.#conns.delete(conn);
       this.#chains.delete(conn);
       // The session stays for the heartbeat window so the device can resume.
       if (conn.session && conn.session.socket === ws) conn.session.socket = null;
     });
     ws.on('error', (err) => this.log.debug({ err, ip: this.#clientAddress(req) }, 'socket error'));
+  }
+
+  #rateLimited(conn: Connection, id: number | null): void {
+    this.#sendError(conn, id, wireError(ErrorCode.RATE_LIMITED, `at most ${this.config.limits.messagesPerSecondPerConnection}/s`));
   }
 
   #sendError(conn: Connection, id: number | null, error: WireError): void {
@@ -221,6 +260,12 @@ async function settleBy(p: Promise<unknown>, deadline: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p, new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
   clearTimeout(timer);
+}
+
+/** The first bytes of a frame as text (enough for `peekId`). */
+function headOf(data: unknown): string {
+  const first = Array.isArray(data) ? (data[0] as unknown) : data;
+  return Buffer.isBuffer(first) ? first.subarray(0, 200).toString('utf8') : '';
 }
 
 /** Best-effort request id of a frame refused before parsing (so the client's promise settles). */

@@ -146,7 +146,12 @@ export class MediaRelay implements MediaOwnerHost {
       return {};
     }
     if (state.members[data.to]?.state !== 'joined') throw MachineError.state('that user is not connected');
-    this.#deliver(state, data.to, { name: 'media.signal', callId: state.callId, from: s.userId, signal: { ...data.signal } });
+    // Only what a peer-to-peer signal carries: `subscribe`/`leave` and SFU fields (`feeds`,
+    // `fresh`, `pc: 'pub' | 'sub'`) come from the server alone, never relayed from a user.
+    const { kind, sdp, candidate } = data.signal;
+    if (kind === 'subscribe' || kind === 'leave') throw MachineError.param(`a '${kind}' signal cannot be sent to a user`);
+    const signal = { kind, ...(sdp === undefined ? {} : { sdp }), ...(candidate === undefined ? {} : { candidate }), ...(data.signal.pc === undefined ? {} : { pc: 'p2p' as const }) };
+    this.#deliver(state, data.to, { name: 'media.signal', callId: state.callId, from: s.userId, signal });
     return {};
   }
 
@@ -371,7 +376,8 @@ export class MediaRelay implements MediaOwnerHost {
   async #connectedCall(s: Session, callId: string): Promise<CallState> {
     const call = await this.#d.storage.getCall(callId);
     const me = call?.members[s.userId];
-    if (!call || call.phase === 'ended' || me?.state !== 'joined' || me.deviceId !== s.deviceId) {
+    if (!call || !me) throw MachineError.notInCall();
+    if (call.phase === 'ended' || me.state !== 'joined' || me.deviceId !== s.deviceId) {
       throw MachineError.state('not connected in this call');
     }
     return call;

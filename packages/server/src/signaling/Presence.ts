@@ -18,7 +18,11 @@ export class Presence implements PresenceView {
   /** Cluster mode: devices on every node, reached through the link (set once at start-up). */
   link: ClusterLink | null = null;
 
-  constructor(private readonly policy: DevicePolicy) {}
+  constructor(
+    private readonly policy: DevicePolicy,
+    /** Replay budget of each session, bytes (limits.replayBufferBytes). */
+    private readonly replayBytes?: number,
+  ) {}
 
   /** Sessions of a user. */
   sessionsOf(userId: string): Session[] {
@@ -37,7 +41,7 @@ export class Presence implements PresenceView {
 
   /** Creates and registers a session (`sessionId`: keep the id of a session moving from another node). */
   add(userId: string, deviceId: string, now: number, sessionId?: string): Session {
-    const s = new Session(userId, deviceId, now, sessionId);
+    const s = new Session(userId, deviceId, now, sessionId, this.replayBytes);
     let m = this.#byUser.get(userId);
     if (!m) this.#byUser.set(userId, (m = new Map<string, Session>()));
     m.set(deviceId, s);

@@ -9,10 +9,14 @@ import type { WebSocket } from 'ws';
 import type { ServerEvent } from '@opencall/protocol/wire';
 import type { DeviceSink } from '../cluster/DeviceSink.js';
 
-/** Events kept for replay per session. */
+/** Events kept for replay per session (also bounded by bytes: `replayBytes`). */
 const REPLAY_LIMIT = 512;
-/** Responses kept for idempotent re-sends per session. */
+/** Responses kept for idempotent re-sends per session (also bounded by bytes). */
 const RESPONSE_CACHE = 64;
+/** Default byte budget of the replay buffer (limits.replayBufferBytes). */
+const DEFAULT_REPLAY_BYTES = 1024 * 1024;
+/** Byte budget of the response cache. */
+const RESPONSE_CACHE_BYTES = 256 * 1024;
 
 /** Sockets corked while the current callback and its microtasks run; uncorked together after. */
 const corked = new Set<Duplex>();
@@ -74,7 +78,10 @@ export class Session {
   /** Cluster mode: ordered delivery of the device's log to the socket. */
   sink: DeviceSink | null = null;
   readonly #buffer: { seq: number; frame: string }[] = [];
+  /** Characters held in #buffer (a frame's length ≈ its bytes: the wire is JSON, mostly ASCII). */
+  #bufferChars = 0;
   readonly #responses = new Map<number, string>();
+  #responseChars = 0;
 
   constructor(
     /** The signed-in user. */
@@ -83,6 +90,12 @@ export class Session {
     readonly deviceId: string,
     now: number,
     sessionId?: string,
+    /**
+     * Most bytes of events kept for replay: large SDPs relayed to a device would otherwise hold
+     * 512 × 64 KB per session for as long as it is connected. A reconnection that needs more than
+     * what is kept starts a fresh session instead of resuming (the client's usual fallback).
+     */
+    private readonly replayBytes = DEFAULT_REPLAY_BYTES,
   ) {
     this.sessionId = sessionId ?? randomBytes(12).toString('base64url');
     this.lastSeen = now;
@@ -95,13 +108,21 @@ export class Session {
     const seq = ++this.seq;
     const frame = JSON.stringify({ v: 1, type: 'event', seq, event });
     this.#buffer.push({ seq, frame });
-    if (this.#buffer.length > REPLAY_LIMIT) this.#buffer.shift();
+    this.#bufferChars += frame.length;
+    while (this.#buffer.length > 1 && (this.#buffer.length > REPLAY_LIMIT || this.#bufferChars > this.replayBytes)) {
+      this.#bufferChars -= this.#buffer.shift()!.frame.length;
+    }
     this.sendRaw(frame);
   }
 
   /** Sends a frame if the socket is open. */
   sendRaw(frame: string): void {
     if (this.socket) sendFrame(this.socket, frame);
+  }
+
+  /** Characters of events held for replay (for tests and diagnostics). */
+  get replayChars(): number {
+    return this.#bufferChars;
   }
 
   /** True when every event after `lastSeq` is still buffered. */
@@ -125,10 +146,15 @@ export class Session {
 
   /** Caches a response frame by request id. */
   rememberResponse(id: number, frame: string): void {
+    const old = this.#responses.get(id);
+    if (old !== undefined) this.#responseChars -= old.length;
     this.#responses.set(id, frame);
-    if (this.#responses.size > RESPONSE_CACHE) {
+    this.#responseChars += frame.length;
+    while (this.#responses.size > 1 && (this.#responses.size > RESPONSE_CACHE || this.#responseChars > RESPONSE_CACHE_BYTES)) {
       const oldest = this.#responses.keys().next().value;
-      if (oldest !== undefined) this.#responses.delete(oldest);
+      if (oldest === undefined) break;
+      this.#responseChars -= this.#responses.get(oldest)!.length;
+      this.#responses.delete(oldest);
     }
   }
 

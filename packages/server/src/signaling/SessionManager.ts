@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import type { CallService } from '../call/CallService.js';
 import type { ClusterLink } from '../cluster/ClusterLink.js';
 import type { DeviceEntry } from '../cluster/types.js';
+import { MachineError } from '../call/MachineError.js';
+import { isConflict } from '../call/CallService.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Storage } from '../storage/Storage.js';
 import type { Presence } from './Presence.js';
@@ -122,6 +124,7 @@ export class SessionManager {
         const lastSeq = existing.ghost ? (this.#ghostBase.get(existing) ?? 0) : a.resume.lastSeq;
         existing.ghost = false;
         if (existing.canReplayFrom(lastSeq)) {
+          existing.expireAt = v.expireAt;
           // Keep the sweep off it until the socket is attached (after the response).
           existing.lastSeen = this.d.now();
           this.d.log.debug({ userId: a.userId, deviceId: a.deviceId }, 'session resumed');
@@ -147,6 +150,7 @@ export class SessionManager {
         return { ok: false, error: wireError(ErrorCode.TOO_MANY_DEVICES, `at most ${c.limits.maxDevicesPerUser}`) };
       }
       const s = this.d.presence.add(a.userId, a.deviceId, this.d.now());
+      s.expireAt = v.expireAt;
       this.d.log.debug({ userId: a.userId, deviceId: a.deviceId }, 'signed in');
       return {
         ok: true,
@@ -180,6 +184,7 @@ export class SessionManager {
           this.#route(link, s);
         }
         s.lastSeen = now;
+        s.expireAt = expireAt;
         const session = s;
         this.d.log.debug({ userId: a.userId, deviceId: a.deviceId, from: moved.previous.node }, 'session resumed');
         return { ok: true, data: this.#result(session, true), after: () => this.#attachInCluster(link, session, conn, expireAt, a.multiDevice, lastSeq, false) };
@@ -206,6 +211,7 @@ export class SessionManager {
       return { ok: false, error: wireError(ErrorCode.TOO_MANY_DEVICES, `at most ${c.limits.maxDevicesPerUser}`) };
     }
     const s = this.d.presence.add(a.userId, a.deviceId, now);
+    s.expireAt = expireAt;
     if (a.multiDevice !== undefined) s.multiDevice = a.multiDevice;
     this.#route(link, s);
     const entry: DeviceEntry = { userId: a.userId, deviceId: a.deviceId, node: link.nodeId, boot: link.live.boot, sid: s.sessionId, at: now, multi: s.multiDevice };
@@ -301,8 +307,10 @@ export class SessionManager {
       const ms = await this.d.storage.membershipsOf(s.userId);
       for (const m of ms) {
         if (m.state !== 'invited' && m.state !== 'ringing') continue;
-        const busyElsewhere = await this.d.service.isBusy(s.userId, m.callId);
-        await this.d.service.apply(m.callId, { type: 'deviceOnline', userId: s.userId, deviceId: s.deviceId, busyElsewhere });
+        await this.#eachCall(m.callId, async () => {
+          const busyElsewhere = await this.d.service.isBusy(s.userId, m.callId);
+          await this.d.service.apply(m.callId, { type: 'deviceOnline', userId: s.userId, deviceId: s.deviceId, busyElsewhere });
+        });
       }
     });
   }
@@ -326,7 +334,23 @@ export class SessionManager {
   async #leaveCallsOf(userId: string, deviceId: string): Promise<void> {
     const ms = await this.d.storage.membershipsOf(userId);
     for (const m of ms) {
-      await this.d.service.apply(m.callId, { type: 'deviceOffline', userId, deviceId });
+      await this.#eachCall(m.callId, () => this.d.service.apply(m.callId, { type: 'deviceOffline', userId, deviceId }));
+    }
+  }
+
+  /**
+   * Runs one call's part of a sign-in, kick or departure: a failure there (storage error) is
+   * logged and the other calls and the sign-in itself go on, so no single call can leave a user
+   * unable to sign in.
+   */
+  async #eachCall(callId: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      // A lost race with another node is retried whole by `exclusive`: let it through.
+      if (isConflict(err)) throw err;
+      if (err instanceof MachineError) this.d.log.debug({ callId, reason: err.message }, 'call update refused');
+      else this.d.log.error({ err, callId }, 'call update during sign-in/out failed');
     }
   }
 

@@ -2,6 +2,7 @@
  * Request handlers: one per client message type (after `auth`). Each turns a validated request
  * into CallService commands or storage reads and returns the response data.
  */
+import { ErrorCode } from '@opencall/protocol';
 import type { ClientMessageData, ClientMessageType, UserProfile } from '@opencall/protocol';
 import { MachineError } from '../call/MachineError.js';
 import { hasBusyLeg } from '../call/CallService.js';
@@ -11,6 +12,7 @@ import type { Membership, Storage } from '../storage/Storage.js';
 import type { Session } from './Session.js';
 import type { SessionManager } from './SessionManager.js';
 import type { MediaRelay } from './MediaRelay.js';
+import type { IpRateLimiter } from '../http/IpRateLimiter.js';
 
 /** Dependencies of the handlers. */
 export interface HandlerDeps {
@@ -19,6 +21,8 @@ export interface HandlerDeps {
   storage: Storage;
   sessions: SessionManager;
   media: MediaRelay;
+  /** `limits.callsPerMinutePerUser`: call starts per user id (absent: unlimited). */
+  callStarts?: IpRateLimiter;
 }
 
 type Handler<T extends ClientMessageType> = (s: Session, data: ClientMessageData<T>, d: HandlerDeps) => Promise<unknown>;
@@ -46,6 +50,16 @@ async function glare(s: Session, callee: string, mine: readonly Membership[], d:
   return null;
 }
 
+/**
+ * SPEC §5.4: once a device's UserSig has expired, the current call goes on (media, hang up,
+ * answering) but nothing new starts from it until it re-authenticates in place: 70001.
+ */
+function requireLiveSig(s: Session): void {
+  if (Date.now() > s.expireAt) {
+    throw new MachineError(ErrorCode.USERSIG_EXPIRED, 'the UserSig has expired: sign in again with a fresh one (init)');
+  }
+}
+
 const simple =
   (type: 'accept' | 'reject' | 'ignore' | 'hangup') =>
   async (s: Session, data: { callId: string }, d: HandlerDeps): Promise<object> => {
@@ -64,6 +78,11 @@ export const handlers: Handlers = {
 
   'call.start': (s, data, d) =>
     d.service.exclusive(async () => {
+      requireLiveSig(s);
+      // Ringing costs the callees attention and the server records (up to one per participant).
+      if (d.callStarts && !d.callStarts.take(s.userId)) {
+        throw new MachineError(ErrorCode.RATE_LIMITED, `at most ${d.config.limits.callsPerMinutePerUser} calls per minute`);
+      }
       const callees = [...new Set(data.userIds)];
       if (callees.includes(s.userId)) throw MachineError.param('you cannot call yourself');
       if (callees.length + 1 > d.config.maxParticipants) {
@@ -94,6 +113,7 @@ export const handlers: Handlers = {
 
   'call.invite': (s, data, d) =>
     d.service.exclusive(async () => {
+      requireLiveSig(s);
       const ctx = await d.service.userContext(data.userIds, data.callId);
       const { reply } = await d.service.apply(data.callId, {
         type: 'invite',
@@ -109,6 +129,7 @@ export const handlers: Handlers = {
 
   'call.join': (s, data, d) =>
     d.service.exclusive(async () => {
+      requireLiveSig(s);
       const busyElsewhere = await d.service.isBusy(s.userId, data.callId);
       await d.service.apply(data.callId, {
         type: 'join',
@@ -129,6 +150,7 @@ export const handlers: Handlers = {
   'media.state': (s, data, d) => d.media.state(s, data),
 
   'profile.set': async (s, data, d) => {
+    requireLiveSig(s);
     await d.storage.setProfile({ userId: s.userId, nickname: data.nickname, avatar: data.avatar });
     return {};
   },

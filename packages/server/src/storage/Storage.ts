@@ -174,6 +174,13 @@ export interface Storage {
    */
   purgeWebhooks(settledBefore: number, limit: number): Promise<number>;
 
+  /**
+   * History retention: deletes up to `limit` ended calls with `endedAt < before` and up to `limit`
+   * records (deleted or not) with `beginTime < before`, oldest first. Live calls are never
+   * touched. Returns how many calls and records were deleted.
+   */
+  purgeHistory(before: number, limit: number): Promise<{ calls: number; records: number }>;
+
   /** Releases resources. Idempotent. */
   close(): Promise<void>;
 }

@@ -8,7 +8,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { CallEndReason, CallRole } from '@opencall/protocol/wire';
 import type { CallState } from '../call/types.js';
 import { runClusterContract } from './contractCluster.js';
-import { callState, change, hook, ids, next, record, type Made } from './contractFixtures.js';
+import { callState, change, hook, ids, member, next, record, type Made } from './contractFixtures.js';
 import { VersionConflictError, type Storage } from './Storage.js';
 
 /**
@@ -231,6 +231,27 @@ export function runStorageContract(name: string, make: () => Promise<Made>): voi
       await s.markWebhookDelivered(id1, 7_000);
       assert.deepEqual(await s.dueWebhooks(1e12, 10), []);
       assert.deepEqual(await s.webhookBacklog(), { depth: 0, oldestCreatedAt: null });
+    });
+
+    it('purges ended calls and records past retention, in bounded batches, never a live call', async (t) => {
+      const { storage: s } = await open(t);
+      const ended = (id: string, at: number): CallState =>
+        callState(id, { phase: 'ended', createdAt: at - 100, endedAt: at, endReason: CallEndReason.hangup, members: { alice: member('alice', 'left'), bob: member('bob', 'left') } });
+      await s.commit(change(ended('old1', 1_000), { records: [{ userId: 'alice', record: record('old1', { beginTime: 900 }) }] }));
+      await s.commit(change(ended('old2', 2_000), { records: [{ userId: 'bob', record: record('old2', { beginTime: 1_900 }) }] }));
+      await s.commit(change(ended('new', 9_000), { records: [{ userId: 'alice', record: record('new', { beginTime: 8_900 }) }] }));
+      // A call that is still ringing, created long ago: retention never ends or drops a live call.
+      await s.commit(change(callState('live', { createdAt: 10 }), { memberships: [{ userId: 'bob', callId: 'live', state: 'ringing' }] }));
+      assert.deepEqual(await s.purgeHistory(5_000, 1), { calls: 1, records: 1 }, 'the batch limit holds');
+      assert.deepEqual(await s.purgeHistory(5_000, 100), { calls: 1, records: 1 });
+      assert.deepEqual(await s.purgeHistory(5_000, 100), { calls: 0, records: 0 });
+      assert.equal(await s.getCall('old1'), null);
+      assert.equal(await s.getCall('old2'), null);
+      assert.equal((await s.getCall('new'))?.phase, 'ended');
+      assert.equal((await s.getCall('live'))?.phase, 'ringing');
+      assert.deepEqual(ids(await s.queryRecords('alice', {})), ['new']);
+      assert.deepEqual(ids(await s.queryRecords('bob', {})), []);
+      assert.deepEqual(await s.membershipsOf('bob'), [{ userId: 'bob', callId: 'live', state: 'ringing' }]);
     });
 
     it('purges settled outbox rows past retention, in bounded batches, never a pending one', async (t) => {

@@ -364,7 +364,12 @@ export class WebhookDispatcher {
       'X-OpenCall-Event-Id': row.eventId,
       'X-OpenCall-Sequence': String(row.seq),
     };
-    if (this.#o.secret) headers['X-OpenCall-Signature'] = signWebhook(row.body, this.#o.secret);
+    if (this.#o.secret) {
+      // Signed per attempt with its send time, so receivers can refuse stale replays.
+      const timestamp = Math.floor(this.#now() / 1000);
+      headers['X-OpenCall-Timestamp'] = String(timestamp);
+      headers['X-OpenCall-Signature'] = signWebhook(row.body, this.#o.secret, { timestamp, eventId: row.eventId, sequence: row.seq });
+    }
     const url = `${this.#baseUrl}&CallbackCommand=${encodeURIComponent(row.command)}&contenttype=json`;
     const failure = (err: unknown): Attempt => {
       if (timedOut) return { ok: false, error: `timed out after ${this.#o.retry.timeoutMs} ms`, aborted: false };

@@ -306,6 +306,21 @@ export class MemoryStorage implements Storage {
     return removed;
   }
 
+  /** Retention of ended calls and records (see Storage). */
+  async purgeHistory(before: number, limit: number): Promise<{ calls: number; records: number }> {
+    const calls = [...this.calls.values()]
+      .filter((c) => c.phase === 'ended' && c.endedAt !== null && c.endedAt < before)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .slice(0, limit);
+    for (const c of calls) this.calls.delete(c.callId);
+    const records = [...this.records.entries()]
+      .filter(([, r]) => r.record.beginTime < before)
+      .sort(([, a], [, b]) => a.record.beginTime - b.record.beginTime)
+      .slice(0, limit);
+    for (const [key] of records) this.records.delete(key);
+    return { calls: calls.length, records: records.length };
+  }
+
   /** Nothing to release; kept for the interface. */
   async close(): Promise<void> {}
 }

@@ -104,6 +104,11 @@ const Q = {
       SELECT id FROM webhook_outbox
       WHERE (delivered_at IS NOT NULL AND delivered_at < $1) OR (delivered_at IS NULL AND dead AND next_attempt_at < $1)
       ORDER BY id LIMIT $2)`,
+  // History retention: ended calls only (the partial listing index covers non-ephemeral ones).
+  purgeCalls: `DELETE FROM calls WHERE call_id IN (
+      SELECT call_id FROM calls WHERE phase = 'ended' AND ended_at < $1 ORDER BY created_at LIMIT $2)`,
+  purgeRecords: `DELETE FROM records WHERE (user_id, call_id) IN (
+      SELECT user_id, call_id FROM records WHERE begin_time < $1 ORDER BY begin_time LIMIT $2)`,
 } as const;
 
 /** bigint columns (ms times, outbox ids) read as numbers: every value this adapter stores fits 2^53. */
@@ -279,6 +284,13 @@ export class PostgresStorage implements Storage {
   async purgeWebhooks(settledBefore: number, limit: number): Promise<number> {
     const result = await this.sql.unsafe(Q.purgeWebhooks, [settledBefore, limit], { prepare: true });
     return result.count;
+  }
+
+  /** Retention of ended calls and records (see Storage). */
+  async purgeHistory(before: number, limit: number): Promise<{ calls: number; records: number }> {
+    const calls = await this.sql.unsafe(Q.purgeCalls, [before, limit], { prepare: true });
+    const records = await this.sql.unsafe(Q.purgeRecords, [before, limit], { prepare: true });
+    return { calls: calls.count, records: records.count };
   }
 
   /** Closes the pool, letting queries in flight finish (up to 5 s). Idempotent. */

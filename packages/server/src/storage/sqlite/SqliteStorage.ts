@@ -139,6 +139,15 @@ function prepareAll(db: Database.Database) {
             OR (delivered_at IS NULL AND dead = 1 AND next_attempt_at < ?)
          ORDER BY id LIMIT ?)`,
     ),
+    // created_at ≤ ended_at, so the created_at index bounds the scan.
+    purgeCalls: db.prepare<[number, number, number]>(
+      `DELETE FROM calls WHERE call_id IN (
+         SELECT call_id FROM calls WHERE created_at < ? AND phase = 'ended' AND ended_at < ?
+         ORDER BY created_at LIMIT ?)`,
+    ),
+    purgeRecords: db.prepare<[number, number]>(
+      `DELETE FROM records WHERE rowid IN (SELECT rowid FROM records WHERE begin_time < ? ORDER BY begin_time LIMIT ?)`,
+    ),
     backlog: db.prepare<[], { depth: number; oldest: number | null }>(
       `SELECT COUNT(*) AS depth, MIN(created_at) AS oldest FROM webhook_outbox WHERE ${UNDELIVERED}`,
     ),
@@ -398,6 +407,14 @@ export class SqliteStorage implements Storage {
   /** Deletes up to `limit` settled rows older than `settledBefore`, oldest first. */
   async purgeWebhooks(settledBefore: number, limit: number): Promise<number> {
     return this.stmts.purgeWebhooks.run(settledBefore, settledBefore, limit).changes;
+  }
+
+  /** Retention of ended calls and records (see Storage). */
+  async purgeHistory(before: number, limit: number): Promise<{ calls: number; records: number }> {
+    return {
+      calls: this.stmts.purgeCalls.run(before, before, limit).changes,
+      records: this.stmts.purgeRecords.run(before, limit).changes,
+    };
   }
 
   /** Closes the database (checkpointing the WAL). Idempotent. */
