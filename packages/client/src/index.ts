@@ -49,6 +49,7 @@ export type {
   CallTimings,
   IceServer,
   OfflinePushInfo,
+  PushTarget,
   RecentCallsFilter,
   RoomId,
   Rotation,

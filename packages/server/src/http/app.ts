@@ -17,6 +17,7 @@ import { publicBase } from './proxy.js';
 import type { CallService } from '../call/CallService.js';
 import type { Storage } from '../storage/Storage.js';
 import type { Metrics } from '../observability/Metrics.js';
+import { registerPushRoutes } from '../push/routes.js';
 
 /** What the HTTP layer reads from the running server. */
 export interface AppDeps {
@@ -30,6 +31,8 @@ export interface AppDeps {
   /** True once the server listens and until it starts closing. */
   ready(): boolean;
   webRoot: string | null;
+  /** Offline push routes (SPEC §9). */
+  push: { vapidPublicKey: string | null; tokenKey: Buffer };
 }
 
 /** Builds the fastify app (not listening yet). */
@@ -46,7 +49,7 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
   // Requests per second per IP on the API surface (static files and the socket upgrade excluded).
   const limiter = new IpRateLimiter(d.config.limits.requestsPerSecondPerIp);
   app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/v4/') && !req.url.startsWith('/dev/')) return;
+    if (!req.url.startsWith('/v4/') && !req.url.startsWith('/dev/') && !req.url.startsWith('/push/')) return;
     if (limiter.take(req.ip)) return;
     const body = req.url.startsWith('/v4/')
       ? { ActionStatus: 'FAIL', ErrorCode: 4029, ErrorInfo: 'rate limited', RequestId: '' }
@@ -67,6 +70,7 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
   app.get('/readyz', async (_req, reply) => (d.ready() ? { ready: true } : reply.code(503).send({ ready: false })));
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(await d.metrics.render()));
   registerRest(app, d);
+  registerPushRoutes(app, { storage: d.storage, service: d.service, ...d.push });
 
   app.get('/config.json', async (req) => ({
     sdkAppId: d.config.sdkAppId,
