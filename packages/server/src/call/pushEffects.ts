@@ -36,7 +36,6 @@ export function pushInvite(tx: Tx, m: Member): void {
 export function pushWithdraw(tx: Tx, m: Member, reason: PushWithdrawReason): void {
   const deadline = m.pushDeadline;
   if (deadline === undefined || deadline === null) return;
-  m.pushDeadline = null;
   tx.effects.push({ kind: 'push', userId: m.userId, payload: { ...payload(tx, 'call.withdraw', deadline), reason } });
   tx.trace(m.userId, null, 'push.queued', { kind: 'withdraw', reason });
 }
