@@ -99,6 +99,7 @@ export class PushDispatcher {
     for (const c of this.#controllers) c.abort();
     await this.#pumping;
     await Promise.allSettled([...this.#inFlight.values()]);
+    for (const sender of Object.values(this.#o.senders)) sender.close?.();
   }
 
   #schedule(): void {

@@ -53,6 +53,12 @@ export class ApnsSender implements PushSender {
     return s;
   }
 
+  /** Closes the HTTP/2 connection. */
+  close(): void {
+    this.#session?.close();
+    this.#session = null;
+  }
+
   async send(p: PushSend): Promise<PushResult> {
     if (p.target?.type !== 'apns') return { status: 0, gone: false, error: 'not an APNs target' };
     const jwt = await this.#tokens.get(async () => ({

@@ -34,6 +34,8 @@ export interface PushSender {
   /** `webpush`, `fcm`, `apns` or `webhook` (the trace's `provider`). */
   readonly name: string;
   send(p: PushSend): Promise<PushResult>;
+  /** Releases connections (optional). */
+  close?(): void;
 }
 
 /** Reads at most `max` characters of a response body for an error message; never throws. */
