@@ -31,7 +31,9 @@ export function stepsOf(steps: Step[], userId: string): string[] {
     .filter((s) => s.UserId === userId)
     .map((s) => {
       const d = s.Detail ?? {};
-      const extra = [d['kind'], d['provider'], d['status'], d['reason']].filter((x) => x !== undefined).join(' ');
+      const extra = [d['kind'], d['provider'], d['status'], d['reason']]
+        .filter((x): x is string | number => typeof x === 'string' || typeof x === 'number')
+        .join(' ');
       return `${s.Step}${s.DeviceId ? ` @${s.DeviceId}` : ''}${extra ? ` (${extra})` : ''}`;
     });
 }

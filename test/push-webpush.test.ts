@@ -138,16 +138,16 @@ describe('Web Push (SPEC §9)', () => {
   it('registration input: http endpoints are refused unless allowed; bad keys are -1202', async () => {
     const strict = await startTestServer({ push: { vapid: VAPID } });
     const [u] = [await user(strict, 'pr_user')];
-    live.push(u!);
-    await assert.rejects(u!.engine.registerPush({ type: 'webpush', subscription: push.subscribe() }), (e: { code: number; message: string }) => e.code === -1202 && /https/.test(e.message));
+    live.push(u);
+    await assert.rejects(u.engine.registerPush({ type: 'webpush', subscription: push.subscribe() }), (e: { code: number; message: string }) => e.code === -1202 && /https/.test(e.message));
     await assert.rejects(
-      u!.engine.registerPush({ type: 'webpush', subscription: { endpoint: 'https://push.example/x', keys: { p256dh: 'short', auth: 'x' } } }),
+      u.engine.registerPush({ type: 'webpush', subscription: { endpoint: 'https://push.example/x', keys: { p256dh: 'short', auth: 'x' } } }),
       (e: { code: number }) => e.code === -1202,
     );
-    await u!.engine.registerPush({ type: 'webpush', subscription: { ...push.subscribe(), endpoint: 'https://push.example/ok' } });
-    assert.equal(await u!.engine.unregisterPush({ type: 'webpush', subscription: { ...push.subscribe(), endpoint: 'https://push.example/ok' } }), true);
-    assert.equal(await u!.engine.unregisterPush({ type: 'webpush', subscription: { ...push.subscribe(), endpoint: 'https://push.example/ok' } }), false);
-    await u!.engine.unInit();
+    await u.engine.registerPush({ type: 'webpush', subscription: { ...push.subscribe(), endpoint: 'https://push.example/ok' } });
+    assert.equal(await u.engine.unregisterPush({ type: 'webpush', subscription: { ...push.subscribe(), endpoint: 'https://push.example/ok' } }), true);
+    assert.equal(await u.engine.unregisterPush({ type: 'webpush', subscription: { ...push.subscribe(), endpoint: 'https://push.example/ok' } }), false);
+    await u.engine.unInit();
     await strict.close();
   });
 

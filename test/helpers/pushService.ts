@@ -150,7 +150,7 @@ export class LocalPushService {
     try {
       if (req.headers['content-encoding'] !== 'aes128gcm') throw new Error(`Content-Encoding ${req.headers['content-encoding']}`);
       const ttl = Number(req.headers['ttl']);
-      if (!Number.isInteger(ttl) || ttl < 0) throw new Error(`TTL ${req.headers['ttl']}`);
+      if (!Number.isInteger(ttl) || ttl < 0) throw new Error(`TTL ${String(req.headers['ttl'])}`);
       const { claims, key } = verifyVapid(req.headers['authorization'], this.#origin);
       const payload = JSON.parse(decrypt(Buffer.concat(chunks), sub).toString('utf8')) as Record<string, unknown>;
       const header = (n: string): string | undefined => (typeof req.headers[n] === 'string' ? (req.headers[n]) : undefined);

@@ -214,7 +214,7 @@ export class PushDispatcher {
       const result = await sender.send({ target, targets: all, payload, kind: row.kind, ttlSeconds, userId: row.userId, signal: controller.signal });
       return { provider: sender.name, result, ms: Math.round(performance.now() - started) };
     } catch (err) {
-      const reason = controller.signal.aborted ? controller.signal.reason : err;
+      const reason: unknown = controller.signal.aborted ? controller.signal.reason : err;
       const error = reason instanceof Error ? reason.message : String(reason);
       return { provider: sender.name, result: { status: 0, gone: false, error }, ms: Math.round(performance.now() - started) };
     } finally {

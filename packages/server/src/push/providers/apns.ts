@@ -83,7 +83,8 @@ export class ApnsSender implements PushSender {
     if (status === 200) return { status, gone: false };
     let reason = '';
     try {
-      reason = String((JSON.parse(answer) as { reason?: unknown }).reason ?? '');
+      const r = (JSON.parse(answer) as { reason?: unknown }).reason;
+      if (typeof r === 'string') reason = r;
     } catch {
       // Not JSON: keep the raw text below.
     }
