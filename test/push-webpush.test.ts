@@ -53,6 +53,7 @@ describe('Web Push (SPEC §9)', () => {
     assert.deepEqual(rest, {
       type: 'call.invite',
       callId,
+      userId: 'pa_bob',
       callerId: 'pa_alice',
       callerProfile: { userId: 'pa_alice', nickname: 'Alice A.', avatar: '' },
       mediaType: video,

@@ -26,6 +26,7 @@ import { SignInScreen } from './ui/SignInScreen.js';
 import type { SignInInput } from './ui/SignInScreen.js';
 import { Toasts } from './ui/Toasts.js';
 import { loadIdentity, saveIdentity, lastSeenHistory, markHistorySeen } from './storage.js';
+import { enableOfflinePush, listenForAcceptRequests } from './push/offlinePush.js';
 
 /** The calling page. */
 export class App {
@@ -47,6 +48,8 @@ export class App {
   #records: CallRecord[] = [];
   #historyLoading: Promise<void> | null = null;
   #historyAgain = false;
+  /** A call a notification's Accept asked this page to answer once it rings here. */
+  #acceptRequested: string | null = null;
 
   constructor(root: HTMLElement, config: PageConfig) {
     this.#config = config;
@@ -99,6 +102,17 @@ export class App {
     const saved = loadIdentity();
     if (saved) this.#signIn.prefill(saved);
     this.#signIn.focus();
+    listenForAcceptRequests((callId) => this.#acceptFromNotification(callId, saved));
+  }
+
+  /** Accept on a push notification: sign in with the remembered identity if needed, then answer when it rings. */
+  #acceptFromNotification(callId: string, saved: SignInInput | null): void {
+    this.#acceptRequested = callId;
+    const calls = this.#calls;
+    if (calls?.model.phase === 'incoming' && calls.model.callId === callId) {
+      this.#acceptRequested = null;
+      void calls.accept();
+    } else if (!this.#engine.isInitialized && saved) void this.signIn(saved);
   }
 
   /** Signs in with the given identity (the sign-in form's submit). */
@@ -124,6 +138,8 @@ export class App {
       this.#signIn.setNotice('');
       this.#screen('home');
       this.#home.focusDialer();
+      // Ring this browser by push while the page is closed (permission was asked on the sign-in click).
+      void enableOfflinePush(this.#engine);
       await this.refreshHistory();
     } catch (err) {
       const code = (err as CallEngineError).code;
@@ -218,6 +234,10 @@ export class App {
         this.#incoming.show(m.callerId, m.invitees.filter((u) => u !== m.selfId), m.mediaType);
         this.#screen('incoming');
         this.#incoming.focus();
+        if (this.#acceptRequested !== null && this.#acceptRequested === m.callId) {
+          this.#acceptRequested = null;
+          void calls.accept();
+        }
         break;
       case 'outgoing':
       case 'connected':

@@ -159,7 +159,8 @@ export class PushDispatcher {
       await s.appendTrace([trace('push.none', { reason: 'no push registration' })]);
       return s.settlePush(row.id, this.#now(), null);
     }
-    const body = { ...payload, actionToken: actionToken(this.#o.tokenKey, row.callId, row.userId, payload.deadline) };
+    // `userId` (the recipient) lets a service worker post `/push/action` without any stored state.
+    const body = { ...payload, userId: row.userId, actionToken: actionToken(this.#o.tokenKey, row.callId, row.userId, payload.deadline) };
     const ttlSeconds = Math.max(0, Math.ceil((row.expiresAt - this.#now()) / 1000));
     const sends: { target: PushTarget | null; sent: Sent }[] = [];
     if (this.#o.webhook) {
@@ -225,4 +226,4 @@ export class PushDispatcher {
 }
 
 /** The payload sent: the machine's plus the action token. */
-type PushSendPayload = PushPayload & { actionToken: string };
+type PushSendPayload = PushPayload & { userId: string; actionToken: string };

@@ -11,7 +11,7 @@ export interface PushSend {
   targets: PushTarget[];
   userId: string;
   /** The §9 payload, action token included. */
-  payload: PushPayload & { actionToken: string };
+  payload: PushPayload & { userId: string; actionToken: string };
   kind: PushKind;
   /** Seconds the push is worth delivering (what is left of the ring time for invites). */
   ttlSeconds: number;
