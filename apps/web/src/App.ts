@@ -102,7 +102,7 @@ export class App {
     const saved = loadIdentity();
     if (saved) this.#signIn.prefill(saved);
     this.#signIn.focus();
-    listenForAcceptRequests((callId) => this.#acceptFromNotification(callId, saved));
+    listenForAcceptRequests((callId) => this.#acceptFromNotification(callId, this.#identity ?? loadIdentity()));
   }
 
   /** Accept on a push notification: sign in with the remembered identity if needed, then answer when it rings. */
