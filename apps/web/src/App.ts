@@ -118,11 +118,15 @@ export class App {
   /** Signs in with the given identity (the sign-in form's submit). */
   async signIn(input: SignInInput): Promise<void> {
     this.#tones.unlock();
+    // A subscription is created only when the user grants notifications on this click (see offlinePush.ts).
+    const askedNow = typeof Notification !== 'undefined' && Notification.permission === 'default';
     IncomingNotice.requestPermission();
     this.#signIn.setBusy(true);
     this.#signIn.setError('');
     try {
       const { userSig } = await fetchUserSig(this.#config, input.userId);
+      // Listen before signing in: an invitation waiting for this user rings as soon as the device is online.
+      this.#startCalls(input.userId);
       await this.#engine.init(input.userId, userSig);
       // Ring in every open tab/device of this user (servers with devicePolicy 'multi'); a no-op under 'kick'.
       await this.#engine.enableMultiDeviceAbility(true).catch(() => undefined);
@@ -132,16 +136,16 @@ export class App {
       this.#profiles.setLoader((ids) => this.#engine.getUserProfiles(ids));
       this.#identity = input;
       saveIdentity(input);
-      this.#startCalls(input.userId);
       this.#home.setSelf(input.userId);
       this.#home.setLink('online');
       this.#signIn.setNotice('');
       this.#screen('home');
       this.#home.focusDialer();
       // Ring this browser by push while the page is closed (permission was asked on the sign-in click).
-      void enableOfflinePush(this.#engine);
+      void enableOfflinePush(this.#engine, askedNow);
       await this.refreshHistory();
     } catch (err) {
+      if (!this.#engine.isInitialized) this.#stopCalls();
       const code = (err as CallEngineError).code;
       this.#signIn.setError(typeof code === 'number' ? describeError(code, (err as Error).message) : (err as Error).message);
     } finally {

@@ -21,9 +21,11 @@ function keyBytes(b64url: string): Uint8Array<ArrayBuffer> {
 
 /**
  * Registers the worker and, when notifications are allowed, this browser's push subscription for
- * the signed-in user. Never throws: a browser without push keeps working as before.
+ * the signed-in user. A new subscription is created only when `mayCreate` (the user granted
+ * notifications on this sign-in's click); later visits re-register the existing one. Never throws:
+ * a browser without push keeps working as before.
  */
-export async function enableOfflinePush(engine: CallEngine): Promise<PushStatus> {
+export async function enableOfflinePush(engine: CallEngine, mayCreate: boolean): Promise<PushStatus> {
   if (!('serviceWorker' in navigator) || typeof PushManager === 'undefined') return 'unsupported';
   try {
     const reg = await navigator.serviceWorker.register('./sw.js');
@@ -32,7 +34,9 @@ export async function enableOfflinePush(engine: CallEngine): Promise<PushStatus>
     if (!res.ok) return 'unavailable';
     const { publicKey } = (await res.json()) as { publicKey: string };
     await navigator.serviceWorker.ready;
-    const sub = (await reg.pushManager.getSubscription()) ?? (await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(publicKey) }));
+    const existing = await reg.pushManager.getSubscription();
+    if (!existing && !mayCreate) return 'not-allowed';
+    const sub = existing ?? (await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(publicKey) }));
     await engine.registerPush({ type: 'webpush', subscription: sub.toJSON() as never });
     return 'registered';
   } catch {
