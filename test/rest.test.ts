@@ -16,7 +16,8 @@ import { cleanup, user } from './helpers/users.js';
 const BY_ID = '/v4/call_record_http_srv/get_record_by_callid';
 const BY_FILTER = '/v4/call_record_http_srv/get_record_by_filter';
 const END_CALL = '/v4/call_engine_http_srv/end_call';
-const ROUTES = [BY_ID, BY_FILTER, END_CALL];
+const TRACE = '/v4/call_engine_http_srv/get_call_trace';
+const ROUTES = [BY_ID, BY_FILTER, END_CALL, TRACE];
 
 let server: RunningServer;
 before(async () => {
@@ -159,7 +160,10 @@ describe('GET /openapi.json (SPEC §6.2)', () => {
       [BY_ID, (await restPost(server.url, BY_ID, { CallId: callId })).body],
       [BY_ID, (await restPost(server.url, BY_ID, {}, { query: adminQuery({ usersig: 'x' }) })).body],
       [BY_FILTER, (await restPost(server.url, BY_FILTER, { NumberPerPage: 5 })).body],
+      [TRACE, (await restPost(server.url, TRACE, { CallId: callId })).body],
+      [TRACE, (await restPost(server.url, TRACE, { CallId: 'c_unknown' })).body],
     ];
+    assert.ok(((answers[5]![1].Response?.Trace as unknown[] | undefined) ?? []).length >= 2, 'the trace has the rung and accepted steps');
     assert.equal((answers[2]![1].Response?.CallRecord as { RoomIdType: number }).RoomIdType, 2);
     for (const [path, body] of answers) {
       const schema = doc.paths[path]!.post.responses['200']!.content!['application/json']!.schema;

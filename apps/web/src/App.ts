@@ -15,6 +15,7 @@ import { HomeScreen } from './ui/HomeScreen.js';
 import { SignInScreen } from './ui/SignInScreen.js';
 import type { SignInInput } from './ui/SignInScreen.js';
 import { loadIdentity, saveIdentity, lastSeenHistory, markHistorySeen } from './storage.js';
+import { enableOfflinePush, listenForAcceptRequests } from './push/offlinePush.js';
 
 /** The calling page. */
 export class App {
@@ -30,6 +31,8 @@ export class App {
   #records: CallRecord[] = [];
   #historyLoading: Promise<void> | null = null;
   #historyAgain = false;
+  /** A call a notification's Accept asked this page to answer once it rings here. */
+  #acceptRequested: string | null = null;
 
   /** Builds the page into `root`: the kit mounts into the phone frame over the home screen. */
   static async create(root: HTMLElement, config: PageConfig): Promise<App> {
@@ -75,15 +78,36 @@ export class App {
       // The server writes the record as the call ends; ask a moment later.
       onCallEnd: () => this.#historySoon(),
       onCallNotConnected: () => this.#historySoon(),
+      // A notification's Accept that arrived before this page rang: answer as soon as it does.
+      onCallReceived: (callId) => {
+        if (this.#acceptRequested !== callId) return;
+        this.#acceptRequested = null;
+        void this.#engine.accept().catch(() => undefined);
+      },
     });
     this.#screen('signin');
     const saved = loadIdentity();
     if (saved) this.#signIn.prefill(saved);
     this.#signIn.focus();
+    listenForAcceptRequests((callId) => this.#acceptFromNotification(callId, this.#identity ?? loadIdentity()));
+  }
+
+  /** Accept on a push notification: sign in with the remembered identity if needed, then answer when it rings. */
+  #acceptFromNotification(callId: string, saved: SignInInput | null): void {
+    this.#acceptRequested = callId;
+    if (this.#engine.isInitialized) {
+      // Ringing here already: answer now (the kit's ring screen follows the engine's events).
+      this.#engine.accept().then(
+        () => void (this.#acceptRequested = null),
+        () => undefined,
+      );
+    } else if (saved) void this.signIn(saved);
   }
 
   /** Signs in with the given identity (the sign-in form's submit). */
   async signIn(input: SignInInput): Promise<void> {
+    // A subscription is created only when the user grants notifications on this click (see offlinePush.ts).
+    const askedNow = typeof Notification !== 'undefined' && Notification.permission === 'default';
     IncomingNotice.requestPermission();
     this.#signIn.setBusy(true);
     this.#signIn.setError('');
@@ -100,6 +124,8 @@ export class App {
       this.#signIn.setNotice('');
       this.#screen('home');
       this.#home.focusDialer();
+      // Ring this browser by push while the page is closed (permission was asked on the sign-in click).
+      void enableOfflinePush(this.#engine, askedNow);
       await this.refreshHistory();
     } catch (err) {
       const code = (err as CallEngineError).code;

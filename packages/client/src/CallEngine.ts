@@ -13,6 +13,7 @@ import type {
   CallMediaType,
   CallParams,
   CallRecord,
+  PushTarget,
   RecentCallsFilter,
   UserProfile,
 } from '@opencall/protocol/wire';
@@ -32,6 +33,7 @@ import {
   checkBoolean,
   checkCallId,
   checkCallIdList,
+  checkPushTarget,
   checkCallParams,
   checkCallees,
   checkDeviceKind,
@@ -261,6 +263,25 @@ export class CallEngine {
     return this.#run('deleteRecordCalls', async (s) => {
       const data = await s.request('records.delete', { callIds: checkCallIdList(callIds) });
       return parseIdList(data, 'callIds', 'records.delete');
+    });
+  }
+
+  /**
+   * Registers this device for offline pushes (SPEC §9): a Web Push subscription
+   * (`{ type: 'webpush', subscription: sub.toJSON() }`), an FCM token or an APNs token. Calls then
+   * ring it through the provider while the app is closed. Invalid target → -1202.
+   */
+  registerPush(target: PushTarget): Promise<void> {
+    return this.#run('registerPush', async (s) => {
+      await s.request('push.register', { target: checkPushTarget(target) });
+    });
+  }
+
+  /** Removes a push registration; resolves with whether it was registered. */
+  unregisterPush(target: PushTarget): Promise<boolean> {
+    return this.#run('unregisterPush', async (s) => {
+      const data = await s.request('push.unregister', { target: checkPushTarget(target) });
+      return (data as { removed?: unknown } | undefined)?.removed === true;
     });
   }
 

@@ -51,6 +51,7 @@ export type {
   CallTimings,
   IceServer,
   OfflinePushInfo,
+  PushTarget,
   RecentCallsFilter,
   RoomId,
   Rotation,

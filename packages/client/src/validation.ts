@@ -11,7 +11,8 @@ import {
   isValidCallId,
   isValidUserId,
 } from '@opencall/protocol/wire';
-import type { CallParams, RecentCallsFilter } from '@opencall/protocol/wire';
+import type { CallParams, PushTarget, RecentCallsFilter } from '@opencall/protocol/wire';
+import { PushTargetSchema } from '@opencall/protocol/wire';
 import { CallEngineError } from './errors.js';
 import type { DeviceKind } from './media/MediaAdapter.js';
 
@@ -105,4 +106,14 @@ export function checkDeviceKind(kind: unknown): DeviceKind {
 export function checkBoolean(value: unknown, what: string): boolean {
   if (typeof value !== 'boolean') throw CallEngineError.invalidParameter(`${what} must be a boolean`);
   return value;
+}
+
+/** A push registration target (SPEC §9), or -1202 naming the first problem. */
+export function checkPushTarget(target: unknown): PushTarget {
+  const r = PushTargetSchema.safeParse(target);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw CallEngineError.invalidParameter(`push target: ${i ? `${i.path.join('.') || 'target'}: ${i.message}` : 'invalid'}`);
+  }
+  return r.data;
 }

@@ -46,6 +46,8 @@ export const ErrorCode = {
   RATE_LIMITED: 4029,
   /** More signed-in devices than `limits.maxDevicesPerUser`. */
   TOO_MANY_DEVICES: 4030,
+  /** `POST /push/action`: the action token is forged, for another call or user, or past its deadline. */
+  PUSH_TOKEN_REFUSED: 4031,
   /** The server is shutting down or storage is unavailable. */
   SERVER_UNAVAILABLE: 4503,
 } as const;
@@ -76,6 +78,7 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   4005: 'unsupported protocol version',
   4029: 'rate limited',
   4030: 'too many devices signed in for this user',
+  4031: 'push action token refused',
   4503: 'server unavailable',
 };
 

@@ -5,6 +5,7 @@
 export * from './enums.js';
 export * from './errors.js';
 export * from './ids.js';
+export * from './push.js';
 export * from './records.js';
 export * from './signaling/common.js';
 export * from './signaling/client-to-server.js';

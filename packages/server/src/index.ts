@@ -28,6 +28,7 @@ import { logCommitted } from './observability/callLog.js';
 import { createLogger } from './observability/logger.js';
 import { WebhookDispatcher } from './webhooks/index.js';
 import { drainForShutdown } from './lifecycle/drain.js';
+import { setupPush } from './push/index.js';
 
 export { genUserSig, verifyUserSig } from '@opencall/protocol';
 export { signWebhook, verifyWebhook } from './webhooks/index.js';
@@ -101,6 +102,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   presence.link = link;
   // One webhook deliverer at a time across the cluster: the holder of the `webhooks` lease.
   let webhookLease: LeaseKeeper | null = null;
+  let pushLease: LeaseKeeper | null = null;
   const webhooks = config.webhookUrl
     ? new WebhookDispatcher({
         storage,
@@ -113,6 +115,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         ...(clustered ? { gate: () => webhookLease?.valid() ?? false } : {}),
       })
     : null;
+  const push = setupPush(config, dataDir, storage, log.child({ component: 'push' }), now, clustered ? () => pushLease?.valid() ?? false : undefined);
   let relay: MediaRelay | null = null;
   let metrics: Metrics | null = null;
   const callLog = log.child({ component: 'calls' });
@@ -135,6 +138,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         metrics?.onCommitted(state, effects, endedNow);
         logCommitted(callLog, state, effects, endedNow);
         if (effects.some((e) => e.kind === 'webhook')) webhooks?.kick();
+        if (effects.some((e) => e.kind === 'push')) push.dispatcher.kick();
       },
     },
   });
@@ -169,6 +173,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     storage,
     service,
     webRoot: WEB_ROOT,
+    push,
     health: async () => ({
       ok: true,
       storage: storage.kind,
@@ -210,6 +215,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ? new HistoryRetention({ storage, retentionDays: config.historyRetentionDays, log: log.child({ component: 'retention' }), now })
     : null;
   retention?.start();
+  push.dispatcher.start();
+  if (clustered) {
+    // One node at a time sends the push queue, like webhooks: two scanners would send a row twice.
+    pushLease = new LeaseKeeper({
+      store: storage,
+      name: 'push',
+      holder: `${nodeId}/${link?.live.boot ?? ''}`,
+      ttlMs: Math.max(3000, config.push.timeoutMs * 2),
+      now,
+      log: log.child({ component: 'push' }),
+      onChange: (held) => {
+        if (held) push.dispatcher.kick();
+      },
+    });
+    await pushLease.start();
+  }
   if (restored || timers) log.info({ restoredDevices: restored, timers }, 'recovered calls from storage');
 
   await app.listen({ port: config.port, host: config.host });
@@ -234,6 +255,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await app.close();
         await webhooks?.close();
         await webhookLease?.close();
+        await push.dispatcher.close();
+        await pushLease?.close();
         await link?.shutdown();
         await retention?.close();
         await storage.close();

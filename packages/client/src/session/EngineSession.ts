@@ -161,6 +161,10 @@ export class EngineSession {
     }
     this.store.apply(event);
     hub.emitServerEvent(event);
+    // The delivery trace's `received` step (SPEC §9): the app was told about the call on this device.
+    if (event.name === 'onCallReceived') {
+      this.request('call.received', { callId: event.callId }).catch((err: unknown) => options.logger.debug('call.received report failed', { error: String(err) }));
+    }
     media.handleEvent(event);
     media.sync(this.store.snapshot(), (call) => this.#mediaContext(call));
     if (event.name === 'onKickedOffline') this.#onKicked();

@@ -14,6 +14,7 @@ import {
   UserIdSchema,
 } from './common.js';
 import { RecentCallsFilterSchema } from '../records.js';
+import { PushTargetSchema } from '../push.js';
 
 /** Most user ids one request may name (maxParticipants is enforced by the server). */
 const MAX_IDS = 64;
@@ -89,6 +90,12 @@ export const ClientMessageSchemas = {
   'device.multi': z.object({ enable: z.boolean() }),
   /** Recent call records of the signed-in user. */
   'records.query': RecentCallsFilterSchema,
+  /** Register this user's device for offline pushes (SPEC §9). */
+  'push.register': z.object({ target: PushTargetSchema }),
+  /** Remove a push registration. */
+  'push.unregister': z.object({ target: PushTargetSchema }),
+  /** `onCallReceived` fired on this device (the delivery trace's `received` step). */
+  'call.received': z.object({ callId: CallIdSchema }),
   /** Delete the user's own copies of records. */
   'records.delete': z.object({ callIds: z.array(CallIdSchema).min(1).max(500) }),
 } as const;

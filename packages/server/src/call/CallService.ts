@@ -20,6 +20,7 @@ import { VersionConflictError } from '../storage/Storage.js';
 import { Mutex } from '../util/Mutex.js';
 import { TimerRunner } from './TimerRunner.js';
 import type { TimerClaims } from './TimerRunner.js';
+import { pushRowsOf } from '../push/queue.js';
 
 /** Leg states that make a user busy for other calls (SPEC §5.1). */
 const BUSY_STATES = new Set(['calling', 'ringing', 'joined']);
@@ -46,7 +47,7 @@ export function isConflict(err: unknown): boolean {
 
 /** Hooks the service reports to (metrics, webhooks). */
 export interface CallServiceHooks {
-  /** After each commit, with the effects. */
+  /** After each commit, with the effects (push rows are queued: kick the push dispatcher). */
   onCommitted?(state: CallState, effects: readonly Effect[]): void;
 }
 
@@ -200,6 +201,7 @@ export class CallService {
       timerDueAt: nextDeadline(state),
       records,
       webhooks,
+      ...pushRowsOf(state.callId, effects, this.#now()),
     });
   }
 

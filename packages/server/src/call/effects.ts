@@ -76,6 +76,11 @@ export class Tx {
     this.toDevice(m.userId, deviceId, { name: 'onCallCancelled', userId: cancelledBy });
   }
 
+  /** Records one delivery-trace step of `userId` (SPEC §9). */
+  trace(userId: string, deviceId: string | null, step: string, detail?: Record<string, unknown>): void {
+    this.effects.push({ kind: 'trace', userId, deviceId, step, ...(detail ? { detail } : {}) });
+  }
+
   /** Queues a webhook with the call's next sequence number. */
   webhook(command: WebhookCommand, body: Record<string, unknown>): void {
     const seq = ++this.s.webhookSeq;

@@ -6,6 +6,7 @@ import { CallEndReason, CallRole } from '@opencall/protocol/wire';
 import type { CallRecord } from '@opencall/protocol/wire';
 import { devicesOf } from './effects.js';
 import type { Tx } from './effects.js';
+import { pushWithdraw } from './pushEffects.js';
 import { ACTIVE_LEG_STATES } from './types.js';
 import type { CallState, LegState, Member } from './types.js';
 
@@ -47,6 +48,7 @@ export function ringDevice(tx: Tx, m: Member, deviceId: string): void {
   if (!m.ringingDevices.includes(deviceId)) m.ringingDevices.push(deviceId);
   m.state = 'ringing';
   s.ringingAt[m.userId] ??= tx.now;
+  tx.trace(m.userId, deviceId, 'rung');
   tx.toDevice(m.userId, deviceId, {
     name: 'onCallReceived',
     callerId: s.callerId,
@@ -58,6 +60,11 @@ export function ringDevice(tx: Tx, m: Member, deviceId: string): void {
 
 /** Closes a leg that ended without (or after) connecting. */
 function closeLeg(tx: Tx, m: Member, state: LegState, reason: CallEndReason): void {
+  if (m.state === 'invited' || m.state === 'ringing') {
+    // An invitation ends: the trace says how, and a pushed notification is taken back.
+    tx.trace(m.userId, null, state);
+    pushWithdraw(tx, m, state as Exclude<LegState, 'calling' | 'invited' | 'ringing' | 'joined' | 'left'>);
+  }
   if (m.state === 'joined' && m.joinedAt !== null) m.connectedMs += tx.now - m.joinedAt;
   m.state = state;
   m.ringingDevices = [];
@@ -133,6 +140,10 @@ export function cancelCall(tx: Tx, reason: CallEndReason.canceled | CallEndReaso
 export function connect(tx: Tx, m: Member, deviceId: string, action: 'Accept' | 'Join'): void {
   const s = tx.s;
   const others = connectedMembers(s);
+  if (m.state === 'invited' || m.state === 'ringing') {
+    tx.trace(m.userId, deviceId, action === 'Accept' ? 'accepted' : 'joined');
+    pushWithdraw(tx, m, 'accepted');
+  }
   m.state = 'joined';
   m.deviceId = deviceId;
   m.joinedAt = tx.now;

@@ -21,6 +21,7 @@ import {
   pendingInvitees,
   ringDevice,
 } from './legs.js';
+import { pushInvite } from './pushEffects.js';
 import { ACTIVE_LEG_STATES } from './types.js';
 import type { CallState, Command, Member, TransitionResult } from './types.js';
 
@@ -66,6 +67,8 @@ function inviteUsers(tx: Tx, ids: string[], ctx: CommandOf<'start'>['ctx'], ring
   const busy = ids.filter((u) => ctx.busy.has(u));
   const free = ids.filter((u) => !ctx.busy.has(u));
   for (const u of free) for (const d of ctx.devices[u] ?? []) ringDevice(tx, s.members[u]!, d);
+  // SPEC §9: an invitee no device would ring is reached by push.
+  for (const u of free) if ((ctx.devices[u] ?? []).length === 0) pushInvite(tx, s.members[u]!);
   if (announce) {
     for (const u of ids) {
       for (const p of activeMembers(s)) if (p.userId !== u) tx.toMember(p, { name: 'onUserInviting', userId: u });
@@ -223,6 +226,15 @@ const handlers: { [T in Command['type']]: Handler<CommandOf<T>> } = {
       for (const d of devicesOf(m)) tx.notConnected(m, d, CallEndReason.noResponse, m.userId);
       inviteeOutcome(tx, m, 'noResponse');
     }
+  },
+
+  pushReject: (tx, c) => {
+    requireLive(tx.s);
+    const m = member(tx.s, c.userId);
+    if (m.state !== 'ringing' && m.state !== 'invited') throw MachineError.state('nothing is ringing');
+    // Declined from the notification: every device still ringing hears it was rejected elsewhere.
+    for (const d of devicesOf(m)) tx.notConnected(m, d, CallEndReason.otherDeviceReject, m.userId);
+    inviteeOutcome(tx, m, 'rejected');
   },
 
   endByServer: (tx, c) => {

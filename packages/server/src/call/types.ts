@@ -58,6 +58,11 @@ export interface Member {
   everJoined: boolean;
   /** Profile of the caller is kept on the call; others' only when needed. */
   endReason: CallEndReason | null;
+  /**
+   * Deadline (ms epoch) of this leg's invitation when an offline push announced it (SPEC §9):
+   * a withdraw push follows when the invitation ends, and the action token is bound to it.
+   */
+  pushDeadline?: number | null;
 }
 
 /** Call-level status. */
@@ -143,7 +148,9 @@ export type Command =
   /** Admin `end_call`. */
   | { type: 'endByServer'; adminId: string }
   /** The media path connected for the first time (timings.mediaConnectedAt). */
-  | { type: 'mediaConnected' };
+  | { type: 'mediaConnected' }
+  /** Decline from a push notification (`POST /push/action`, action `reject`); no device involved. */
+  | { type: 'pushReject'; userId: string };
 
 /** Who an event goes to. */
 export interface Target {
@@ -157,9 +164,31 @@ export type WebhookCommand =
   | 'Call.CallbackAfterMemberChanged'
   | 'Call.CallbackAfterEndCall';
 
+/** Why a pushed invitation was withdrawn: how the invitee's leg ended, or `accepted`. */
+export type PushWithdrawReason = 'accepted' | 'rejected' | 'noResponse' | 'busy' | 'canceled' | 'offline' | 'endByServer';
+
+/** The push payload of SPEC §9 as the machine decides it (the action token is added on send). */
+export interface PushPayload {
+  type: 'call.invite' | 'call.withdraw';
+  callId: string;
+  callerId: string;
+  callerProfile: UserProfile | null;
+  mediaType: CallMediaType.audio | CallMediaType.video;
+  scene: CallScene;
+  /** The invitation's ring deadline, ms epoch. */
+  deadline: number;
+  offlinePushInfo: OfflinePushInfo | null;
+  /** On `call.withdraw`. */
+  reason?: PushWithdrawReason;
+}
+
 /** Effects as data. Durable ones are written with the state; sends run after the commit. */
 export type Effect =
   | { kind: 'send'; to: Target; event: ServerEvent }
+  /** An offline push to every registration of `userId` (durable queue, sent after the commit). */
+  | { kind: 'push'; userId: string; payload: PushPayload }
+  /** One step of the call's delivery trace (SPEC §9), written with the state. */
+  | { kind: 'trace'; userId: string; deviceId: string | null; step: string; detail?: Record<string, unknown> }
   | { kind: 'webhook'; command: WebhookCommand; seq: number; body: Record<string, unknown> }
   | { kind: 'record'; userId: string; record: CallRecord };
 

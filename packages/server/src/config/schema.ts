@@ -42,6 +42,55 @@ const TurnSchema = z.object({
   ttlSeconds: z.number().int().min(60).default(86_400),
 });
 
+/** base64url (the `web-push` VAPID key format). */
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+/** Offline push (SPEC §9). */
+const PushSchema = z.object({
+  /** Web Push VAPID keys; development mode generates and keeps a pair in the data folder. */
+  vapid: z
+    .object({
+      /** base64url of the 65-byte uncompressed P-256 public point. */
+      publicKey: z.string().length(87).regex(B64URL),
+      /** base64url of the 32-byte private key. */
+      privateKey: z.string().length(43).regex(B64URL),
+      /** `mailto:` or `https:` contact for push services. */
+      subject: z.string().regex(/^(mailto:|https:)/),
+    })
+    .optional(),
+  /** FCM HTTP v1. */
+  fcm: z
+    .object({
+      projectId: z.string().min(1),
+      /** The service-account JSON (its `client_email`, `private_key` and optional `token_uri` are used). */
+      serviceAccount: z.looseObject({ client_email: z.string().min(1), private_key: z.string().min(1), token_uri: z.url().optional() }),
+      /** Send endpoint base (tests point it at a local server). */
+      endpoint: z.url().default('https://fcm.googleapis.com'),
+    })
+    .optional(),
+  /** APNs with token (ES256 JWT) authentication over HTTP/2. */
+  apns: z
+    .object({
+      teamId: z.string().min(1),
+      keyId: z.string().min(1),
+      /** The .p8 key (PEM). */
+      privateKey: z.string().min(1),
+      bundleId: z.string().min(1),
+      production: z.boolean().default(false),
+      /** Overrides the Apple host chosen by `production` (tests point it at a local HTTP/2 server). */
+      endpoint: z.url().optional(),
+    })
+    .optional(),
+  /** Hand every push to the app's own backend instead of the providers (signed like webhooks). */
+  webhookUrl: z.url().optional(),
+  /** Allow `http:` Web Push endpoints (local push services in tests); otherwise only `https:`. */
+  allowHttpEndpoints: z.boolean().default(false),
+  /** Registrations kept per user; the oldest is dropped beyond it. */
+  maxTargetsPerUser: z.number().int().min(1).max(100).default(10),
+  /** Deadline of one provider request. */
+  timeoutMs: z.number().int().min(100).default(10_000),
+});
+
 /** Schema of `startServer(options)`. */
 export const ServerOptionsSchema = z.object({
   port: z.number().int().min(0).max(65535).default(3000),
@@ -77,6 +126,7 @@ export const ServerOptionsSchema = z.object({
   limits: LimitsSchema.prefault({}),
   sfu: z.union([z.enum(['auto', 'none']), z.object({ janusUrl: z.string(), apiSecret: z.string().optional() })]).default('auto'),
   turn: TurnSchema.optional(),
+  push: PushSchema.prefault({}),
   webApp: z.boolean().default(true),
   /** Production: where the web page fetches UserSigs from. */
   userSigUrl: z.string().optional(),
@@ -184,5 +234,11 @@ export function redactConfig(c: ServerConfig): Record<string, unknown> {
     storage: c.storage.replace(/\/\/[^@/]*@/, '//[redacted]@'),
     redis: c.redis?.replace(/\/\/[^@/]*@/, '//[redacted]@'),
     sfu: typeof c.sfu === 'object' && c.sfu.apiSecret ? { ...c.sfu, apiSecret: '[redacted]' } : c.sfu,
+    push: {
+      ...c.push,
+      vapid: c.push.vapid ? { ...c.push.vapid, privateKey: '[redacted]' } : undefined,
+      fcm: c.push.fcm ? { ...c.push.fcm, serviceAccount: '[redacted]' } : undefined,
+      apns: c.push.apns ? { ...c.push.apns, privateKey: '[redacted]' } : undefined,
+    },
   };
 }

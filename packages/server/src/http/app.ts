@@ -18,6 +18,7 @@ import { publicBase } from './proxy.js';
 import type { CallService } from '../call/CallService.js';
 import type { Storage } from '../storage/Storage.js';
 import type { Metrics } from '../observability/Metrics.js';
+import { registerPushRoutes } from '../push/routes.js';
 
 /** What the HTTP layer reads from the running server. */
 export interface AppDeps {
@@ -31,6 +32,8 @@ export interface AppDeps {
   /** True once the server listens and until it starts closing. */
   ready(): boolean;
   webRoot: string | null;
+  /** Offline push routes (SPEC §9). */
+  push: { vapidPublicKey: string | null; tokenKey: Buffer };
 }
 
 /** Routes outside the per-IP limit: health probes, metrics scrapes and the web app's static files. */
@@ -143,6 +146,7 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
     return reply.type('text/plain; version=0.0.4').send(await d.metrics.render());
   });
   registerRest(app, d);
+  registerPushRoutes(app, { storage: d.storage, service: d.service, ...d.push });
 
   app.get('/config.json', async (req) => ({
     sdkAppId: d.config.sdkAppId,

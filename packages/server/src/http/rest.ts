@@ -12,7 +12,8 @@ import { tencentRecord } from '../call/tencent.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Storage } from '../storage/Storage.js';
 import { publicBase } from './proxy.js';
-import { EndCallBodySchema, GetRecordBodySchema, RecordFilterBodySchema, RestQuerySchema, openApiDocument } from './restSchemas.js';
+import { restTraceStep } from '../push/trace.js';
+import { EndCallBodySchema, GetCallTraceBodySchema, GetRecordBodySchema, RecordFilterBodySchema, RestQuerySchema, openApiDocument } from './restSchemas.js';
 
 /** A REST failure with a Tencent error code. */
 class RestError extends Error {
@@ -124,6 +125,11 @@ export function registerRest(app: FastifyInstance, d: RestDeps): void {
         throw e;
       }
       return undefined;
+    },
+    '/v4/call_engine_http_srv/get_call_trace': async (raw) => {
+      const { CallId } = bodyOf(GetCallTraceBodySchema, raw);
+      if (!(await d.storage.getCall(CallId))) throw new RestError(ErrorCode.REST_INVALID_PARAMETER, `unknown CallId ${CallId}`);
+      return { Trace: (await d.storage.callTrace(CallId)).map(restTraceStep) };
     },
   };
 

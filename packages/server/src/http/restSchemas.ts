@@ -20,6 +20,17 @@ const callIdBody = () => z.object({ CallId: z.string().min(1).max(64) });
 export const GetRecordBodySchema = callIdBody();
 /** Body of `end_call`. */
 export const EndCallBodySchema = callIdBody();
+/** Body of `get_call_trace`. */
+export const GetCallTraceBodySchema = callIdBody();
+
+/** One delivery-trace step (SPEC §9). */
+const TraceStepSchema = z.object({
+  UserId: z.string(),
+  DeviceId: z.string().optional(),
+  Step: z.string().describe('rung, push.queued, push.sent, push.failed, push.gone, push.none, push.skipped, push.expired, received, notification.shown, accepted, joined, rejected, noResponse, busy, canceled, offline, endByServer'),
+  Time: z.number().int().describe('ms epoch'),
+  Detail: z.record(z.string(), z.unknown()).optional().describe('provider, status, ms, kind, reason, error'),
+});
 
 /** Tencent `CallResult` names (SPEC §6.2). */
 export const CALL_RESULTS = ['Cancel', 'Reject', 'NotAnswer', 'NormalEnd', 'CallBusy', 'Offline', 'Interrupt'] as const;
@@ -99,6 +110,14 @@ export const REST_ROUTES = [
     description: 'Connected users get onCallEnd(endByServer, admin), ringing ones onCallNotConnected(endByServer, admin). Ended or unknown call: ErrorCode 101004.',
     body: EndCallBodySchema,
     response: envelope(z.object({})),
+  },
+  {
+    path: '/v4/call_engine_http_srv/get_call_trace',
+    operationId: 'get_call_trace',
+    summary: 'The delivery trace of a call: who rang where, each push and its outcome, in order',
+    description: 'Steps of every invitee in time order (docs/push.md). Unknown call: ErrorCode 101002.',
+    body: GetCallTraceBodySchema,
+    response: envelope(z.object({ Trace: z.array(TraceStepSchema) })),
   },
 ] as const;
 

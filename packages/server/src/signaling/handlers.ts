@@ -13,6 +13,7 @@ import type { Session } from './Session.js';
 import type { SessionManager } from './SessionManager.js';
 import type { MediaRelay } from './MediaRelay.js';
 import type { IpRateLimiter } from '../http/IpRateLimiter.js';
+import { callReceived, registerPush, unregisterPush } from '../push/handlers.js';
 
 /** Dependencies of the handlers. */
 export interface HandlerDeps {
@@ -168,5 +169,9 @@ export const handlers: Handlers = {
   'records.query': async (s, data, d) => ({ records: await d.storage.queryRecords(s.userId, data) }),
 
   'records.delete': async (s, data, d) => ({ callIds: await d.storage.deleteRecords(s.userId, data.callIds) }),
+
+  'push.register': registerPush,
+  'push.unregister': unregisterPush,
+  'call.received': callReceived,
 };
 

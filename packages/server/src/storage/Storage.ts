@@ -7,6 +7,7 @@
  */
 import type { CallRecord, RecentCallsFilter, UserProfile } from '@opencall/protocol/wire';
 import type { CallState, LegState, WebhookCommand } from '../call/types.js';
+import type { NewPushRow, PushRow, PushTargetRow, TraceRow } from './push.js';
 
 /** The stored row of an active membership: user `userId` has an active leg in `callId`. */
 export interface Membership {
@@ -53,6 +54,10 @@ export interface CallChange {
   records: { userId: string; record: CallRecord }[];
   /** Webhooks to enqueue. */
   webhooks: NewOutboxRow[];
+  /** Offline pushes to enqueue (SPEC §9). */
+  pushes?: NewPushRow[];
+  /** Delivery-trace steps decided by this transition (devices rung, outcomes). */
+  trace?: TraceRow[];
 }
 
 /** Filter over ended calls for the admin REST API. */
@@ -180,6 +185,26 @@ export interface Storage {
    * touched. Returns how many calls and records were deleted.
    */
   purgeHistory(before: number, limit: number): Promise<{ calls: number; records: number }>;
+
+  /**
+   * Stores a push registration (replacing one with the same key) and drops the user's oldest
+   * ones beyond `cap`.
+   */
+  savePushTarget(row: PushTargetRow, cap: number): Promise<void>;
+  /** Removes a registration; true when one was removed. */
+  removePushTarget(userId: string, key: string): Promise<boolean>;
+  /** A user's registrations, oldest first. */
+  pushTargets(userId: string): Promise<PushTargetRow[]>;
+  /** Pending push rows due at `now`, oldest first (by id). */
+  duePushes(now: number, limit: number): Promise<PushRow[]>;
+  /** Settles a push row (sent, skipped or given up), with the last error if any. */
+  settlePush(id: number, at: number, error: string | null): Promise<void>;
+  /** Records a failed attempt of a push row and when to try again. */
+  retryPush(id: number, nextAttemptAt: number, error: string): Promise<void>;
+  /** Appends delivery-trace steps (kept up to MAX_TRACE_ROWS_PER_CALL per call). */
+  appendTrace(rows: TraceRow[]): Promise<void>;
+  /** A call's trace, in the order the steps happened (time, then insertion). */
+  callTrace(callId: string): Promise<TraceRow[]>;
 
   /** Releases resources. Idempotent. */
   close(): Promise<void>;

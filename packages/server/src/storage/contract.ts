@@ -10,6 +10,7 @@ import type { CallState } from '../call/types.js';
 import { runClusterContract } from './contractCluster.js';
 import { callState, change, hook, ids, member, next, record, type Made } from './contractFixtures.js';
 import { VersionConflictError, type Storage } from './Storage.js';
+import { pushContract } from './contract.push.js';
 
 /**
  * Registers the contract suite under `name`. `make` is called once per test and must return a
@@ -342,5 +343,6 @@ export function runStorageContract(name: string, make: () => Promise<Made>): voi
     });
 
     runClusterContract(open);
+    pushContract(open);
   });
 }

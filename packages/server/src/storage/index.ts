@@ -20,6 +20,8 @@ export type {
 export { MemoryStorage } from './memory/MemoryStorage.js';
 // PostgresStorage is not re-exported: openStorage loads it (and postgres.js) only when asked for.
 export { SqliteStorage } from './sqlite/SqliteStorage.js';
+export type { NewPushRow, PushKind, PushProvider, PushRow, PushTargetRow, TraceRow } from './push.js';
+export { MAX_PUSH_TARGETS_PER_USER, MAX_TRACE_ROWS_PER_CALL } from './push.js';
 export { tencentCallResult } from './callResult.js';
 
 /** Prefix that forces SQLite, so an in-memory SQLite database can be asked for explicitly. */

@@ -18,6 +18,8 @@ import {
   type OutboxRow,
   type Storage,
 } from '../Storage.js';
+import type { PushRow, PushTargetRow, TraceRow } from '../push.js';
+import { MemoryPush } from './MemoryPush.js';
 
 /** One user's copy of a record; deletion is soft so it matches the SQLite adapter. */
 interface StoredRecord {
@@ -72,6 +74,7 @@ export class MemoryStorage implements Storage {
   /** Rows in id order (ids are assigned increasingly), so scans are already oldest first. */
   private readonly outbox: OutboxRow[] = [];
   private nextOutboxId = 1;
+  private readonly push = new MemoryPush();
 
   /** Loads a copy of a call, or null. */
   async getCall(callId: string): Promise<CallState | null> {
@@ -124,6 +127,8 @@ export class MemoryStorage implements Storage {
         dead: false,
       });
     }
+    this.push.enqueue(change.pushes ?? []);
+    this.push.append(change.trace ?? []);
   }
 
   /** The first user (by id) `change` would give a busy leg while busy in another call, or null. */
@@ -319,6 +324,46 @@ export class MemoryStorage implements Storage {
       .slice(0, limit);
     for (const [key] of records) this.records.delete(key);
     return { calls: calls.length, records: records.length };
+  }
+
+  /** Stores a registration (same key replaced), trimming the user's oldest beyond `cap`. */
+  async savePushTarget(row: PushTargetRow, cap: number): Promise<void> {
+    this.push.save(row, cap);
+  }
+
+  /** Removes one registration. */
+  async removePushTarget(userId: string, key: string): Promise<boolean> {
+    return this.push.remove(userId, key);
+  }
+
+  /** A user's registrations, oldest first. */
+  async pushTargets(userId: string): Promise<PushTargetRow[]> {
+    return this.push.of(userId);
+  }
+
+  /** Pending push rows due at `now`, by id. */
+  async duePushes(now: number, limit: number): Promise<PushRow[]> {
+    return this.push.due(now, limit);
+  }
+
+  /** Settles a push row. */
+  async settlePush(id: number, at: number, error: string | null): Promise<void> {
+    this.push.settle(id, at, error);
+  }
+
+  /** Reschedules a push row after a failed attempt. */
+  async retryPush(id: number, nextAttemptAt: number, error: string): Promise<void> {
+    this.push.retry(id, nextAttemptAt, error);
+  }
+
+  /** Appends trace steps. */
+  async appendTrace(rows: TraceRow[]): Promise<void> {
+    this.push.append(rows);
+  }
+
+  /** A call's trace in order. */
+  async callTrace(callId: string): Promise<TraceRow[]> {
+    return this.push.trace(callId);
   }
 
   /** Nothing to release; kept for the interface. */

@@ -22,6 +22,8 @@ import {
 import { acquireLease, claimDueTimers, releaseLease } from './claims.js';
 import { commitStatement, mapCommitError } from './commit.js';
 import { migrate } from './schema.js';
+import { PostgresPush } from './PostgresPush.js';
+import type { PushRow, PushTargetRow, TraceRow } from '../push.js';
 
 /** Default page size of `queryRecords`, as in the other adapters. */
 const DEFAULT_RECORD_LIMIT = 100;
@@ -119,8 +121,11 @@ export class PostgresStorage implements Storage {
   /** Reported by /healthz. */
   readonly kind = 'postgres';
   private closed = false;
+  private readonly push: PostgresPush;
 
-  private constructor(private readonly sql: Sql<{ bigint: number }>) {}
+  private constructor(private readonly sql: Sql<{ bigint: number }>) {
+    this.push = new PostgresPush(sql);
+  }
 
   /** Connects to `url` (`postgres://` or `postgresql://`), migrates the schema, and returns the storage. */
   static async open(url: string): Promise<PostgresStorage> {
@@ -291,6 +296,46 @@ export class PostgresStorage implements Storage {
     const calls = await this.sql.unsafe(Q.purgeCalls, [before, limit], { prepare: true });
     const records = await this.sql.unsafe(Q.purgeRecords, [before, limit], { prepare: true });
     return { calls: calls.count, records: records.count };
+  }
+
+  /** Stores a registration (same key replaced), trimming the user's oldest beyond `cap`. */
+  savePushTarget(row: PushTargetRow, cap: number): Promise<void> {
+    return this.push.save(row, cap);
+  }
+
+  /** Removes one registration. */
+  removePushTarget(userId: string, key: string): Promise<boolean> {
+    return this.push.remove(userId, key);
+  }
+
+  /** A user's registrations, oldest first. */
+  pushTargets(userId: string): Promise<PushTargetRow[]> {
+    return this.push.targets(userId);
+  }
+
+  /** Pending push rows due at `now`, by id. */
+  duePushes(now: number, limit: number): Promise<PushRow[]> {
+    return this.push.due(now, limit);
+  }
+
+  /** Settles a push row. */
+  settlePush(id: number, at: number, error: string | null): Promise<void> {
+    return this.push.settle(id, at, error);
+  }
+
+  /** Reschedules a push row after a failed attempt. */
+  retryPush(id: number, nextAttemptAt: number, error: string): Promise<void> {
+    return this.push.retry(id, nextAttemptAt, error);
+  }
+
+  /** Appends trace steps. */
+  appendTrace(rows: TraceRow[]): Promise<void> {
+    return this.push.append(rows);
+  }
+
+  /** A call's trace in order. */
+  callTrace(callId: string): Promise<TraceRow[]> {
+    return this.push.trace(callId);
   }
 
   /** Closes the pool, letting queries in flight finish (up to 5 s). Idempotent. */

@@ -11,6 +11,7 @@
  */
 import postgres from 'postgres';
 import { tencentCallResult } from '../callResult.js';
+import { MAX_TRACE_ROWS_PER_CALL } from '../push.js';
 import { BUSY_LEG_STATES, BusyConflictError, VersionConflictError, type CallChange } from '../Storage.js';
 
 /** Everything after the call write, shared by the insert and update forms ($1–$14). */
@@ -50,6 +51,20 @@ const DERIVED = `
     FROM c, unnest($9::text[], $10::text[], $11::integer[], $12::text[], $13::text[], $14::bigint[])
       WITH ORDINALITY AS w(e, id, s, cmd, body, t, n)
     ORDER BY w.n
+  ),
+  new_pushes AS (
+    INSERT INTO push_queue (call_id, user_id, kind, payload, created_at, expires_at, next_attempt_at)
+    SELECT c.call_id, p.u, p.k, p.body, p.t, p.x, p.t
+    FROM c, unnest($24::text[], $25::text[], $26::text[], $27::bigint[], $28::bigint[]) WITH ORDINALITY AS p(u, k, body, t, x, n)
+    ORDER BY p.n
+  ),
+  new_trace AS (
+    INSERT INTO call_trace (call_id, user_id, device_id, step, time, detail)
+    SELECT c.call_id, s.u, s.d, s.st, s.t, s.det
+    FROM c, unnest($29::text[], $30::text[], $31::text[], $32::bigint[], $33::text[]) WITH ORDINALITY AS s(u, d, st, t, det, n)
+    -- The per-call cap (MAX_TRACE_ROWS_PER_CALL), counted before this commit's rows.
+    WHERE (SELECT count(*) FROM call_trace x WHERE x.call_id = c.call_id) < ${MAX_TRACE_ROWS_PER_CALL}
+    ORDER BY s.n
   )
   SELECT count(*)::integer AS n FROM c`;
 
@@ -62,11 +77,14 @@ const INSERT_SQL = `
     RETURNING call_id
   ),${DERIVED}`;
 
-/** A next version, written only over the expected one ($22); created_at and ephemeral never change. */
+/**
+ * A next version, written only over the expected one ($22); created_at and ephemeral never change.
+ * $23 is always null: it only keeps the push/trace parameters ($24–$33) at the insert form's places.
+ */
 const UPDATE_SQL = `
   WITH c AS (
     UPDATE calls SET version = $16, phase = $17, scene = $18, ended_at = $19, call_result = $20, state = $21
-    WHERE call_id = $15 AND version = $22
+    WHERE call_id = $15 AND version = $22 AND $23::text IS NULL
     RETURNING call_id
   ),${DERIVED}`;
 
@@ -102,10 +120,28 @@ export function commitStatement(change: CallChange): { text: string; params: pos
   const json = JSON.stringify(state);
   if (expectedVersion === 0) {
     const head = [state.callId, state.version, state.phase, state.scene, state.createdAt, state.endedAt, callResult, state.isEphemeralCall, json];
-    return { text: INSERT_SQL, params: [...derived, ...head] };
+    return { text: INSERT_SQL, params: [...derived, ...head, ...pushParams(change)] };
   }
-  const head = [state.callId, state.version, state.phase, state.scene, state.endedAt, callResult, json, expectedVersion];
-  return { text: UPDATE_SQL, params: [...derived, ...head] };
+  const head = [state.callId, state.version, state.phase, state.scene, state.endedAt, callResult, json, expectedVersion, null];
+  return { text: UPDATE_SQL, params: [...derived, ...head, ...pushParams(change)] };
+}
+
+/** The push queue and trace parameters ($24–$33) of a change. */
+function pushParams(change: CallChange): postgres.ParameterOrJSON<never>[] {
+  const pushes = change.pushes ?? [];
+  const trace = (change.trace ?? []).filter((t) => t.callId === change.state.callId);
+  return [
+    pushes.map((p) => p.userId),
+    pushes.map((p) => p.kind),
+    pushes.map((p) => p.payload),
+    pushes.map((p) => p.createdAt),
+    pushes.map((p) => p.expiresAt),
+    trace.map((t) => t.userId),
+    trace.map((t) => t.deviceId),
+    trace.map((t) => t.step),
+    trace.map((t) => t.time),
+    trace.map((t) => t.detail),
+  ];
 }
 
 /** `Key (user_id)=(bob) already exists.`: the user the busy index refused. */

@@ -101,6 +101,46 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'offline push: registrations, push queue, delivery trace (SPEC §9)',
+    statements: [
+      `CREATE TABLE push_targets (
+        user_id text NOT NULL,
+        key text NOT NULL,
+        provider text NOT NULL,
+        target text NOT NULL,
+        created_at bigint NOT NULL,
+        seq bigserial NOT NULL,
+        PRIMARY KEY (user_id, key)
+      )`,
+      `CREATE TABLE push_queue (
+        id bigserial PRIMARY KEY,
+        call_id text NOT NULL,
+        user_id text NOT NULL,
+        kind text NOT NULL,
+        payload text NOT NULL,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at bigint NOT NULL,
+        settled_at bigint,
+        last_error text
+      )`,
+      // Only the pending rows are ever scanned.
+      `CREATE INDEX push_queue_due ON push_queue (next_attempt_at) WHERE settled_at IS NULL`,
+      `CREATE TABLE call_trace (
+        id bigserial PRIMARY KEY,
+        call_id text NOT NULL,
+        user_id text NOT NULL,
+        device_id text,
+        step text NOT NULL,
+        time bigint NOT NULL,
+        detail text
+      )`,
+      `CREATE INDEX call_trace_call ON call_trace (call_id, time, id)`,
+    ],
+  },
 ];
 
 /** Schema version this code writes and understands. */

@@ -33,6 +33,8 @@ import {
   type RecordsParams,
 } from './rows.js';
 import { migrate } from './schema.js';
+import type { PushRow, PushTargetRow, TraceRow } from '../push.js';
+import { SqlitePush } from './SqlitePush.js';
 
 /** Default page size of `queryRecords`. */
 const DEFAULT_RECORD_LIMIT = 100;
@@ -161,6 +163,7 @@ export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private readonly stmts: ReturnType<typeof prepareAll>;
   private readonly claims: SqliteClaims;
+  private readonly push: SqlitePush;
   private readonly commitTx: (change: CallChange) => Written | null;
   /** Derived rows this connection wrote per live call; dropped when the call has none left. */
   private readonly written = new Map<string, Written>();
@@ -187,6 +190,7 @@ export class SqliteStorage implements Storage {
     if (path !== ':memory:' && path !== '') this.checkpointer = startCheckpointer(this.db, path, () => this.closed);
     this.stmts = prepareAll(this.db);
     this.claims = prepareClaims(this.db);
+    this.push = new SqlitePush(this.db);
     const tx = this.db.transaction((change: CallChange) => this.applyChange(change));
     // IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
     // failing with SQLITE_BUSY when a read lock cannot be upgraded.
@@ -270,6 +274,7 @@ export class SqliteStorage implements Storage {
     for (const w of change.webhooks) {
       this.stmts.insertOutbox.run(w.eventId, w.callId, w.seq, w.command, w.body, w.createdAt, w.createdAt);
     }
+    this.push.writeInCommit(change.pushes ?? [], change.trace ?? []);
     return memberships.size > 0 || change.timerDueAt !== null
       ? { version: state.version, memberships, timerDueAt: change.timerDueAt }
       : null;
@@ -415,6 +420,46 @@ export class SqliteStorage implements Storage {
       calls: this.stmts.purgeCalls.run(before, before, limit).changes,
       records: this.stmts.purgeRecords.run(before, limit).changes,
     };
+  }
+
+  /** Stores a registration (same key replaced), trimming the user's oldest beyond `cap`. */
+  async savePushTarget(row: PushTargetRow, cap: number): Promise<void> {
+    this.push.save(row, cap);
+  }
+
+  /** Removes one registration. */
+  async removePushTarget(userId: string, key: string): Promise<boolean> {
+    return this.push.remove(userId, key);
+  }
+
+  /** A user's registrations, oldest first. */
+  async pushTargets(userId: string): Promise<PushTargetRow[]> {
+    return this.push.targets(userId);
+  }
+
+  /** Pending push rows due at `now`, by id. */
+  async duePushes(now: number, limit: number): Promise<PushRow[]> {
+    return this.push.due(now, limit);
+  }
+
+  /** Settles a push row. */
+  async settlePush(id: number, at: number, error: string | null): Promise<void> {
+    this.push.settle(id, at, error);
+  }
+
+  /** Reschedules a push row after a failed attempt. */
+  async retryPush(id: number, nextAttemptAt: number, error: string): Promise<void> {
+    this.push.retry(id, nextAttemptAt, error);
+  }
+
+  /** Appends trace steps. */
+  async appendTrace(rows: TraceRow[]): Promise<void> {
+    this.push.append(rows);
+  }
+
+  /** A call's trace in order. */
+  async callTrace(callId: string): Promise<TraceRow[]> {
+    return this.push.trace(callId);
   }
 
   /** Closes the database (checkpointing the WAL). Idempotent. */

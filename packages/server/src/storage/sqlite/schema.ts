@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 
 /** Schema version this code writes and understands. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * Statements creating schema version 1.
@@ -103,8 +103,49 @@ export const SCHEMA_V3: readonly string[] = [
   )`,
 ];
 
+/**
+ * Statements bringing version 3 to 4: offline push (SPEC §9): registrations per user, the durable
+ * push queue written with the call state, and the per-call delivery trace.
+ */
+export const SCHEMA_V4: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS push_targets (
+    user_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    target TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (user_id, key)
+  )`,
+  `CREATE TABLE IF NOT EXISTS push_queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    settled_at INTEGER,
+    last_error TEXT
+  )`,
+  // Only the pending rows are ever scanned.
+  `CREATE INDEX IF NOT EXISTS push_queue_due ON push_queue(next_attempt_at) WHERE settled_at IS NULL`,
+  `CREATE TABLE IF NOT EXISTS call_trace (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    device_id TEXT,
+    step TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    detail TEXT
+  )`,
+  `CREATE INDEX IF NOT EXISTS call_trace_call ON call_trace(call_id, time, id)`,
+];
+
 /** Steps by the version they start from: STEPS[v] brings version v to v + 1. */
-const STEPS: readonly (readonly string[])[] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+const STEPS: readonly (readonly string[])[] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
 
 /** Names the users a pre-v3 file has busy in two calls (the v3 unique index cannot be built). */
 function busyTwice(db: Database.Database): string[] {

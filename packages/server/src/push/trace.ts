@@ -1,0 +1,22 @@
+/** The delivery trace's REST shape (SPEC §9 `get_call_trace`). */
+import type { TraceRow } from '../storage/push.js';
+
+/** One step as `get_call_trace` answers it. */
+export interface RestTraceStep {
+  UserId: string;
+  DeviceId?: string;
+  Step: string;
+  Time: number;
+  Detail?: Record<string, unknown>;
+}
+
+/** A stored trace row in the REST shape. */
+export function restTraceStep(r: TraceRow): RestTraceStep {
+  return {
+    UserId: r.userId,
+    ...(r.deviceId ? { DeviceId: r.deviceId } : {}),
+    Step: r.step,
+    Time: r.time,
+    ...(r.detail ? { Detail: JSON.parse(r.detail) as Record<string, unknown> } : {}),
+  };
+}
