@@ -43,7 +43,7 @@ async function redisCli(...args: string[]): Promise<string> {
 let available: Promise<string | null> | undefined;
 
 /** Null when PostgreSQL and Redis both answer, else why not. */
-function probe(): Promise<string | null> {
+export function probe(): Promise<string | null> {
   available ??= (async () => {
     const missing: string[] = [];
     await psql('SELECT 1').catch((e: Error) => missing.push(`PostgreSQL at ${TEST_POSTGRES} (${e.message.split('\n')[0]})`));
@@ -86,6 +86,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
+}
+
+/** Creates database `name` on {@link TEST_POSTGRES} unless it exists; resolves with its URL. */
+export async function ensureDatabase(name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a plain database name: ${name}`);
+  const exists = (await psql(`SELECT 1 FROM pg_database WHERE datname = '${name}'`)).trim() === '1';
+  if (!exists) await psql(`CREATE DATABASE ${name}`);
+  return `${TEST_POSTGRES}/${name}`;
 }
 
 /** A `clusterName` no other run uses (letters, digits and `_`, as the option allows). */
