@@ -117,6 +117,8 @@ export interface ClusterOptions {
   options?: Record<string, unknown>;
   /** Start nginx in front (default true). */
   nginx?: boolean;
+  /** How long each node may take to answer /healthz (default 60 s: three tsx start-ups on two busy cores). */
+  startTimeoutMs?: number;
 }
 
 /** A running test cluster. */
@@ -160,6 +162,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
       Array.from({ length: o.nodes ?? 3 }, (_, i) =>
         startNodeProcess({
           name: `n${i + 1}`,
+          startTimeoutMs: o.startTimeoutMs ?? 60_000,
           options: { ...CLUSTER_TEST_OPTIONS, ...o.options, storage: db.url, redis: TEST_REDIS, clusterName, nodeId: `n${i + 1}` },
         }),
       ),
