@@ -16,7 +16,7 @@ import { connectAll, fresh, seen, skipWithoutCluster, useCluster } from './suppo
 const R = CallEndReason;
 const audio = CallMediaType.audio;
 const ADMIN = 'administrator';
-const ctx = useCluster({ options: { defaultRingTimeoutSeconds: 3 } });
+const ctx = useCluster({ options: { defaultRingTimeoutSeconds: 5, heartbeatTimeoutMs: 6000 } });
 const node = (i: number) => ctx.cluster.nodes[i]!;
 
 describe('cluster: §5 rules across nodes', { skip: skipWithoutCluster }, () => {

@@ -21,6 +21,7 @@ const ctx = useCluster({
     webhookSecret: HOOK_SECRET,
     // Six calls at once on two busy cores: no invitation may time out before its accept.
     defaultRingTimeoutSeconds: 15,
+    heartbeatTimeoutMs: 6000,
     webhookRetry: { initialDelayMs: 100, maxDelayMs: 300, maxAgeMs: 600_000, timeoutMs: 1000 },
   },
 });

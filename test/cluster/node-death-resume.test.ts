@@ -12,12 +12,12 @@ import { CallEndReason, CallMediaType } from '@opencall/client';
 import type { NodeProcess } from '../helpers/processServer.js';
 import { sleep } from '../helpers/users.js';
 import type { TestUser } from '../helpers/users.js';
-import { CLUSTER_TEST_OPTIONS } from '../helpers/cluster.js';
 import { clusterAvailable, connectAll, connections, fresh, landedOn, seen, skipWithoutCluster, useCluster } from './support.js';
 
 const R = CallEndReason;
-const HEARTBEAT_MS = CLUSTER_TEST_OPTIONS.heartbeatTimeoutMs;
-const ctx = useCluster();
+/** Short, so deaths are decided quickly; not shorter, so a busy machine does not drop live devices. */
+const HEARTBEAT_MS = 2000;
+const ctx = useCluster({ options: { heartbeatTimeoutMs: HEARTBEAT_MS } });
 const nodes = (): NodeProcess[] => ctx.cluster.nodes;
 const others = (n: NodeProcess): NodeProcess[] => nodes().filter((x) => x !== n);
 
@@ -46,7 +46,7 @@ async function untilNodes(on: readonly NodeProcess[], expected: string[], timeou
   }
 }
 
-describe('cluster: a node dies (SIGKILL)', { skip: skipWithoutCluster }, () => {
+describe('cluster: a node dies (SIGKILL) and its devices come back elsewhere', { skip: skipWithoutCluster }, () => {
   it("the caller's node dies while its invitation rings: the deadline fires on time and the caller resumes elsewhere unnoticed", async () => {
     const { node: home, value: a } = await landedOn(nodes(), () => track(ctx.device(fresh('da'), nodes())));
     const b = await track(ctx.device(fresh('db'), others(home)[0]!));
@@ -90,34 +90,5 @@ describe('cluster: a node dies (SIGKILL)', { skip: skipWithoutCluster }, () => {
     await a.engine.hangup();
     await b.rec.waitFor('onCallEnd');
     assert.deepEqual(seen(b.rec).slice(1), [`onUserLeave(${a.id})`, `onCallEnd(callId,1,${R.hangup},${a.id},ms,info(1))`]);
-  });
-
-  it('a node dies with a connected device and a ringing caller pinned to it: the survivors tell their peers offline within heartbeatTimeoutMs + 2 s, and /healthz drops it', async () => {
-    const [home, other] = [nodes()[1]!, nodes()[2]!];
-    // Pinned: no other URL to go to, so these devices cannot come back.
-    const a = await track(ctx.device(fresh('oa'), home));
-    const b = await track(ctx.device(fresh('ob'), other));
-    const c = await track(ctx.device(fresh('oc'), home));
-    const d = await track(ctx.device(fresh('od'), nodes()[0]!));
-    await connectAll(a, b);
-    await c.engine.calls([d.id], CallMediaType.audio, { timeout: 30 });
-    await d.rec.waitFor('onCallReceived');
-    d.rec.clear();
-    const t0 = Date.now();
-    await home.kill();
-    const [ended, cancelled, dropped] = await Promise.all([
-      b.rec.waitFor('onCallEnd', () => true, HEARTBEAT_MS + 4_000).then(() => Date.now() - t0),
-      d.rec.waitFor('onCallCancelled', () => true, HEARTBEAT_MS + 4_000).then(() => Date.now() - t0),
-      untilNodes(others(home), ['n1', 'n3'], 8_000),
-    ]);
-    assert.ok(ended <= HEARTBEAT_MS + 2_000, `connected peer told after ${ended} ms (limit ${HEARTBEAT_MS + 2_000})`);
-    assert.ok(cancelled <= HEARTBEAT_MS + 2_000, `invitee told after ${cancelled} ms (limit ${HEARTBEAT_MS + 2_000})`);
-    assert.ok(dropped <= HEARTBEAT_MS + 3_000, `/healthz dropped n2 after ${dropped} ms`);
-    assert.deepEqual(seen(b.rec), [`onUserLeave(${a.id})`, `onCallEnd(callId,1,${R.offline},${a.id},ms,info(2))`]);
-    assert.deepEqual(d.rec.lines(), [`onCallNotConnected(callId,1,${R.offline},${c.id},info(2))`, `onCallCancelled(${c.id})`]);
-    assert.equal(home.running, false, 'decided while the dead node is still down');
-    await home.restart();
-    await untilNodes(nodes(), ['n1', 'n2', 'n3'], 8_000);
-    assert.equal((await home.healthz()).cluster?.nodeId, 'n2');
   });
 });
