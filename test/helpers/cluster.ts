@@ -142,7 +142,8 @@ export const CLUSTER_TEST_OPTIONS = {
   secretKey: TEST_SECRET,
   sdkAppId: TEST_APP_ID,
   sfu: 'none',
-  logLevel: 'warn',
+  // 'info': a node that does not come up shows how far it got (the last 4 kB go into the error).
+  logLevel: 'info',
   heartbeatTimeoutMs: 1500,
   defaultRingTimeoutSeconds: 2,
   webApp: false,

@@ -180,10 +180,10 @@ export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProce
     }));
     const deadline = Date.now() + (o.startTimeoutMs ?? 30_000);
     for (;;) {
-      if (gone) throw new Error(`${name} exited during start-up (code ${c.exitCode}):\n${out}`);
+      if (gone) throw new Error(`${name} exited during start-up (code ${c.exitCode}):\n${out.slice(-4000)}`);
       if (Date.now() > deadline) {
         c.kill('SIGKILL');
-        throw new Error(`${name} did not answer /healthz within ${o.startTimeoutMs ?? 30_000} ms:\n${out}`);
+        throw new Error(`${name} did not answer /healthz within ${o.startTimeoutMs ?? 30_000} ms:\n${out.slice(-4000)}`);
       }
       const h = await healthz().catch(() => null);
       if (h?.ok) return;
