@@ -86,7 +86,7 @@ export interface NodeProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Shown in errors and in the captured output. */
   name?: string;
-  /** How long start-up may take before it is an error (default 30 s: tsx compiles on 2 cores). */
+  /** How long start-up may take before it is an error (default 60 s: tsx compiles on 2 shared cores). */
   startTimeoutMs?: number;
   /**
    * `source` (default): the TypeScript CLI through tsx, as tests run everything; `dist`: the built
@@ -178,12 +178,12 @@ export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProce
       if (!o.cwd) rmSync(cwd, { recursive: true, force: true });
       res();
     }));
-    const deadline = Date.now() + (o.startTimeoutMs ?? 30_000);
+    const deadline = Date.now() + (o.startTimeoutMs ?? 60_000);
     for (;;) {
       if (gone) throw new Error(`${name} exited during start-up (code ${c.exitCode}):\n${out.slice(-4000)}`);
       if (Date.now() > deadline) {
         c.kill('SIGKILL');
-        throw new Error(`${name} did not answer /healthz within ${o.startTimeoutMs ?? 30_000} ms:\n${out.slice(-4000)}`);
+        throw new Error(`${name} did not answer /healthz within ${o.startTimeoutMs ?? 60_000} ms:\n${out.slice(-4000)}`);
       }
       const h = await healthz().catch(() => null);
       if (h?.ok) return;
