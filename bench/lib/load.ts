@@ -81,6 +81,8 @@ export interface LoadOptions {
   concurrency?: number;
   /** Pin client workers to these CPUs (`taskset -c`). */
   cpus?: string;
+  /** Called when the measured window opens and closes (extra CPU sampling: a cluster's other processes). */
+  onWindow?: { begin(): void; end(): void };
 }
 
 /** Everything one load window measured. */
@@ -139,9 +141,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const stepTimeoutMs = o.stepTimeoutMs ?? 10_000;
     let window: ReturnType<CpuWindow['end']> | null = null;
     let rss = 0;
-    const t1 = setTimeout(() => cpu.begin(), o.warmupMs);
+    const t1 = setTimeout(() => {
+      cpu.begin();
+      o.onWindow?.begin();
+    }, o.warmupMs);
     const t2 = setTimeout(() => {
       window = cpu.end();
+      o.onWindow?.end();
       rss = rssBytes(o.server.pid);
     }, o.warmupMs + o.durationMs);
     const budget = o.warmupMs + o.durationMs + stepTimeoutMs * 4 + 10_000;

@@ -11,7 +11,7 @@ import type { TestUser } from '../helpers/users.js';
 import { fresh, seen, skipWithoutCluster, useCluster } from './support.js';
 
 const R = CallEndReason;
-const ctx = useCluster({ options: { devicePolicy: 'multi', defaultRingTimeoutSeconds: 3 } });
+const ctx = useCluster({ options: { devicePolicy: 'multi', defaultRingTimeoutSeconds: 5, heartbeatTimeoutMs: 6000 } });
 const node = (i: number) => ctx.cluster.nodes[i]!;
 
 /** A on n3; Bob's opted-in phone on n1 and his laptop (signed in last) on n2. */

@@ -33,7 +33,7 @@ export function useCluster(options: ClusterOptions = {}): { readonly cluster: Te
     const h = await cluster.nodes[0]!.healthz();
     // Until cluster mode exists every node would be a lone server on its own: say so plainly.
     assert.ok(h.cluster, `node n1 reports no cluster in /healthz (is cluster mode implemented?): ${JSON.stringify(h)}`);
-  }, { timeout: 90_000 });
+  }, { timeout: 240_000 });
   after(async () => {
     await Promise.all(engines.map((e) => e.unInit().catch(() => undefined)));
     if (cluster) {

@@ -19,6 +19,9 @@ const ctx = useCluster({
   options: {
     webhookUrl: hooks.url,
     webhookSecret: HOOK_SECRET,
+    // Six calls at once on two busy cores: no invitation may time out before its accept.
+    defaultRingTimeoutSeconds: 15,
+    heartbeatTimeoutMs: 6000,
     webhookRetry: { initialDelayMs: 100, maxDelayMs: 300, maxAgeMs: 600_000, timeoutMs: 1000 },
   },
 });
@@ -72,14 +75,12 @@ describe('cluster: webhooks with three nodes', { skip: skipWithoutCluster }, () 
     assert.ok(hooks.hits.some((h) => h.callId === callId), 'n1 was trying to deliver');
     await Promise.all([a, b].map((u) => u.engine.unInit()));
     // The others come back; n1 dies with its deliveries unacknowledged; the receiver recovers.
-    await n2.restart();
-    await n3.restart();
+    await Promise.all([n2.restart(), n3.restart()]);
     await n1.kill();
     hooks.reply = () => 200;
     const acked = await hooks.waitAcked(callId, 5, 20_000);
     assert.deepEqual(acked.map((h) => h.seq), [1, 2, 3, 4, 5]);
     assert.equal(new Set(acked.map((h) => h.eventId)).size, 5, 'each event acknowledged once');
     checkDeliveries(acked, since, TEST_APP_ID);
-    await n1.restart();
   });
 });

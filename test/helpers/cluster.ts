@@ -9,6 +9,9 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startNginx } from './nginx.js';
 import type { TestNginx } from './nginx.js';
@@ -43,7 +46,7 @@ async function redisCli(...args: string[]): Promise<string> {
 let available: Promise<string | null> | undefined;
 
 /** Null when PostgreSQL and Redis both answer, else why not. */
-function probe(): Promise<string | null> {
+export function probe(): Promise<string | null> {
   available ??= (async () => {
     const missing: string[] = [];
     await psql('SELECT 1').catch((e: Error) => missing.push(`PostgreSQL at ${TEST_POSTGRES} (${e.message.split('\n')[0]})`));
@@ -88,6 +91,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** Creates database `name` on {@link TEST_POSTGRES} unless it exists; resolves with its URL. */
+export async function ensureDatabase(name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a plain database name: ${name}`);
+  const exists = (await psql(`SELECT 1 FROM pg_database WHERE datname = '${name}'`)).trim() === '1';
+  if (!exists) await psql(`CREATE DATABASE ${name}`);
+  return `${TEST_POSTGRES}/${name}`;
+}
+
 /** A `clusterName` no other run uses (letters, digits and `_`, as the option allows). */
 export function uniqueClusterName(): string {
   return `t_${randomBytes(6).toString('hex')}`;
@@ -109,6 +120,8 @@ export interface ClusterOptions {
   options?: Record<string, unknown>;
   /** Start nginx in front (default true). */
   nginx?: boolean;
+  /** How long each node may take to answer /healthz (default 60 s: three tsx start-ups on two busy cores). */
+  startTimeoutMs?: number;
 }
 
 /** A running test cluster. */
@@ -129,13 +142,34 @@ export const CLUSTER_TEST_OPTIONS = {
   secretKey: TEST_SECRET,
   sdkAppId: TEST_APP_ID,
   sfu: 'none',
-  logLevel: 'warn',
+  // 'info': a node that does not come up shows how far it got (the last 4 kB go into the error).
+  logLevel: 'info',
   heartbeatTimeoutMs: 1500,
   defaultRingTimeoutSeconds: 2,
   webApp: false,
 } as const;
 
-/** Starts a database, N nodes named n1…nN (started together, as a deployment does) and nginx. */
+const LOCK = join(tmpdir(), 'opencall-cluster-start.lock');
+
+/**
+ * One cluster start-up at a time across test files (they run in parallel): each start compiles
+ * three servers through tsx on two cores, and two at once can each take over a minute. A lock
+ * older than three minutes belongs to a run that died and is taken over.
+ */
+async function startLock(): Promise<() => void> {
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      return () => rmSync(LOCK, { recursive: true, force: true });
+    } catch {
+      const age = Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 180_000) rmSync(LOCK, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** Starts a database, N nodes named n1…nN and nginx in front. */
 export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster> {
   const db = await createTestDatabase();
   const clusterName = uniqueClusterName();
@@ -147,22 +181,27 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
     await db.drop();
     await dropClusterKeys(clusterName);
   };
+  const start = (i: number): Promise<NodeProcess> =>
+    startNodeProcess({
+      name: `n${i}`,
+      startTimeoutMs: o.startTimeoutMs ?? 60_000,
+      options: { ...CLUSTER_TEST_OPTIONS, ...o.options, storage: db.url, redis: TEST_REDIS, clusterName, nodeId: `n${i}` },
+    });
+  const release = await startLock();
   try {
-    const started = await Promise.allSettled(
-      Array.from({ length: o.nodes ?? 3 }, (_, i) =>
-        startNodeProcess({
-          name: `n${i + 1}`,
-          options: { ...CLUSTER_TEST_OPTIONS, ...o.options, storage: db.url, redis: TEST_REDIS, clusterName, nodeId: `n${i + 1}` },
-        }),
-      ),
-    );
+    // n1 alone first (it creates the schema), then the others together: the advisory-locked
+    // migration is tested elsewhere (test/storage-postgres); here start-up must simply be quick.
+    nodes.push(await start(1));
+    const started = await Promise.allSettled(Array.from({ length: (o.nodes ?? 3) - 1 }, (_, k) => start(k + 2)));
     for (const s of started) if (s.status === 'fulfilled') nodes.push(s.value);
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
     if (o.nginx !== false) lb = await startNginx(nodes.map((n) => n.port));
   } catch (err) {
+    release();
     await stop().catch(() => undefined);
     throw err;
   }
+  release();
   return { db, clusterName, nodes, lb, url: lb?.url ?? (nodes[0] as NodeProcess).url, stop };
 }

@@ -60,6 +60,7 @@ export function startServerProcess(options: ServerOptions): Promise<ProcessServe
 }
 
 const cli = fileURLToPath(new URL('../../packages/server/src/cli.ts', import.meta.url));
+const distCli = fileURLToPath(new URL('../../packages/server/dist/cli.js', import.meta.url));
 /** tsx by absolute path, so a node can run in its own working folder. */
 const tsx = import.meta.resolve('tsx');
 const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
@@ -85,8 +86,15 @@ export interface NodeProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Shown in errors and in the captured output. */
   name?: string;
-  /** How long start-up may take before it is an error (default 30 s: tsx compiles on 2 cores). */
+  /** How long start-up may take before it is an error (default 60 s: tsx compiles on 2 shared cores). */
   startTimeoutMs?: number;
+  /**
+   * `source` (default): the TypeScript CLI through tsx, as tests run everything; `dist`: the built
+   * `packages/server/dist/cli.js`, as an operator runs it (needs `npm run build`).
+   */
+  entry?: 'source' | 'dist';
+  /** Working folder (kept); default: a fresh temporary one per start, removed when the node exits. */
+  cwd?: string;
 }
 
 /** A server node running the real CLI (`opencall-server`) in a child process. */
@@ -155,8 +163,9 @@ export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProce
   const launch = async (): Promise<void> => {
     // Its own working folder (removed when it exits): nothing a node writes by default (./data)
     // lands in the repository.
-    const cwd = mkdtempSync(join(tmpdir(), 'opencall-node-'));
-    const c = spawn(process.execPath, ['--import', tsx, '--conditions=source', cli], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const cwd = o.cwd ?? mkdtempSync(join(tmpdir(), 'opencall-node-'));
+    const args = o.entry === 'dist' ? [distCli] : ['--import', tsx, '--conditions=source', cli];
+    const c = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     const capture = (d: Buffer): void => {
       out = (out + d.toString()).slice(-65_536);
@@ -166,15 +175,15 @@ export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProce
     let gone = false;
     exited = new Promise<void>((res) => c.once('exit', () => {
       gone = true;
-      rmSync(cwd, { recursive: true, force: true });
+      if (!o.cwd) rmSync(cwd, { recursive: true, force: true });
       res();
     }));
-    const deadline = Date.now() + (o.startTimeoutMs ?? 30_000);
+    const deadline = Date.now() + (o.startTimeoutMs ?? 60_000);
     for (;;) {
-      if (gone) throw new Error(`${name} exited during start-up (code ${c.exitCode}):\n${out}`);
+      if (gone) throw new Error(`${name} exited during start-up (code ${c.exitCode}):\n${out.slice(-4000)}`);
       if (Date.now() > deadline) {
         c.kill('SIGKILL');
-        throw new Error(`${name} did not answer /healthz within ${o.startTimeoutMs ?? 30_000} ms:\n${out}`);
+        throw new Error(`${name} did not answer /healthz within ${o.startTimeoutMs ?? 60_000} ms:\n${out.slice(-4000)}`);
       }
       const h = await healthz().catch(() => null);
       if (h?.ok) return;

@@ -12,12 +12,12 @@ import { CallEndReason, CallMediaType } from '@opencall/client';
 import type { NodeProcess } from '../helpers/processServer.js';
 import { sleep } from '../helpers/users.js';
 import type { TestUser } from '../helpers/users.js';
-import { CLUSTER_TEST_OPTIONS } from '../helpers/cluster.js';
 import { clusterAvailable, connectAll, connections, fresh, landedOn, seen, skipWithoutCluster, useCluster } from './support.js';
 
 const R = CallEndReason;
-const HEARTBEAT_MS = CLUSTER_TEST_OPTIONS.heartbeatTimeoutMs;
-const ctx = useCluster();
+/** Short, so deaths are decided quickly; not shorter, so a busy machine does not drop live devices. */
+const HEARTBEAT_MS = 2000;
+const ctx = useCluster({ options: { heartbeatTimeoutMs: HEARTBEAT_MS } });
 const nodes = (): NodeProcess[] => ctx.cluster.nodes;
 const others = (n: NodeProcess): NodeProcess[] => nodes().filter((x) => x !== n);
 
@@ -46,7 +46,7 @@ async function untilNodes(on: readonly NodeProcess[], expected: string[], timeou
   }
 }
 
-describe('cluster: a node dies (SIGKILL)', { skip: skipWithoutCluster }, () => {
+describe('cluster: a node dies (SIGKILL) and its devices come back elsewhere', { skip: skipWithoutCluster }, () => {
   it("the caller's node dies while its invitation rings: the deadline fires on time and the caller resumes elsewhere unnoticed", async () => {
     const { node: home, value: a } = await landedOn(nodes(), () => track(ctx.device(fresh('da'), nodes())));
     const b = await track(ctx.device(fresh('db'), others(home)[0]!));
@@ -90,44 +90,5 @@ describe('cluster: a node dies (SIGKILL)', { skip: skipWithoutCluster }, () => {
     await a.engine.hangup();
     await b.rec.waitFor('onCallEnd');
     assert.deepEqual(seen(b.rec).slice(1), [`onUserLeave(${a.id})`, `onCallEnd(callId,1,${R.hangup},${a.id},ms,info(1))`]);
-  });
-
-  it('a device that cannot come back: its peer is told offline within heartbeatTimeoutMs + 2 s, by the surviving nodes', async () => {
-    const [home, other] = [nodes()[0]!, nodes()[1]!];
-    const a = await track(ctx.device(fresh('oa'), home)); // pinned: no other URL to go to
-    const b = await track(ctx.device(fresh('ob'), other));
-    await connectAll(a, b);
-    const t0 = Date.now();
-    await home.kill();
-    await b.rec.waitFor('onCallEnd', () => true, HEARTBEAT_MS + 4_000);
-    const elapsed = Date.now() - t0;
-    assert.ok(elapsed <= HEARTBEAT_MS + 2_000, `offline after ${elapsed} ms (limit ${HEARTBEAT_MS + 2_000})`);
-    assert.deepEqual(seen(b.rec), [`onUserLeave(${a.id})`, `onCallEnd(callId,1,${R.offline},${a.id},ms,info(2))`]);
-    assert.equal(home.running, false, 'decided while the dead node is still down');
-  });
-
-  it('a caller that cannot come back while ringing: the invitee gets onCallNotConnected(offline, caller) within heartbeatTimeoutMs + 2 s', async () => {
-    const [home, other] = [nodes()[2]!, nodes()[0]!];
-    const a = await track(ctx.device(fresh('ra'), home));
-    const b = await track(ctx.device(fresh('rb'), other));
-    await a.engine.calls([b.id], CallMediaType.audio, { timeout: 30 });
-    await b.rec.waitFor('onCallReceived');
-    b.rec.clear();
-    const t0 = Date.now();
-    await home.kill();
-    await b.rec.waitFor('onCallCancelled', () => true, HEARTBEAT_MS + 4_000);
-    const elapsed = Date.now() - t0;
-    assert.ok(elapsed <= HEARTBEAT_MS + 2_000, `offline after ${elapsed} ms (limit ${HEARTBEAT_MS + 2_000})`);
-    assert.deepEqual(b.rec.lines(), [`onCallNotConnected(callId,1,${R.offline},${a.id},info(2))`, `onCallCancelled(${b.id})`]);
-  });
-
-  it('/healthz cluster.nodes drops the dead node on every survivor, and lists it again once it restarted', async () => {
-    const dead = nodes()[1]!;
-    await dead.kill();
-    const ms = await untilNodes(others(dead), ['n1', 'n3'], 6_000);
-    assert.ok(ms <= HEARTBEAT_MS + 3_000, `dropped after ${ms} ms`);
-    await dead.restart();
-    await untilNodes(nodes(), ['n1', 'n2', 'n3'], 6_000);
-    assert.equal((await dead.healthz()).cluster?.nodeId, 'n2');
   });
 });
