@@ -41,8 +41,11 @@ export function checkRecords(legs: readonly Leg[], records: Readonly<Record<stri
     if (connected !== r.AcceptTime > 0) {
       out.push({ kind: 'record-mismatch', message: `${callId}: AcceptTime ${r.AcceptTime} but users ${connected ? 'did' : 'never'} connect`, slice });
     }
-    // The call's result is the reason one of its legs ended with (other-device reasons are per device).
-    const seen = new Set(calls.flatMap((l) => l.terminals).map((e) => RESULT_OF_REASON[Number(e.args[2])]).filter((x) => x !== undefined));
+    // The call's result is the reason one of its legs ended with (other-device reasons are per
+    // device). An `offline` ending naming the device's own user may be the client's own verdict
+    // after a session it could not resume: that user never learned how the call ended.
+    const told = calls.flatMap((l) => l.terminals).filter((e) => !(Number(e.args[2]) === 4 && e.args[3] === e.user));
+    const seen = new Set(told.map((e) => RESULT_OF_REASON[Number(e.args[2])]).filter((x) => x !== undefined));
     if (seen.size > 0 && !seen.has(r.CallResult)) {
       out.push({ kind: 'record-mismatch', message: `${callId}: CallResult ${r.CallResult}, users saw endings ${[...seen].join('/')}`, slice });
     }
@@ -55,7 +58,8 @@ const acked = (h: Hook): boolean => typeof h.status === 'number' && h.status >= 
 /**
  * Webhooks: per call, the acknowledged sequence numbers are 1..n with the end-call event last;
  * nothing of a call is sent before its predecessor was acknowledged; an event acknowledged once
- * comes again only if the server was killed in between (it could not have recorded the ack); the
+ * comes again only if the server was killed in between (it could not have recorded the ack) or a
+ * request timeout went by (it may not have seen the answer); the
  * end-call webhook's result equals the REST record's; every call the users saw has its webhooks.
  */
 export function checkHooks(
@@ -63,6 +67,7 @@ export function checkHooks(
   faults: readonly Fault[],
   callIds: Iterable<string>,
   records: Readonly<Record<string, RecordView | null>>,
+  webhookTimeoutMs: number,
 ): Violation[] {
   const out: Violation[] = [];
   const perCall = new Map<string, Hook[]>();
@@ -93,8 +98,9 @@ export function checkHooks(
         out.push({ kind: 'webhook-order', message: `${h.eventId} sent before ${callId}.${h.seq - 1} was acknowledged`, slice: list });
       }
       const ackedAt = firstAck.get(h.seq);
-      if (ackedAt !== undefined && !kills.some((k) => k.t >= ackedAt && k.t <= h.t)) {
-        out.push({ kind: 'webhook-doubled', message: `${h.eventId} delivered again after it was acknowledged, with no crash in between`, slice: list });
+      const crashed = ackedAt !== undefined && kills.some((k) => k.t >= ackedAt && k.t <= h.t);
+      if (ackedAt !== undefined && !crashed && h.t - ackedAt < webhookTimeoutMs) {
+        out.push({ kind: 'webhook-doubled', message: `${h.eventId} delivered again ${h.t - ackedAt} ms after it was acknowledged, with no crash and no timeout in between`, slice: list });
       }
       if (acked(h) && ackedAt === undefined) firstAck.set(h.seq, h.t);
     }

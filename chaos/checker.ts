@@ -18,7 +18,7 @@ export function check(run: RunHistory): Violation[] {
     ...checkInvitations(legs, run.faults, run.promises, run.endedAt),
     ...checkDoubles(legs),
     ...checkRecords(legs, run.records),
-    ...(run.promises.webhooks ? checkHooks(run.hooks, run.faults, callIds, run.records) : []),
+    ...(run.promises.webhooks ? checkHooks(run.hooks, run.faults, callIds, run.records, run.promises.webhookTimeoutMs) : []),
   ];
 }
 

@@ -48,8 +48,8 @@ export const DEFAULTS: ChaosOptions = {
   durationMs: 60_000,
   users: 12,
   workers: 3,
-  heartbeatMs: 3000,
-  ringTimeoutSeconds: 5,
+  heartbeatMs: 5000,
+  ringTimeoutSeconds: 6,
   slackMs: 3000,
   thinkMs: 1500,
   faultGapMs: 3000,
@@ -67,6 +67,8 @@ export interface ChaosResult {
 }
 
 const APP_ID = 1400000000;
+/** The server's webhook request timeout in a chaos run. */
+const WEBHOOK_TIMEOUT_MS = 3000;
 const SECRET = 'opencall-chaos-secret';
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -130,7 +132,7 @@ export async function runChaos(opts: Partial<ChaosOptions> = {}): Promise<ChaosR
     defaultRingTimeoutSeconds: o.ringTimeoutSeconds,
     webhookUrl: hooks.url,
     webhookSecret: HOOK_SECRET,
-    webhookRetry: { initialDelayMs: 200, maxDelayMs: 1000, timeoutMs: 1000 },
+    webhookRetry: { initialDelayMs: 200, maxDelayMs: 1000, timeoutMs: WEBHOOK_TIMEOUT_MS },
     limits: { requestsPerSecondPerIp: 10_000 },
   };
   const system = await (o.system ?? SingleNode.start)(serverOptions);
@@ -177,7 +179,7 @@ export async function runChaos(opts: Partial<ChaosOptions> = {}): Promise<ChaosR
     }));
     const history: RunHistory = {
       seed: o.seed,
-      promises: { ringTimeoutMs: o.ringTimeoutSeconds * 1000, heartbeatMs: o.heartbeatMs, slackMs: o.slackMs, webhooks: true },
+      promises: { ringTimeoutMs: o.ringTimeoutSeconds * 1000, heartbeatMs: o.heartbeatMs, slackMs: o.slackMs, webhooks: true, webhookTimeoutMs: WEBHOOK_TIMEOUT_MS },
       startedAt,
       endedAt: Date.now(),
       entries,

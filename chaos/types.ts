@@ -80,6 +80,11 @@ export interface Promises {
   slackMs: number;
   /** Whether a webhook receiver was configured (then every call's events must arrive). */
   webhooks: boolean;
+  /**
+   * The server's webhook request timeout: an acknowledged event may come again (at least once)
+   * when the server could not see the answer in time, which takes at least this long.
+   */
+  webhookTimeoutMs: number;
 }
 
 /** Everything the checker reads. */
