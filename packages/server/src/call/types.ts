@@ -58,6 +58,12 @@ export interface Member {
   everJoined: boolean;
   /** Profile of the caller is kept on the call; others' only when needed. */
   endReason: CallEndReason | null;
+  /**
+   * True once this user's record was written because their part ended while the call went on (a
+   * group call they left): the call's end does not overwrite it. A later `join` opens a new leg
+   * without it, so the final record then covers the whole.
+   */
+  ownRecord?: boolean;
 }
 
 /** Call-level status. */
