@@ -45,7 +45,7 @@ class SimUser implements UserView {
   callId: string | null = null;
   phase: 'idle' | 'ringing' | 'calling' | 'connected' = 'idle';
   group = false;
-  media = CallMediaType.audio;
+  media: CallMediaType = CallMediaType.audio;
   /** Calls this user heard of (for `join`). */
   readonly known: string[] = [];
 

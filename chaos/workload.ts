@@ -13,7 +13,7 @@ export interface UserView {
   readonly id: string;
   readonly phase: 'idle' | 'ringing' | 'calling' | 'connected';
   readonly group: boolean;
-  readonly media: number;
+  readonly media: CallMediaType;
   /** Calls this user heard of (candidates for `join`). */
   readonly known: readonly string[];
 }

@@ -75,7 +75,7 @@ test('a Janus started by a server that is SIGKILLed dies with it', { skip, timeo
   try {
     janusPid = await new Promise<number>((resolve, reject) => {
       let out = '';
-      server.stdout!.on('data', (d: Buffer) => {
+      server.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /JANUS (\d+)/.exec(out);
         if (m) resolve(Number(m[1]));
