@@ -1,7 +1,7 @@
 /**
  * `npm run chaos`: runs the chaos workload under faults and checks the history.
  *
- *   npm run chaos -- [--seed N] [--seeds N,M,...] [--duration SECONDS] [--users N] [--out history.json]
+ *   npm run chaos -- [--mode single|cluster] [--seed N] [--seeds N,M,...] [--duration SECONDS] [--users N] [--out history.json]
  *   npm run chaos -- --check history.json     # re-check a saved history
  *
  * Prints the calls made, the faults injected by kind and every violation with its seed and slice
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     seeds: { type: 'string' },
     duration: { type: 'string', default: '60' },
     users: { type: 'string', default: '12' },
+    mode: { type: 'string', default: 'single' },
     out: { type: 'string' },
     check: { type: 'string' },
   },
@@ -35,7 +36,8 @@ if (values.check) {
 const seeds = (values.seeds ?? values.seed ?? String(Date.now() % 100_000)).split(',').map(Number);
 let failed = 0;
 for (const seed of seeds) {
-  const r = await runChaos({ seed, durationMs: Number(values.duration) * 1000, users: Number(values.users), log: (l) => console.log(l) });
+  const mode = values.mode === 'cluster' ? 'cluster' : 'single';
+  const r = await runChaos({ seed, mode, durationMs: Number(values.duration) * 1000, users: Number(values.users), log: (l) => console.log(l) });
   if (values.out) writeFileSync(seeds.length > 1 ? values.out.replace(/(\.json)?$/, `-${seed}.json`) : values.out, JSON.stringify(r.history));
   for (const v of r.violations) console.log(formatViolation(v, r.history));
   const faults = Object.entries(r.faultsByKind).map(([k, n]) => `${k} ${n}`).join(', ');

@@ -13,6 +13,7 @@ import { startTcpProxy } from '../test/helpers/tcpProxy.js';
 import type { TcpProxy } from '../test/helpers/tcpProxy.js';
 import { HOOK_SECRET, HookRecorder } from '../test/webhooks-support.js';
 import { check } from './checker.js';
+import { ClusterSystem } from './cluster.js';
 import { DEFAULT_WEIGHTS, FaultInjector } from './faults.js';
 import { Rng } from './rng.js';
 import { SingleNode } from './singleNode.js';
@@ -36,8 +37,8 @@ export interface ChaosOptions {
   faultGapMs: number;
   /** Fault kinds and their weights. */
   faults: Partial<Record<FaultKind, number>>;
-  /** Starts the system under test (default: one node on SQLite). */
-  system?: (options: ServerOptions) => Promise<SystemUnderTest>;
+  /** `single`: one node on SQLite; `cluster`: three nodes on PostgreSQL + Redis behind nginx. */
+  mode: 'single' | 'cluster';
   /** Progress lines. */
   log: (line: string) => void;
 }
@@ -54,6 +55,7 @@ export const DEFAULTS: ChaosOptions = {
   thinkMs: 1500,
   faultGapMs: 3000,
   faults: DEFAULT_WEIGHTS,
+  mode: 'single',
   log: () => undefined,
 };
 
@@ -135,7 +137,8 @@ export async function runChaos(opts: Partial<ChaosOptions> = {}): Promise<ChaosR
     webhookRetry: { initialDelayMs: 200, maxDelayMs: 1000, timeoutMs: WEBHOOK_TIMEOUT_MS },
     limits: { requestsPerSecondPerIp: 10_000 },
   };
-  const system = await (o.system ?? SingleNode.start)(serverOptions);
+  const system: SystemUnderTest =
+    o.mode === 'cluster' ? await ClusterSystem.start(serverOptions, new Rng(o.seed ^ 0x5eed)) : await SingleNode.start(serverOptions);
   const ids = Array.from({ length: o.users }, (_, i) => `u${i}`);
   const proxies = new Map<string, TcpProxy>();
   for (const id of ids) proxies.set(id, await startTcpProxy(system.port));
@@ -153,7 +156,10 @@ export async function runChaos(opts: Partial<ChaosOptions> = {}): Promise<ChaosR
       ),
     );
     o.log(`seed ${o.seed}: ${o.users} users in ${o.workers} workers, faults for ${o.durationMs / 1000} s`);
-    const injector = new FaultInjector(rng, { killServer: (ms) => system.kill(ms), proxies, setWebhook: (m) => void (hookMode = m) }, o.heartbeatMs, o.faults, o.faultGapMs);
+    // In a cluster a crash takes one node: the same weight, logged as `nodeKill`.
+    const { serverKill, ...others } = o.faults;
+    const weights = o.mode === 'cluster' ? { ...others, nodeKill: serverKill ?? 0 } : o.faults;
+    const injector = new FaultInjector(rng, { killServer: (ms) => system.kill(ms), proxies, setWebhook: (m) => void (hookMode = m) }, o.heartbeatMs, weights, o.faultGapMs);
     const faults = injector.run();
     await sleep(o.durationMs);
     o.log('stopping faults');
