@@ -25,7 +25,9 @@ export class ClusterSystem implements SystemUnderTest {
   /** Starts the cluster with `options` on every node; `rng` picks which node dies. */
   static async start(options: ServerOptions, rng: Rng, nodes = 3): Promise<ClusterSystem> {
     // storage/redis/clusterName/nodeId come from the helper; the rest is the run's.
-    const { storage: _s, port: _p, ...rest } = options;
+    const rest: Record<string, unknown> = { ...options };
+    delete rest.storage;
+    delete rest.port;
     return new ClusterSystem(await startCluster({ nodes, options: { ...rest, logLevel: 'error' } }), rng);
   }
 

@@ -257,7 +257,7 @@ export class JanusProcess extends EventEmitter<JanusProcessEvents> {
     const t0 = performance.now();
     // Janus dies with this process even when it is SIGKILLed (no exit hook runs then).
     const [launcher, ...prefix] = [...dieWithParentPrefix(), bin];
-    const child = spawn(launcher!, [...prefix, '-C', join(dir, 'janus.jcfg'), '-F', dir, '-L', join(dir, 'janus.log'), '-N'], {
+    const child = spawn(launcher, [...prefix, '-C', join(dir, 'janus.jcfg'), '-F', dir, '-L', join(dir, 'janus.log'), '-N'], {
       stdio: 'ignore',
     });
     this.#child = child;
