@@ -28,7 +28,7 @@ export class ClusterSystem implements SystemUnderTest {
     const rest: Record<string, unknown> = { ...options };
     delete rest.storage;
     delete rest.port;
-    return new ClusterSystem(await startCluster({ nodes, options: { ...rest, logLevel: 'error' } }), rng);
+    return new ClusterSystem(await startCluster({ nodes, startTimeoutMs: 120_000, options: { ...rest, logLevel: 'error' } }), rng);
   }
 
   get port(): number {

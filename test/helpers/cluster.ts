@@ -109,6 +109,8 @@ export interface ClusterOptions {
   options?: Record<string, unknown>;
   /** Start nginx in front (default true). */
   nginx?: boolean;
+  /** How long each node may take to start (default: startNodeProcess's). */
+  startTimeoutMs?: number;
 }
 
 /** A running test cluster. */
@@ -152,6 +154,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
       Array.from({ length: o.nodes ?? 3 }, (_, i) =>
         startNodeProcess({
           name: `n${i + 1}`,
+          ...(o.startTimeoutMs ? { startTimeoutMs: o.startTimeoutMs } : {}),
           options: { ...CLUSTER_TEST_OPTIONS, ...o.options, storage: db.url, redis: TEST_REDIS, clusterName, nodeId: `n${i + 1}` },
         }),
       ),
