@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
-const roots = ['packages', 'apps', 'test'];
+const roots = ['packages', 'apps', 'test', 'chaos'];
 const files = [];
 function walk(dir) {
   for (const name of readdirSync(dir)) {

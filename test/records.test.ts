@@ -146,7 +146,7 @@ describe('queryRecentCalls (SPEC §6.1)', () => {
     await cleanup(a, b, b2);
   });
 
-  it('multi call: each user has their own totalTime; records appear when the call ends, with every invitee', async () => {
+  it('multi call: each user has their own totalTime; a user who leaves gets their record then, the rest when the call ends', async () => {
     const [a, b, c] = await users('xa', 'xb', 'xc');
     const { callId } = await a.engine.calls([b.id, c.id], audio);
     await b.rec.waitFor('onCallReceived');
@@ -155,7 +155,13 @@ describe('queryRecentCalls (SPEC §6.1)', () => {
     await c.engine.accept();
     await sleep(150);
     await c.engine.hangup();
-    assert.deepEqual(await c.engine.queryRecentCalls(), [], 'no record while the call goes on');
+    // C's part is over (issue 15): their record is there at once, ending with their own hangup;
+    // A and B are still in the call and have none yet.
+    const [early] = await c.engine.queryRecentCalls();
+    assert.deepEqual([early?.callId, early?.result, early?.endReason], [callId, 'incoming', CallEndReason.hangup]);
+    assert.ok(early!.totalTime >= 150 && early!.timings.endedAt !== null, `C ${early!.totalTime}`);
+    assert.deepEqual(await a.engine.queryRecentCalls(), [], 'no record for A while the call goes on');
+    assert.deepEqual(await b.engine.queryRecentCalls(), [], 'no record for B while the call goes on');
     await sleep(250);
     await a.engine.hangup();
     await b.rec.waitFor('onCallEnd');

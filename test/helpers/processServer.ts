@@ -24,8 +24,11 @@ export interface ProcessServer {
   stop(): Promise<void>;
 }
 
-/** Spawns a server process with `options`; resolves with its URL. */
-export function startServerProcess(options: ServerOptions): Promise<ProcessServer> {
+/**
+ * Spawns a server process with `options`; resolves with its URL. A process that does not listen
+ * within `startTimeoutMs` is killed (so it cannot bind the port later) and the promise rejects.
+ */
+export function startServerProcess(options: ServerOptions, startTimeoutMs = 20_000): Promise<ProcessServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', fixture, JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -34,7 +37,10 @@ export function startServerProcess(options: ServerOptions): Promise<ProcessServe
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   return new Promise((resolve, reject) => {
     let out = '';
-    const t = setTimeout(() => reject(new Error(`server process did not start: ${err}`)), 20_000);
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server process did not start within ${startTimeoutMs} ms: ${err}`));
+    }, startTimeoutMs);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /LISTENING (\S+)/.exec(out);

@@ -20,6 +20,9 @@ import type { RequestOptions } from '../signaling/RequestTracker.js';
 import { CallStore } from '../state/CallStore.js';
 import type { CallSnapshot } from '../state/CallStore.js';
 
+/** How long `unInit` spends on its goodbye (hang up, sign out) before closing anyway: signing out finishes within 1 s. */
+const SIGN_OUT_BUDGET_MS = 800;
+
 /** What a session needs from the engine. */
 export interface SessionDeps {
   readonly options: ResolvedOptions;
@@ -120,20 +123,32 @@ export class EngineSession {
    */
   async close(): Promise<void> {
     if (this.#ended) return;
+    // The goodbye is best effort and bounded: with the server unreachable a request would wait for
+    // a reconnection (or its timeout) for many seconds, and signing out must not. The server then
+    // settles the call by heartbeat.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const budget = new Promise<void>((resolve) => (timer = setTimeout(resolve, SIGN_OUT_BUDGET_MS)));
+    await Promise.race([this.#goodbye(), budget]);
+    clearTimeout(timer);
+    this.#end(CallEngineError.notInitialized('the engine was uninitialised'));
+  }
+
+  /** Hangs up the current call, then signs the device out, while the connection is open. */
+  async #goodbye(): Promise<void> {
     const callId = this.store.callId;
+    const now = { waitForConnection: false, resend: false };
     if (callId && this.#signaling.state === 'open') {
-      await this.request('call.hangup', { callId }).catch((err: unknown) =>
+      await this.request('call.hangup', { callId }, now).catch((err: unknown) =>
         this.#deps.options.logger.warn('hangup on unInit failed', { callId, error: String(err) }),
       );
     }
     // Sign the device out now so presence (ringing, pending invitations) does not wait for the
     // heartbeat window.
     if (this.#signaling.state === 'open') {
-      await this.request('logout', {}).catch((err: unknown) =>
+      await this.request('logout', {}, now).catch((err: unknown) =>
         this.#deps.options.logger.warn('logout on unInit failed', { error: String(err) }),
       );
     }
-    this.#end(CallEngineError.notInitialized('the engine was uninitialised'));
   }
 
   #end(error: CallEngineError): void {

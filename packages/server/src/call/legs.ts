@@ -190,7 +190,12 @@ export function leave(tx: Tx, m: Member, reason: CallEndReason.hangup | CallEndR
   const rest = connectedMembers(s);
   for (const o of rest) tx.toMember(o, { name: 'onUserLeave', userId: m.userId });
   tx.memberChanged([{ userId: m.userId, action: reason === CallEndReason.offline ? 'Offline' : 'Hangup' }]);
-  if (rest.length >= 2) return;
+  if (rest.length >= 2) {
+    // The call goes on without them: their own record is due now, not when the call ends.
+    if (!s.isEphemeralCall) tx.effects.push({ kind: 'record', userId: m.userId, record: buildRecord(s, m.userId, { reason, at: tx.now }) });
+    m.ownRecord = true;
+    return;
+  }
   for (const o of rest) tx.toMember(o, { ...end, totalTime: connectedTotal(o, tx.now), info: tx.info(o.userId) });
   cancelPending(tx, CallEndReason.canceled, m.userId);
   endCall(tx, reason, m.userId);
@@ -227,37 +232,44 @@ export function endCall(tx: Tx, reason: CallEndReason, byUserId: string, pending
   s.endedAt = tx.now;
   s.endReason = reason;
   s.endedBy = byUserId;
-  if (!s.isEphemeralCall) for (const r of buildRecords(s)) tx.effects.push({ kind: 'record', userId: r.userId, record: r.record });
+  if (!s.isEphemeralCall) {
+    for (const r of buildRecords(s)) if (!s.members[r.userId]?.ownRecord) tx.effects.push({ kind: 'record', userId: r.userId, record: r.record });
+  }
   tx.endCallWebhook();
 }
 
 /** One record per user per call (the caller and everyone ever invited). */
 export function buildRecords(s: CallState): { userId: string; record: CallRecord }[] {
   const users = [s.callerId, ...s.inviteList.filter((u) => u !== s.callerId)];
-  return users.map((userId) => {
-    const m = s.members[userId];
-    const isCaller = userId === s.callerId;
-    const record: CallRecord = {
-      callId: s.callId,
-      inviter: s.callerId,
-      inviteList: [...s.inviteList],
-      chatGroupId: s.chatGroupId,
-      scene: s.scene,
-      mediaType: s.mediaType,
-      role: isCaller ? CallRole.caller : CallRole.called,
-      result: isCaller ? 'outgoing' : m?.everJoined ? 'incoming' : 'missed',
-      beginTime: s.createdAt,
-      totalTime: m ? m.connectedMs : 0,
-      // The caller and anyone who connected see how the call ended; a missed callee sees their own outcome.
-      endReason: (isCaller || m?.everJoined ? s.endReason : m?.endReason) ?? s.endReason ?? CallEndReason.unknown,
-      timings: {
-        invitedAt: s.createdAt,
-        ringingAt: { ...s.ringingAt },
-        acceptedAt: s.acceptedAt,
-        mediaConnectedAt: s.mediaConnectedAt,
-        endedAt: s.endedAt,
-      },
-    };
-    return { userId, record };
-  });
+  return users.map((userId) => ({ userId, record: buildRecord(s, userId) }));
+}
+
+/**
+ * The record of one user. `own`: their part ended (`reason`, `at`) while the call goes on, so the
+ * record ends there; otherwise it describes the call's end.
+ */
+export function buildRecord(s: CallState, userId: string, own?: { reason: CallEndReason; at: number }): CallRecord {
+  const m = s.members[userId];
+  const isCaller = userId === s.callerId;
+  return {
+    callId: s.callId,
+    inviter: s.callerId,
+    inviteList: [...s.inviteList],
+    chatGroupId: s.chatGroupId,
+    scene: s.scene,
+    mediaType: s.mediaType,
+    role: isCaller ? CallRole.caller : CallRole.called,
+    result: isCaller ? 'outgoing' : m?.everJoined ? 'incoming' : 'missed',
+    beginTime: s.createdAt,
+    totalTime: m ? m.connectedMs : 0,
+    // The caller and anyone who connected see how the call ended; a missed callee sees their own outcome.
+    endReason: own?.reason ?? ((isCaller || m?.everJoined ? s.endReason : m?.endReason) ?? s.endReason ?? CallEndReason.unknown),
+    timings: {
+      invitedAt: s.createdAt,
+      ringingAt: { ...s.ringingAt },
+      acceptedAt: s.acceptedAt,
+      mediaConnectedAt: s.mediaConnectedAt,
+      endedAt: own?.at ?? s.endedAt,
+    },
+  };
 }

@@ -287,7 +287,7 @@ for (const row of ROWS) {
   });
 }
 
-test('webhooks of a whole call carry one increasing sequence, and each user gets one record at the end', () => {
+test('webhooks of a whole call carry one increasing sequence, and each user gets their record when their part ends', () => {
   const cmds: [Command, number][] = [
     [request('accept', 'bob', 'b1'), 1000],
     [inviteCommand('bob', 'b1', ['carol', 'dave'], { busy: ['dave'] }), 1000],
@@ -309,6 +309,7 @@ test('webhooks of a whole call carry one increasing sequence, and each user gets
     state = r.state;
   }
   assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'seq 1, 2, 3… in the order events happened');
-  // alice: 1 s → 4 s connected (3 s) + rejoined 5 s → 6 s (1 s); bob 1 s → 6 s; carol 3 s → 6 s.
-  assert.deepEqual(recordSets, [{ alice: 'outgoing 4000ms', bob: 'incoming 5000ms', carol: 'incoming 3000ms', dave: 'missed 0ms' }]);
+  // alice: 1 s → 4 s connected (3 s): her record when she leaves; rejoined 5 s → 6 s (1 s): the
+  // call's end replaces it. bob 1 s → 6 s; carol 3 s → 6 s.
+  assert.deepEqual(recordSets, [{ alice: 'outgoing 3000ms' }, { alice: 'outgoing 4000ms', bob: 'incoming 5000ms', carol: 'incoming 3000ms', dave: 'missed 0ms' }]);
 });

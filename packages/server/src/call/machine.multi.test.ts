@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ErrorCode } from '@opencall/protocol/wire';
+import { CallEndReason, ErrorCode } from '@opencall/protocol/wire';
 import { inviteCommand, observeRow, recordsOf, request, situations, startCommand, step, webhooksOf } from './scenarios.js';
 import type { Command } from './types.js';
 import type { Row } from './scenarios.js';
@@ -184,6 +184,13 @@ const ROWS: Row[] = [
     sends: ['alice/a1 onCallEnd hangup alice 2000ms', 'bob/b1 onUserLeave alice', 'carol/c1 onUserLeave alice'],
     phase: 'active',
     legs: { alice: 'left', bob: 'joined', carol: 'joined' },
+    // Her part ended: her record now, ending with her own hangup (issue 15).
+    check: (r) => {
+      assert.deepEqual(recordsOf(r), { alice: 'outgoing 2000ms' });
+      const rec = r.effects.find((e) => e.kind === 'record');
+      assert.equal(rec?.kind === 'record' && rec.record.endReason, CallEndReason.hangup);
+      assert.ok(rec?.kind === 'record' && rec.record.timings.endedAt !== null && r.state.endedAt === null, 'her part has ended, the call has not');
+    },
   },
   {
     name: 'hangup that leaves one participant connected ends the call for them: onUserLeave(bob) then onCallEnd(hangup, bob)',
@@ -192,7 +199,8 @@ const ROWS: Row[] = [
     dt: 1000,
     sends: ['bob/b1 onCallEnd hangup bob 3000ms', 'carol/c1 onUserLeave bob', 'carol/c1 onCallEnd hangup bob 2000ms'],
     phase: 'ended',
-    check: (r) => assert.deepEqual(recordsOf(r), { alice: 'outgoing 2000ms', bob: 'incoming 3000ms', carol: 'incoming 2000ms' }),
+    // alice's record was written when she left; the end writes the others'.
+    check: (r) => assert.deepEqual(recordsOf(r), { bob: 'incoming 3000ms', carol: 'incoming 2000ms' }),
   },
 
   // ── inviteUser ───────────────────────────────────────────────────────────────────────────

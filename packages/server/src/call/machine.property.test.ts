@@ -46,7 +46,7 @@ interface Tracked {
   seq: number;
   views: Map<string, DeviceView>;
   connectedMs: Map<string, number>; // users who ever got onCallBegin → ms measured from the events
-  records: Map<string, CallRecord[]> | null; // written when the call ended, by user
+  records: Map<string, CallRecord[]> | null; // latest written, by user (mid-call for leavers, at the end for the rest)
 }
 
 const idx = fc.nat({ max: 11 });
@@ -223,8 +223,17 @@ function checkWebhooksAndRecords(t: Tracked, before: CallState | null, after: Ca
   }
   const endsNow = after.phase === 'ended' && before?.phase !== 'ended';
   assert.equal(effects.filter((e) => e.kind === 'webhook' && e.command === 'Call.CallbackAfterEndCall').length, endsNow ? 1 : 0);
-  assert.ok(endsNow || records.size === 0, 'records are written once, when the call ends');
-  if (endsNow) t.records = records;
+  // Records are written when the call ends, and before that only for a user whose part just
+  // ended while the call goes on (issue 15: a group call they left).
+  if (!endsNow) {
+    for (const u of records.keys()) {
+      const m = after.members[u];
+      assert.ok(m?.ownRecord && (m.state === 'left' || m.state === 'offline'), `mid-call record of ${u} whose leg is ${m?.state}`);
+    }
+  }
+  // Storage keeps one record per (user, call): a later one replaces the earlier one.
+  if (endsNow || records.size > 0) t.records ??= new Map();
+  for (const [u, rs] of records) t.records!.set(u, rs);
 }
 
 /** Call-level invariants and agreement between the machine's legs and what devices saw. */

@@ -131,7 +131,7 @@ throws \`MachineError\` (-1202 invalid parameter, -1203 refused in this state, -
 this scene) and changes nothing; a harmless repeat (a second hangup, a tick before any deadline) is a
 **no-op**: same state, same version, no effects. Every change bumps \`version\` by exactly one.
 Effects are data: \`send\` (one observer callback to one device), \`webhook\` (with a per-call
-increasing \`seq\`) and \`record\` (one per user when the call ends, none for ephemeral calls).
+increasing \`seq\`) and \`record\` (one per user: when their part ends if the call goes on without them, else when the call ends; none for ephemeral calls).
 
 ## Call phases
 

@@ -63,6 +63,12 @@ export interface Member {
    * a withdraw push follows when the invitation ends, and the action token is bound to it.
    */
   pushDeadline?: number | null;
+  /**
+   * True once this user's record was written because their part ended while the call went on (a
+   * group call they left): the call's end does not overwrite it. A later `join` opens a new leg
+   * without it, so the final record then covers the whole.
+   */
+  ownRecord?: boolean;
 }
 
 /** Call-level status. */

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { detectJanusLibDir, writeJanusConfig } from './janusConfig.js';
+import { JANUS_DIR_PREFIX, dieWithParentPrefix, reapStaleJanus, writeOwner } from './janusOrphans.js';
 import { findOnPath, freeTcpPort, releaseUdpRange, reserveUdpRange } from './ports.js';
 import { silentLogger } from './types.js';
 import type { MediaLogger } from './types.js';
@@ -177,7 +178,10 @@ export class JanusProcess extends EventEmitter<JanusProcessEvents> {
     const bin = findOnPath(this.#opts.binary);
     if (!bin) throw new Error(`${this.#opts.binary} not found on PATH (apt-get install janus)`);
     this.#stopping = false;
-    this.#dir = mkdtempSync(join(tmpdir(), 'opencall-janus-'));
+    // A server killed with SIGKILL may have left its Janus (and ports) behind: clear those first.
+    reapStaleJanus(tmpdir(), this.#log);
+    this.#dir = mkdtempSync(join(tmpdir(), JANUS_DIR_PREFIX));
+    writeOwner(this.#dir);
     process.once('exit', this.#exitHook);
     try {
       return await this.#launch(bin, true);
@@ -258,7 +262,9 @@ export class JanusProcess extends EventEmitter<JanusProcessEvents> {
     if (this.#stopping) throw new Error('janus stopped');
     const dir = this.#dir!;
     const t0 = performance.now();
-    const child = spawn(bin, ['-C', join(dir, 'janus.jcfg'), '-F', dir, '-L', join(dir, 'janus.log'), '-N'], {
+    // Janus dies with this process even when it is SIGKILLed (no exit hook runs then).
+    const [launcher, ...prefix] = [...dieWithParentPrefix(), bin];
+    const child = spawn(launcher, [...prefix, '-C', join(dir, 'janus.jcfg'), '-F', dir, '-L', join(dir, 'janus.log'), '-N'], {
       stdio: 'ignore',
     });
     this.#child = child;

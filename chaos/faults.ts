@@ -1,0 +1,110 @@
+/**
+ * The fault injector: on a seeded random schedule it kills and restarts the server, cuts or
+ * blackholes one user's connection (briefly, or past the heartbeat window: the user goes silent),
+ * and makes the webhook receiver fail or hang. Every fault is logged with its start and repair time.
+ */
+import type { TcpProxy } from '../test/helpers/tcpProxy.js';
+import type { Rng } from './rng.js';
+import type { Fault, FaultKind } from './types.js';
+
+/** What the injector can break. */
+export interface Targets {
+  /** SIGKILLs the server (or a random node) and starts it again; resolves once it listens. */
+  killServer(downMs: number): Promise<void>;
+  /** Each user's own proxy. */
+  proxies: ReadonlyMap<string, TcpProxy>;
+  /** Sets what the webhook receiver answers: 'ok', 'fail' (HTTP 500) or 'hang' (never). */
+  setWebhook(mode: 'ok' | 'fail' | 'hang'): void;
+  /** Pauses the database connection for `ms` (cluster mode); absent on SQLite. */
+  pauseDb?: (ms: number) => Promise<void>;
+}
+
+/** Relative weights of fault kinds. */
+export const DEFAULT_WEIGHTS: Partial<Record<FaultKind, number>> = {
+  serverKill: 2,
+  cut: 4,
+  blackhole: 3,
+  silent: 2,
+  webhookFail: 2,
+  webhookHang: 1,
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Runs faults until `stop()`; `log` holds every fault injected. */
+export class FaultInjector {
+  readonly log: Fault[] = [];
+  #running = true;
+  #inFlight = new Set<Promise<void>>();
+  #serverBusy = false;
+  #webhookBusy = false;
+  readonly #busyUsers = new Set<string>();
+
+  constructor(
+    private readonly rng: Rng,
+    private readonly targets: Targets,
+    private readonly heartbeatMs: number,
+    private readonly weights: Partial<Record<FaultKind, number>> = DEFAULT_WEIGHTS,
+    private readonly meanGapMs = 3000,
+  ) {}
+
+  /** Injects faults until stopped. */
+  async run(): Promise<void> {
+    while (this.#running) {
+      await sleep(this.rng.int(this.meanGapMs / 2, (this.meanGapMs * 3) / 2));
+      if (!this.#running) break;
+      const p = this.#one(this.rng.weighted(this.weights as Record<FaultKind, number>)).catch((err: unknown) => {
+        process.stderr.write(`fault failed: ${String(err)}\n`);
+      });
+      this.#inFlight.add(p);
+      void p.finally(() => this.#inFlight.delete(p));
+    }
+  }
+
+  /** Stops injecting and waits until every fault in progress is repaired. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+  }
+
+  async #one(kind: FaultKind): Promise<void> {
+    const { targets, rng } = this;
+    const t = Date.now();
+    const done = (user?: string): void => void this.log.push({ kind, t, end: Date.now(), ...(user ? { user } : {}) });
+    if (kind === 'serverKill' || kind === 'nodeKill') {
+      if (this.#serverBusy) return;
+      this.#serverBusy = true;
+      try {
+        await targets.killServer(rng.int(200, 2000));
+      } finally {
+        this.#serverBusy = false;
+      }
+      return done();
+    }
+    if (kind === 'webhookFail' || kind === 'webhookHang') {
+      if (this.#webhookBusy) return;
+      this.#webhookBusy = true;
+      targets.setWebhook(kind === 'webhookFail' ? 'fail' : 'hang');
+      await sleep(rng.int(1000, 5000));
+      targets.setWebhook('ok');
+      this.#webhookBusy = false;
+      return done();
+    }
+    if (kind === 'dbPause') {
+      if (!targets.pauseDb) return;
+      await targets.pauseDb(rng.int(200, 2000));
+      return done();
+    }
+    const user = rng.pick([...targets.proxies.keys()].filter((u) => !this.#busyUsers.has(u)));
+    if (user === undefined) return;
+    const proxy = targets.proxies.get(user)!;
+    this.#busyUsers.add(user);
+    if (kind === 'cut') proxy.sever();
+    else proxy.blackhole();
+    const ms = kind === 'cut' ? rng.int(100, 2000) : kind === 'blackhole' ? rng.int(300, this.heartbeatMs / 2) : rng.int(this.heartbeatMs + 500, this.heartbeatMs * 2);
+    await sleep(ms);
+    proxy.restore();
+    this.#busyUsers.delete(user);
+    done(user);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * `npm run chaos`: runs the chaos workload under faults and checks the history.
+ *
+ *   npm run chaos -- [--mode single|cluster] [--seed N] [--seeds N,M,...] [--duration SECONDS] [--users N] [--out history.json]
+ *   npm run chaos -- --check history.json     # re-check a saved history
+ *
+ * Prints the calls made, the faults injected by kind and every violation with its seed and slice
+ * of history; exits 1 when any promise was broken.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { check, formatViolation } from './checker.js';
+import { runChaos } from './run.js';
+import type { RunHistory } from './types.js';
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string' },
+    seeds: { type: 'string' },
+    duration: { type: 'string', default: '60' },
+    users: { type: 'string', default: '12' },
+    mode: { type: 'string', default: 'single' },
+    out: { type: 'string' },
+    check: { type: 'string' },
+  },
+});
+
+if (values.check) {
+  const history = JSON.parse(readFileSync(values.check, 'utf8')) as RunHistory;
+  const violations = check(history);
+  for (const v of violations) console.log(formatViolation(v, history));
+  console.log(`${violations.length} violation(s)`);
+  process.exit(violations.length ? 1 : 0);
+}
+
+const seeds = (values.seeds ?? values.seed ?? String(Date.now() % 100_000)).split(',').map(Number);
+let failed = 0;
+for (const seed of seeds) {
+  const mode = values.mode === 'cluster' ? 'cluster' : 'single';
+  const r = await runChaos({ seed, mode, durationMs: Number(values.duration) * 1000, users: Number(values.users), log: (l) => console.log(l) });
+  if (values.out) writeFileSync(seeds.length > 1 ? values.out.replace(/(\.json)?$/, `-${seed}.json`) : values.out, JSON.stringify(r.history));
+  for (const v of r.violations) console.log(formatViolation(v, r.history));
+  const faults = Object.entries(r.faultsByKind).map(([k, n]) => `${k} ${n}`).join(', ');
+  console.log(`seed ${seed}: ${r.calls} calls, ${r.history.entries.length} history entries, ${r.history.hooks.length} webhooks; faults: ${faults}; ${r.violations.length} violation(s)`);
+  if (r.violations.length) failed++;
+}
+process.exit(failed ? 1 : 0);
