@@ -17,6 +17,8 @@ export interface Observed {
 /** Records every observer callback an engine fires. */
 export class Recorder {
   readonly events: Observed[] = [];
+  /** Connection-state and device-list changes. */
+  readonly plumbing: Observed[] = [];
   readonly #waiters: { match: (e: Observed) => boolean; resolve: (e: Observed) => void }[] = [];
 
   /** An observer (a Proxy) that records any callback name. */
@@ -33,7 +35,8 @@ export class Recorder {
 
   #push(e: Observed): void {
     // Volume and quality ticks are periodic noise for signaling assertions.
-    this.events.push(e);
+    if (PLUMBING.has(e.name)) this.plumbing.push(e);
+    else this.events.push(e);
     for (let i = this.#waiters.length - 1; i >= 0; i--) {
       const w = this.#waiters[i]!;
       if (w.match(e)) {
@@ -77,6 +80,8 @@ export class Recorder {
 }
 
 const PERIODIC = new Set(['onUserVoiceVolumeChanged', 'onUserNetworkQualityChanged']);
+/** Engine plumbing, not call events: kept apart (`plumbing`) so call-event indexes stay as the SPEC lists them. */
+const PLUMBING = new Set(['onConnectionStateChanged', 'onDeviceListChanged']);
 
 /** `onX(a,b,...)` with call ids shortened to `callId` and info objects to `info(role)`. */
 function format(e: Observed): string {
