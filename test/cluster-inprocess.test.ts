@@ -116,6 +116,18 @@ describe('cluster mode, three nodes in one process (SPEC §8)', { skip: why ?? f
     await cleanup(a, b);
   });
 
+  it('glare at the same instant on two nodes merges into one connected call (5 rounds)', async () => {
+    for (let round = 0; round < 5; round++) {
+      const a = await on(0, 'sa');
+      const b = await on(1, 'sb');
+      const [ra, rb] = await Promise.all([a.engine.calls([b.id], audio), b.engine.calls([a.id], audio)]);
+      assert.equal(ra.callId, rb.callId, `round ${round}: one call; A saw ${a.rec.lines().join(' ')}; B saw ${b.rec.lines().join(' ')}`);
+      await a.rec.waitFor('onCallBegin');
+      await b.rec.waitFor('onCallBegin');
+      await cleanup(a, b);
+    }
+  });
+
   it('kick across nodes: a sign-in on node 2 signs the device on node 1 out after its final call event', async () => {
     const a = await on(0, 'ka');
     const b = await on(1, 'kb');

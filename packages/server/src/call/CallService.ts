@@ -238,6 +238,12 @@ export class CallService {
     mediaType: CallMediaType.audio | CallMediaType.video;
     params: CallParams;
     callerProfile: UserProfile | null;
+    /**
+     * Called when every callee is busy, before anything is written: glare across nodes (the
+     * callee's call to this user committed on another node after this user's glare look-up) may
+     * merge now. Returns the merged call id, or null to go on (a line-busy call).
+     */
+    onCalleesBusy?: () => Promise<string | null>;
   }): Promise<string> {
     const callId = `c_${randomBytes(16).toString('base64url')}`;
     const params = { ...a.params };
@@ -247,6 +253,10 @@ export class CallService {
     }
     const ringTimeoutMs = params.timeout ? params.timeout * 1000 : this.#o.ringTimeoutMs;
     const ctx = await this.userContext(a.callees, null);
+    if (a.onCalleesBusy && ctx.busy.size === a.callees.length) {
+      const merged = await a.onCalleesBusy();
+      if (merged) return merged;
+    }
     await this.apply(callId, {
       type: 'start',
       callId,

@@ -91,7 +91,8 @@ export const handlers: Handlers = {
       }
       const params = data.params ?? {};
       const mine = await d.storage.membershipsOf(s.userId);
-      if (callees.length === 1 && !params.chatGroupId) {
+      const glareable = callees.length === 1 && !params.chatGroupId;
+      if (glareable) {
         const merged = await glare(s, callees[0]!, mine, d);
         if (merged) return { callId: merged };
       }
@@ -103,6 +104,8 @@ export const handlers: Handlers = {
         mediaType: data.mediaType,
         params,
         callerProfile: await profileOf(d.storage, s.userId),
+        // The callee read as busy may be calling us from another node (cluster glare): look again.
+        ...(glareable ? { onCalleesBusy: async () => glare(s, callees[0]!, await d.storage.membershipsOf(s.userId), d) } : {}),
       });
       return { callId };
     }),
