@@ -20,6 +20,8 @@ export interface TestJanus {
   pid: number;
   /** VideoRoom admin key (pass to JanusSfu); undefined when started with `requireAdminKey: false`. */
   adminKey: string | undefined;
+  /** Janus `api_secret` every API session must present (pass to JanusSfu). */
+  apiSecret: string | undefined;
   /** Janus's RTP/ICE port range: media coming from Janus uses these ports. */
   rtpPortRange: { min: number; max: number };
   /** Milliseconds until its WebSocket API answered. */
@@ -36,6 +38,7 @@ export async function startJanus(options: JanusProcessOptions = {}): Promise<Tes
     url: ep.url,
     pid: ep.pid,
     adminKey: proc.adminKey,
+    apiSecret: proc.apiSecret,
     rtpPortRange: proc.rtpPortRange!,
     startMs: ep.startMs,
     process: proc,

@@ -61,7 +61,7 @@ async function answerSubscriber(sfu: JanusSfu, callId: string, m: Member, offer:
 }
 
 test('3 wrtc participants publish audio+video through Janus and each receives the other two', { skip, timeout: 15_000 }, async () => {
-  const sfu = new JanusSfu({ logger: log, adminKey: janus!.adminKey, bitrate: 256_000 });
+  const sfu = new JanusSfu({ logger: log, adminKey: janus!.adminKey, ...(janus!.apiSecret ? { apiSecret: janus!.apiSecret } : {}), bitrate: 256_000 });
   const members: Member[] = [];
   try {
     let t0 = performance.now();
@@ -118,7 +118,7 @@ test('3 wrtc participants publish audio+video through Janus and each receives th
 });
 
 test('late publisher is added with updateSubscription; a leaving publisher is removed', { skip, timeout: 15_000 }, async () => {
-  const sfu = new JanusSfu({ logger: log, adminKey: janus!.adminKey, bitrate: 256_000 });
+  const sfu = new JanusSfu({ logger: log, adminKey: janus!.adminKey, ...(janus!.apiSecret ? { apiSecret: janus!.apiSecret } : {}), bitrate: 256_000 });
   const members: Member[] = [];
   try {
     await sfu.connect(janus!.url);
