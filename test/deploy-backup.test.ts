@@ -37,7 +37,7 @@ describe('backup while running, restore on a fresh server', () => {
   it('the copy holds every call ended before it began, with records, and is sound', async () => {
     const dbFile = join(dir, 'live', 'opencall.db');
     mkdirSync(join(dir, 'live'));
-    const server = await startTestServer({ storage: dbFile, defaultRingTimeoutSeconds: 15, limits: { messagesPerSecondPerConnection: 1000 } });
+    const server = await startTestServer({ storage: dbFile, defaultRingTimeoutSeconds: 15, limits: { messagesPerSecondPerConnection: 1000, callsPerMinutePerUser: 100_000 } });
     const users: TestUser[] = [];
     let running = true;
     const loop = async (a: TestUser, b: TestUser): Promise<void> => {

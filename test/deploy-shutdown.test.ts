@@ -26,7 +26,9 @@ const dir = mkdtempSync(join(tmpdir(), 'opencall-shutdown-'));
 const dbFile = join(dir, 'opencall.db');
 const keyFile = join(dir, 'secret-key');
 writeFileSync(keyFile, TEST_SECRET, { mode: 0o600 });
-const args = ['--storage', dbFile, '--secret-key-file', keyFile, '--sfu', 'none', '--web-app', 'false', '--default-ring-timeout-seconds', '120', '--shutdown-timeout-ms', String(SHUTDOWN_TIMEOUT_MS)];
+const args = ['--storage', dbFile, '--secret-key-file', keyFile, '--sfu', 'none', '--web-app', 'false', '--default-ring-timeout-seconds', '120', '--shutdown-timeout-ms', String(SHUTDOWN_TIMEOUT_MS),
+  // A call load from a few users: well past the per-user call-start limit meant for floods.
+  '--limits', JSON.stringify({ callsPerMinutePerUser: 100_000 })];
 
 interface Client {
   id: string;

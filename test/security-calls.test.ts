@@ -41,7 +41,7 @@ let server: RunningServer;
 let hooks: HookRecorder;
 before(async () => {
   hooks = await HookRecorder.start();
-  server = await startTestServer({ webhookUrl: hooks.url, webhookSecret: HOOK_SECRET, limits: { messagesPerSecondPerConnection: 1000 } });
+  server = await startTestServer({ webhookUrl: hooks.url, webhookSecret: HOOK_SECRET, limits: { messagesPerSecondPerConnection: 1000 }, heartbeatTimeoutMs: 30_000 });
 });
 after(async () => {
   await server.close();
