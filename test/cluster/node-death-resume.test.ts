@@ -6,45 +6,15 @@
  * test restarts what it killed, and signs its devices out so the next one can tell where a new
  * device landed.
  */
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CallEndReason, CallMediaType } from '@opencall/client';
 import type { NodeProcess } from '../helpers/processServer.js';
 import { sleep } from '../helpers/users.js';
-import type { TestUser } from '../helpers/users.js';
-import { clusterAvailable, connectAll, connections, fresh, landedOn, seen, skipWithoutCluster, useCluster } from './support.js';
+import { connectAll, connections, fresh, landedOn, seen, skipWithoutCluster } from './support.js';
+import { CallMediaType } from '@opencall/client';
+import { HEARTBEAT_MS, R, useDeathCluster } from './deaths.js';
 
-const R = CallEndReason;
-/** Short, so deaths are decided quickly; not shorter, so a busy machine does not drop live devices. */
-const HEARTBEAT_MS = 2000;
-const ctx = useCluster({ options: { heartbeatTimeoutMs: HEARTBEAT_MS } });
-const nodes = (): NodeProcess[] => ctx.cluster.nodes;
-const others = (n: NodeProcess): NodeProcess[] => nodes().filter((x) => x !== n);
-
-const users: TestUser[] = [];
-async function track(u: Promise<TestUser>): Promise<TestUser> {
-  const t = await u;
-  users.push(t);
-  return t;
-}
-afterEach(async () => {
-  if (!clusterAvailable) return;
-  await Promise.all(users.splice(0).map((u) => u.engine.unInit().catch(() => undefined)));
-  // Whatever a test killed comes back, and every node sees every other again.
-  for (const n of nodes()) if (!n.running) await n.restart();
-  await untilNodes(nodes(), ['n1', 'n2', 'n3'], 10_000);
-}, { timeout: 60_000 });
-
-/** Polls every running node in `on` until its /healthz cluster.nodes is `expected`; resolves with the ms it took. */
-async function untilNodes(on: readonly NodeProcess[], expected: string[], timeoutMs: number): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    const lists = await Promise.all(on.filter((n) => n.running).map(async (n) => [...((await n.healthz()).cluster?.nodes ?? [])].sort().join(',')));
-    if (lists.every((l) => l === expected.join(','))) return Date.now() - t0;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`cluster.nodes still ${lists.join(' | ')}, expected ${expected.join(',')}`);
-    await sleep(100);
-  }
-}
+const { ctx, nodes, others, track } = useDeathCluster();
 
 describe('cluster: a node dies (SIGKILL) and its devices come back elsewhere', { skip: skipWithoutCluster }, () => {
   it("the caller's node dies while its invitation rings: the deadline fires on time and the caller resumes elsewhere unnoticed", async () => {

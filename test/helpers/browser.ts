@@ -220,9 +220,12 @@ export async function waitConnected(app: AppPage): Promise<void> {
 
 /** Waits for the end-of-call card and returns its title. */
 export async function waitOutcome(app: AppPage): Promise<string> {
-  const title = app.page.locator('.outcome:not([hidden]) .outcome-title');
-  await title.waitFor();
-  return (await title.textContent()) ?? '';
+  // A handle, not a locator: the card closes by itself after a few seconds, and a handle still
+  // reads the text of the element it found (a locator would look again and wait for a new card).
+  const title = await app.page.waitForSelector('.outcome:not([hidden]) .outcome-title');
+  const text = (await title.textContent()) ?? '';
+  await title.dispose();
+  return text;
 }
 
 /** Frames decoded by the video element showing `userId` (0 when there is none); tiles live in the call kit's shadow root. */
