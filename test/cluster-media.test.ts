@@ -20,8 +20,11 @@ import { startServerProcess } from './helpers/processServer.js';
 import type { ProcessServer } from './helpers/processServer.js';
 import { TEST_APP_ID, TEST_SECRET, startTestServer } from './helpers/server.js';
 import { sleep } from './helpers/users.js';
+import { releaseWrtc } from './helpers/wrtcPeer.js';
 
 afterEach(() => cleanupAllMedia());
+// Finalize wrtc's native objects while the runtime is alive (its exit-time crash, see releaseWrtc).
+after(() => releaseWrtc());
 
 const REDIS = process.env.OPENCALL_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 const HEARTBEAT_MS = 1500;
