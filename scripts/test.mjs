@@ -30,9 +30,12 @@ if (chosen.length === 0) {
   process.exit(1);
 }
 if (process.env.TEST_LIST) console.log(chosen.join('\n'));
+// CI runs one file at a time: the browser, media and cluster suites each start several processes
+// (Chromium, Janus, three nodes) and, two at a time on two cores, starve each other's timing.
+const concurrency = process.env.TEST_CONCURRENCY ?? (process.env.CI === 'true' ? 1 : 2);
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--conditions=source', '--test', '--test-timeout=180000', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...chosen],
+  ['--import', 'tsx', '--conditions=source', '--test', '--test-timeout=180000', `--test-concurrency=${concurrency}`, ...chosen],
   // A watchdog instead of --test-force-exit (which can cut a file's report short): a run that
   // hangs fails loudly here rather than running into CI's own time limit.
   { cwd: root, stdio: 'inherit', timeout: 30 * 60 * 1000, killSignal: 'SIGKILL' },
