@@ -143,7 +143,13 @@ export class CallService {
       const now = this.#now();
       const { base, result } = this.#transition(callId, before, command, now);
       const { state, effects, reply } = result;
-      if (state === base) return { state, reply };
+      if (state === base) {
+        // A timer may fire a little before the clock reads its deadline (Node arms timers on the
+        // event loop's cached time), and then `tick` changes nothing: arm it again, or the call
+        // would ring forever. Any other no-op leaves the armed timer as it is.
+        if (command.type === 'tick' && before) this.#timers.arm(callId, nextDeadline(before));
+        return { state, reply };
+      }
       try {
         await this.#commit(before?.version ?? 0, state, effects);
       } catch (e) {

@@ -54,7 +54,8 @@ export class TimerRunner {
     if (old) clearTimeout(old);
     this.#timers.delete(callId);
     if (dueAt === null || this.#closed) return;
-    const delay = Math.min(Math.max(0, dueAt - this.#o.now()), MAX_TIMEOUT_MS);
+    // +1 ms: a timer fires on the loop's cached time, which can be a millisecond behind the clock.
+    const delay = Math.min(Math.max(0, dueAt - this.#o.now() + 1), MAX_TIMEOUT_MS);
     const t = setTimeout(() => {
       this.#timers.delete(callId);
       this.#fire(callId, attempt);
