@@ -71,7 +71,7 @@ export function parseClientMessage(raw: string): ParseResult {
   if (!env.success) {
     return { ok: false, id: null, error: wireError(ErrorCode.MALFORMED_MESSAGE, issueText(env.error.issues)) };
   }
-  const { id, type, v } = env.data;
+  const { id, type, v, retry } = env.data;
   if (v !== PROTOCOL_VERSION) {
     return { ok: false, id, error: wireError(ErrorCode.UNSUPPORTED_VERSION, `server speaks v${PROTOCOL_VERSION}`) };
   }
@@ -83,7 +83,7 @@ export function parseClientMessage(raw: string): ParseResult {
   if (!data.success) {
     return { ok: false, id, error: wireError(ErrorCode.INVALID_PARAMETER, issueText(data.error.issues)) };
   }
-  return { ok: true, message: { v: 1, id, type, data: data.data } as ClientMessage };
+  return { ok: true, message: { v: 1, id, type, data: data.data, ...(retry ? { retry } : {}) } as ClientMessage };
 }
 
 /** Parses one frame from the server; null when it is not a message this client understands. */

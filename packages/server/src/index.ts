@@ -22,6 +22,7 @@ import { iceServersFor } from './media/turn.js';
 import { Presence } from './signaling/Presence.js';
 import { SessionManager } from './signaling/SessionManager.js';
 import { openStorage } from './storage/index.js';
+import { ReplayRetention } from './storage/replayRetention.js';
 import { HistoryRetention } from './storage/retention.js';
 import { Metrics } from './observability/Metrics.js';
 import { logCommitted } from './observability/callLog.js';
@@ -122,7 +123,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const service = new CallService({
     storage,
     presence,
-    deliver: (to, event) => presence.deliver(to.userId, to.deviceId, event),
+    deliver: (to, event, eid) => presence.deliver(to.userId, to.deviceId, event, eid),
     ringTimeoutMs: Math.round(config.defaultRingTimeoutSeconds * 1000),
     maxParticipants: config.maxParticipants,
     maxPendingInvites: config.limits.maxPendingInvitesPerUser,
@@ -151,7 +152,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const mediaRelay = relay;
   const perMinute = config.limits.callsPerMinutePerUser;
   const callStarts = new IpRateLimiter(perMinute / 60, Math.max(1, Math.floor(perMinute / 2)));
-  const gateway = new Gateway(config, sessions, { config, service, storage, sessions, media: relay, callStarts }, log.child({ component: 'ws' }));
+  const gateway = new Gateway(config, sessions, { config, service, storage, sessions, media: relay, callStarts, deliver: (u, d, event, eid) => presence.deliver(u, d, event, eid) }, log.child({ component: 'ws' }));
   metrics = new Metrics({
     users: () => presence.userCount(),
     devices: () => presence.all().length,
@@ -215,6 +216,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ? new HistoryRetention({ storage, retentionDays: config.historyRetentionDays, log: log.child({ component: 'retention' }), now })
     : null;
   retention?.start();
+  const replayRetention = new ReplayRetention(storage, log.child({ component: 'retention' }), now);
+  replayRetention.start();
   push.dispatcher.start();
   if (clustered) {
     // One node at a time sends the push queue, like webhooks: two scanners would send a row twice.
@@ -259,6 +262,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await pushLease?.close();
         await link?.shutdown();
         await retention?.close();
+        await replayRetention.close();
         await storage.close();
       })()),
   };

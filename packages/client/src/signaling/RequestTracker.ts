@@ -27,6 +27,14 @@ export interface PendingRequest {
   readonly type: string;
   /** The serialized frame, kept to re-send it unchanged. */
   readonly frame: string;
+  /**
+   * The frame marked `retry: true`, sent instead of `frame` once the request went out on an
+   * earlier socket: it may have run on a server that died before answering, so the server looks
+   * its stored outcome up instead of running it twice.
+   */
+  readonly retryFrame: string;
+  /** Written to some socket at least once. */
+  everSent: boolean;
   readonly resend: boolean;
   readonly waitForConnection: boolean;
   /** Written to the current socket (false while it waits for a connection). */
@@ -55,6 +63,8 @@ export class RequestTracker {
       id,
       type,
       frame: JSON.stringify({ v: 1, id, type, data }),
+      retryFrame: JSON.stringify({ v: 1, id, type, data, retry: true }),
+      everSent: false,
       resend: options.resend ?? true,
       waitForConnection: options.waitForConnection ?? true,
       sent: false,

@@ -34,6 +34,26 @@ const SERVICE_RESTART_CLOSE_CODE = 1012;
 /** WebSocket close code for a frame over the server's hard size limit. */
 const MESSAGE_TOO_BIG_CLOSE_CODE = 1009;
 
+/**
+ * Event ids remembered: more than a device receives in the server's replay window after a crash
+ * (its heartbeat window plus a few minutes of downtime).
+ */
+const EVENT_ID_MEMORY = 4096;
+
+/** A set of the most recent `limit` ids. */
+class RecentIds {
+  readonly #ids = new Set<string>();
+  constructor(private readonly limit: number) {}
+  /** Adds `id`; false when it was there already. */
+  add(id: string): boolean {
+    if (this.#ids.has(id)) return false;
+    this.#ids.add(id);
+    // A Set iterates in insertion order: the first is the oldest.
+    if (this.#ids.size > this.limit) this.#ids.delete(this.#ids.values().next().value as string);
+    return true;
+  }
+}
+
 /** Who signs in. */
 export interface Credentials {
   sdkAppId: number;
@@ -103,6 +123,8 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
   #lastFrameAt = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #sleepTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Ids of the call events processed (each is processed once, whatever its seq). */
+  readonly #eids = new RecentIds(EVENT_ID_MEMORY);
   #wake: (() => void) | undefined;
 
   /** @param options connection settings (already validated by the engine). */
@@ -324,10 +346,12 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
       this.#requests.fail(request.id, CallEngineError.invalidParameter(`${request.type} is larger than the server's ${limit}-byte message limit`));
       return;
     }
+    const frame = request.everSent ? request.retryFrame : request.frame;
     request.sent = true;
+    request.everSent = true;
     this.#requests.arm(request, this.#o.requestTimeoutMs, `${request.type} got no answer within ${this.#o.requestTimeoutMs} ms`);
     try {
-      ws.send(request.frame);
+      ws.send(frame);
     } catch (err) {
       // The socket is closing; its close handler moves the request back to waiting.
       this.#o.logger.debug('send failed', { id: request.id, error: String(err) });
@@ -346,6 +370,11 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
         return;
       }
       this.#lastSeq = msg.seq;
+      // After a server crash, events of earlier commits come again (replayed from storage).
+      if (msg.eid !== undefined && !this.#eids.add(msg.eid)) {
+        this.#o.logger.debug('replayed event dropped', { eid: msg.eid });
+        return;
+      }
       this.emit('event', { event: msg.event, seq: msg.seq });
     } else if (msg.type === 'response') {
       if (!this.#requests.settle(msg)) this.#o.logger.debug('answer to no pending request', { id: msg.id });

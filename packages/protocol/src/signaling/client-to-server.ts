@@ -106,7 +106,7 @@ export type ClientMessageType = keyof typeof ClientMessageSchemas;
 export type ClientMessageData<T extends ClientMessageType> = z.infer<(typeof ClientMessageSchemas)[T]>;
 /** A parsed client message. */
 export type ClientMessage = {
-  [T in ClientMessageType]: { v: 1; id: number; type: T; data: ClientMessageData<T> };
+  [T in ClientMessageType]: { v: 1; id: number; type: T; data: ClientMessageData<T>; retry?: true };
 }[ClientMessageType];
 
 /** The envelope every client message shares. */
@@ -115,4 +115,9 @@ export const ClientEnvelopeSchema = z.object({
   id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   type: z.string().max(64),
   data: z.unknown().optional(),
+  /**
+   * Set on a request re-sent after a reconnection (same id): it may have run already on a server
+   * process that died before answering, so the server looks its stored result up first.
+   */
+  retry: z.literal(true).optional(),
 });

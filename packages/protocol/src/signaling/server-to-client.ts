@@ -139,6 +139,12 @@ export const EventMessageSchema = z.object({
   type: z.literal('event'),
   seq: z.number().int(),
   event: ServerEventSchema,
+  /**
+   * Stable id of an event a call's state change produced (`<callId>:<version>:<n>`). After a
+   * server crash such an event may come again (replayed from storage); a client processes each
+   * id once.
+   */
+  eid: z.string().max(200).optional(),
 });
 /** An ordered event message. */
 export type EventMessage = z.infer<typeof EventMessageSchema>;

@@ -21,6 +21,8 @@ import { Mutex } from '../util/Mutex.js';
 import { TimerRunner } from './TimerRunner.js';
 import type { TimerClaims } from './TimerRunner.js';
 import { pushRowsOf } from '../push/queue.js';
+import { eventId, replayRows } from './requests.js';
+import type { RequestContext } from './requests.js';
 
 /** Leg states that make a user busy for other calls (SPEC §5.1). */
 const BUSY_STATES = new Set(['calling', 'ringing', 'joined']);
@@ -55,8 +57,11 @@ export interface CallServiceHooks {
 export interface CallServiceOptions {
   storage: Storage;
   presence: PresenceView;
-  /** Sends one event to one device (after the commit); a promise when it crosses nodes. */
-  deliver(to: Target, event: ServerEvent): void | Promise<void>;
+  /**
+   * Sends one event to one device (after the commit); a promise when it crosses nodes. `eid` is
+   * the event's stable id (call/requests.ts).
+   */
+  deliver(to: Target, event: ServerEvent, eid?: string): void | Promise<void>;
   ringTimeoutMs: number;
   maxParticipants: number;
   /** Invitations a user may have waiting (state `invited`); past it they are reported busy. */
@@ -134,9 +139,10 @@ export class CallService {
 
   /**
    * Applies a command to a call (must already hold the mutex: use inside `exclusive`, or call
-   * `run`). Retries on a version conflict with a fresh read.
+   * `run`). Retries on a version conflict with a fresh read. `request`: the client request it runs
+   * for, whose outcome is stored with the change (call/requests.ts).
    */
-  async apply(callId: string, command: Command): Promise<{ state: CallState; reply: unknown }> {
+  async apply(callId: string, command: Command, request?: RequestContext): Promise<{ state: CallState; reply: unknown }> {
     for (let attempt = 0; ; attempt++) {
       const before = command.type === 'start' ? null : await this.#o.storage.getCall(callId);
       if (!before && command.type !== 'start') throw MachineError.notInCall();
@@ -151,7 +157,7 @@ export class CallService {
         return { state, reply };
       }
       try {
-        await this.#commit(before?.version ?? 0, state, effects);
+        await this.#commit(before?.version ?? 0, state, effects, reply, request);
       } catch (e) {
         // A lost version race on a command that carries no busy facts can simply re-read; the
         // others (start, invite, join, deviceOnline) are re-run whole by `exclusive`.
@@ -180,11 +186,11 @@ export class CallService {
   }
 
   /** `apply` under the mutex. */
-  run(callId: string, command: Command): Promise<{ state: CallState; reply: unknown }> {
-    return this.exclusive(() => this.apply(callId, command));
+  run(callId: string, command: Command, request?: RequestContext): Promise<{ state: CallState; reply: unknown }> {
+    return this.exclusive(() => this.apply(callId, command, request));
   }
 
-  async #commit(expectedVersion: number, state: CallState, effects: readonly Effect[]): Promise<void> {
+  async #commit(expectedVersion: number, state: CallState, effects: readonly Effect[], reply: unknown, request?: RequestContext): Promise<void> {
     const records: { userId: string; record: CallRecord }[] = [];
     const webhooks = [];
     for (const e of effects) {
@@ -208,6 +214,7 @@ export class CallService {
       records,
       webhooks,
       ...pushRowsOf(state.callId, effects, this.#now()),
+      ...replayRows(state, effects, reply, request, this.#now()),
     });
   }
 
@@ -215,10 +222,11 @@ export class CallService {
     // Started in order (one Redis connection keeps that order in cluster mode), awaited together:
     // the device that made the request gets its events before its response.
     const pending: Promise<void>[] = [];
+    let n = 0;
     for (const e of effects) {
       if (e.kind !== 'send') continue;
       try {
-        const p = this.#o.deliver(e.to, e.event);
+        const p = this.#o.deliver(e.to, e.event, eventId(state, n++));
         if (p) pending.push(p.catch((err: unknown) => this.#o.log.error({ err, callId: state.callId }, 'event delivery failed')));
       } catch (err) {
         this.#o.log.error({ err, callId: state.callId }, 'event delivery failed');
@@ -250,6 +258,8 @@ export class CallService {
      * merge now. Returns the merged call id, or null to go on (a line-busy call).
      */
     onCalleesBusy?: () => Promise<string | null>;
+    /** The client request it runs for (its outcome is stored with the new call). */
+    request?: RequestContext;
   }): Promise<string> {
     const callId = `c_${randomBytes(16).toString('base64url')}`;
     const params = { ...a.params };
@@ -275,7 +285,7 @@ export class CallService {
       maxParticipants: this.#o.maxParticipants,
       callerProfile: a.callerProfile,
       ctx,
-    });
+    }, a.request);
     return callId;
   }
 

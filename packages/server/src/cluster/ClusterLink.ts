@@ -69,9 +69,12 @@ export class ClusterLink {
     this.#beatTimer.unref();
   }
 
-  /** Delivers an event to a device on any node, in the device's log order. */
-  async deliver(userId: string, deviceId: string, event: ServerEvent): Promise<void> {
-    const r = await this.#o.live.append(userId, deviceId, JSON.stringify(event));
+  /** Delivers an event (`eid`: its stable id) to a device on any node, in the device's log order. */
+  async deliver(userId: string, deviceId: string, event: ServerEvent, eid?: string): Promise<void> {
+    // The append script wraps its argument as `{..."event":<arg>}`: an event id rides after the
+    // event as one more member of the frame.
+    const arg = eid === undefined ? JSON.stringify(event) : `${JSON.stringify(event)},"eid":${JSON.stringify(eid)}`;
+    const r = await this.#o.live.append(userId, deviceId, arg);
     if (r && r.node === this.nodeId) this.#offerLocal(r.sid, { seq: r.seq, frame: r.frame });
   }
 

@@ -8,7 +8,7 @@ import type { WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ErrorCode, parseClientMessage, wireError } from '@opencall/protocol';
-import type { ClientMessage, WireError } from '@opencall/protocol';
+import type { ClientMessage, ServerEvent, WireError } from '@opencall/protocol';
 import type { Logger } from 'pino';
 import { MachineError } from '../call/MachineError.js';
 import type { ServerConfig } from '../config/schema.js';
@@ -17,6 +17,8 @@ import type { HandlerDeps } from './handlers.js';
 import { KICKED_CLOSE_CODE } from './SessionManager.js';
 import type { Connection, SessionManager } from './SessionManager.js';
 import { sendFrame } from './Session.js';
+import type { Session } from './Session.js';
+import { storedAnswer } from './storedRequests.js';
 import { clientAddressOf } from '../http/proxy.js';
 
 /** Close code of a graceful shutdown: clients reconnect at once (to another node in a cluster). */
@@ -213,15 +215,30 @@ export class Gateway {
     }
     const cached = session.cachedResponse(msg.id);
     if (cached) return conn.send(cached);
-    const frame = JSON.stringify(await this.#run(msg, conn));
+    // A re-send whose first run committed in a process that died before answering.
+    let stored: string | null;
+    try {
+      stored = await this.#stored(msg, session);
+    } catch (err) {
+      // Storage unreachable: a retryable refusal (not cached), never a second run of a request
+      // that may have run.
+      this.log.error({ err, type: msg.type }, 'stored request look-up failed');
+      return this.#sendError(conn, msg.id, wireError(ErrorCode.SERVER_UNAVAILABLE, 'retry'));
+    }
+    const frame = stored ?? JSON.stringify(await this.#run(msg, conn));
     if (msg.type !== 'ping') session.rememberResponse(msg.id, frame);
     conn.send(frame);
   }
 
+  #stored(msg: Exclude<ClientMessage, { type: 'auth' }>, s: Session): Promise<string | null> {
+    const deliver = this.deps.deliver ?? ((_u: string, _d: string, event: ServerEvent, eid: string) => s.push(event, eid));
+    return storedAnswer(this.deps.storage, s, msg, deliver);
+  }
+
   async #run(msg: Exclude<ClientMessage, { type: 'auth' }>, conn: Connection): Promise<object> {
     try {
-      const handler = handlers[msg.type] as (s: unknown, d: unknown, deps: HandlerDeps) => Promise<unknown>;
-      const data = await handler(conn.session, msg.data, this.deps);
+      const handler = handlers[msg.type] as (s: unknown, d: unknown, deps: HandlerDeps, requestId: number) => Promise<unknown>;
+      const data = await handler(conn.session, msg.data, this.deps, msg.id);
       return { v: 1, type: 'response', id: msg.id, ok: true, data: data ?? {} };
     } catch (err) {
       if (err instanceof MachineError) {

@@ -24,9 +24,9 @@ export class Presence implements PresenceView {
     private readonly replayBytes?: number,
   ) {}
 
-  /** Sessions of a user. */
+  /** Signed-in sessions of a user (restart ghosts kept only for replay excluded). */
   sessionsOf(userId: string): Session[] {
-    return [...(this.#byUser.get(userId)?.values() ?? [])];
+    return [...(this.#byUser.get(userId)?.values() ?? [])].filter((s) => !s.replayOnly);
   }
 
   /** The session of (user, device), if any. */
@@ -75,12 +75,13 @@ export class Presence implements PresenceView {
   }
 
   /**
-   * Delivers an event to one device; dropped when the device has no session. In cluster mode the
+   * Delivers an event to one device (`eid`: its stable id, call/requests.ts); dropped when the
+   * device has no session. In cluster mode the
    * device may be on another node: the promise settles once the event is in the device's log.
    */
-  deliver(userId: string, deviceId: string, event: ServerEvent): void | Promise<void> {
-    if (this.link) return this.link.deliver(userId, deviceId, event);
-    this.get(userId, deviceId)?.push(event);
+  deliver(userId: string, deviceId: string, event: ServerEvent, eid?: string): void | Promise<void> {
+    if (this.link) return this.link.deliver(userId, deviceId, event, eid);
+    this.get(userId, deviceId)?.push(event, eid);
   }
 
   /** Every session (sweeps, shutdown, metrics). */

@@ -64,6 +64,11 @@ export class Session {
   readonly signedInAt: number;
   /** Created by restart recovery: no socket yet, adopts whatever sequence the client resumes from. */
   ghost = false;
+  /**
+   * A ghost kept only so its device can resume and get the events stored for it (it has no live
+   * call): not counted as signed in (never rung, never kicks or limits another device).
+   */
+  replayOnly = false;
   /** Multi-device ringing opt-in. */
   multiDevice = false;
   /** UserSig expiry, ms epoch. */
@@ -74,7 +79,7 @@ export class Session {
    * Cluster mode: events go through the device's log in Redis (which assigns their seq) instead of
    * this session's own counter and buffer.
    */
-  route: ((event: ServerEvent) => void) | null = null;
+  route: ((event: ServerEvent, eid?: string) => void) | null = null;
   /** Cluster mode: ordered delivery of the device's log to the socket. */
   sink: DeviceSink | null = null;
   readonly #buffer: { seq: number; frame: string }[] = [];
@@ -102,11 +107,14 @@ export class Session {
     this.signedInAt = now;
   }
 
-  /** Assigns the next seq, buffers the frame for replay and sends it if connected. */
-  push(event: ServerEvent): void {
-    if (this.route) return this.route(event);
+  /**
+   * Assigns the next seq, buffers the frame for replay and sends it if connected. `eid`: the
+   * event's stable id when a commit produced it (the client processes each id once).
+   */
+  push(event: ServerEvent, eid?: string): void {
+    if (this.route) return this.route(event, eid);
     const seq = ++this.seq;
-    const frame = JSON.stringify({ v: 1, type: 'event', seq, event });
+    const frame = JSON.stringify(eid === undefined ? { v: 1, type: 'event', seq, event } : { v: 1, type: 'event', seq, event, eid });
     this.#buffer.push({ seq, frame });
     this.#bufferChars += frame.length;
     while (this.#buffer.length > 1 && (this.#buffer.length > REPLAY_LIMIT || this.#bufferChars > this.replayBytes)) {

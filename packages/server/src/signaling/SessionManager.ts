@@ -15,6 +15,7 @@ import type { Storage } from '../storage/Storage.js';
 import type { Presence } from './Presence.js';
 import type { Session } from './Session.js';
 import { MAX_TIMEOUT_MS } from '../util/timers.js';
+import { replayStoredEvents } from './restoreReplay.js';
 
 /** Seq numbers a restored session reserves per ms of wall time (see `restore`). */
 const GHOST_SEQ_PER_MS = 1000;
@@ -123,6 +124,7 @@ export class SessionManager {
         // restore()), so all it holds is news to the client, whatever seq the client reports.
         const lastSeq = existing.ghost ? (this.#ghostBase.get(existing) ?? 0) : a.resume.lastSeq;
         existing.ghost = false;
+        existing.replayOnly = false;
         if (existing.canReplayFrom(lastSeq)) {
           existing.expireAt = v.expireAt;
           // Keep the sweep off it until the socket is attached (after the response).
@@ -144,6 +146,8 @@ export class SessionManager {
       // The same device id signing in afresh (an app restart, a second tab sharing a stored id):
       // the older engine is replaced like any kicked device, so it is never left half signed in.
       if (existing) await this.#kick(existing);
+      // A new signaling client numbers its requests from 1 again: older outcomes must not answer them.
+      if (!a.resume) await this.d.storage.forgetRequests(a.userId, a.deviceId);
       if (c.devicePolicy === 'kick') {
         for (const other of this.d.presence.sessionsOf(a.userId)) await this.#kick(other);
       } else if (this.d.presence.sessionsOf(a.userId).length >= c.limits.maxDevicesPerUser) {
@@ -196,6 +200,7 @@ export class SessionManager {
     }
     // A fresh sign-in. The same device id signed in before (an app restart, a second tab): that
     // older session is replaced like any kicked device.
+    if (!a.resume) await this.d.storage.forgetRequests(a.userId, a.deviceId);
     const entries = await link.live.devicesOf(a.userId);
     const same = entries.find((e) => e.deviceId === a.deviceId);
     if (same) {
@@ -223,8 +228,8 @@ export class SessionManager {
 
   /** Cluster sessions push through the device's log, whichever node holds the socket. */
   #route(link: ClusterLink, s: Session): void {
-    s.route = (event) => {
-      link.deliver(s.userId, s.deviceId, event).catch((err: unknown) => this.d.log.error({ err }, 'event delivery failed'));
+    s.route = (event, eid) => {
+      link.deliver(s.userId, s.deviceId, event, eid).catch((err: unknown) => this.d.log.error({ err }, 'event delivery failed'));
     };
   }
 
@@ -401,19 +406,31 @@ export class SessionManager {
     // timeout, a peer leaving) are replayed to it instead of being dropped as duplicates.
     const base = this.d.now() * GHOST_SEQ_PER_MS;
     let n = 0;
+    const ghost = (userId: string, deviceId: string): Session => {
+      const found = this.d.presence.get(userId, deviceId);
+      if (found) return found;
+      const s = this.d.presence.add(userId, deviceId, this.d.now());
+      s.ghost = true;
+      s.seq = base;
+      this.#ghostBase.set(s, base);
+      n++;
+      return s;
+    };
     for (const call of calls) {
       for (const m of Object.values(call.members)) {
         const devices = m.state === 'calling' || m.state === 'joined' ? [m.deviceId] : m.state === 'ringing' ? m.ringingDevices : [];
-        for (const d of devices) {
-          if (!d || this.d.presence.get(m.userId, d)) continue;
-          const s = this.d.presence.add(m.userId, d, this.d.now());
-          s.ghost = true;
-          s.seq = base;
-          this.#ghostBase.set(s, base);
-          n++;
-        }
+        for (const d of devices) if (d) ghost(m.userId, d);
       }
     }
+    // Events the previous process committed but may not have sent: a device with no live call
+    // (its call ended in that last commit) gets a ghost that only holds them for its resume.
+    await replayStoredEvents(this.d.storage, this.d.now(), this.d.config.heartbeatTimeoutMs, (userId, deviceId) => {
+      const known = this.d.presence.get(userId, deviceId);
+      if (known) return known;
+      const s = ghost(userId, deviceId);
+      s.replayOnly = true;
+      return s;
+    });
     return n;
   }
 }

@@ -14,6 +14,8 @@ import type { SessionManager } from './SessionManager.js';
 import type { MediaRelay } from './MediaRelay.js';
 import type { IpRateLimiter } from '../http/IpRateLimiter.js';
 import { callReceived, registerPush, unregisterPush } from '../push/handlers.js';
+import type { RequestContext } from '../call/requests.js';
+import type { DeliverFn } from './storedRequests.js';
 
 /** Dependencies of the handlers. */
 export interface HandlerDeps {
@@ -24,9 +26,19 @@ export interface HandlerDeps {
   media: MediaRelay;
   /** `limits.callsPerMinutePerUser`: call starts per user id (absent: unlimited). */
   callStarts?: IpRateLimiter;
+  /** Sends an event to a device on any node (re-sends of stored events: signaling/storedRequests.ts). */
+  deliver?: DeliverFn;
 }
 
-type Handler<T extends ClientMessageType> = (s: Session, data: ClientMessageData<T>, d: HandlerDeps) => Promise<unknown>;
+/** `requestId`: the client's id of the request being handled (its outcome is stored with a commit). */
+type Handler<T extends ClientMessageType> = (s: Session, data: ClientMessageData<T>, d: HandlerDeps, requestId: number) => Promise<unknown>;
+
+/** The request context of a call command: its outcome (`respond`) is stored with the change. */
+function requestOf(s: Session, requestId: number, respond: RequestContext['respond']): RequestContext {
+  return { userId: s.userId, deviceId: s.deviceId, requestId, respond };
+}
+
+const empty = (): object => ({});
 type Handlers = { [T in Exclude<ClientMessageType, 'auth'>]: Handler<T> };
 
 async function profileOf(storage: Storage, userId: string): Promise<UserProfile> {
@@ -38,15 +50,16 @@ async function profileOf(storage: Storage, userId: string): Promise<UserProfile>
  * Glare (SPEC §5.1): B calls A while A's 1-to-1 call to B rings at B → B accepts A's call.
  * Returns the merged call id, or null when this is not glare.
  */
-async function glare(s: Session, callee: string, mine: readonly Membership[], d: HandlerDeps): Promise<string | null> {
+async function glare(s: Session, callee: string, mine: readonly Membership[], d: HandlerDeps, requestId: number): Promise<string | null> {
   for (const m of mine) {
     if (m.state !== 'ringing') continue;
     const call = await d.storage.getCall(m.callId);
     const me = call?.members[s.userId];
     if (!call || call.phase !== 'ringing' || call.scene !== 'single' || call.callerId !== callee) continue;
     if (!me?.ringingDevices.includes(s.deviceId)) continue;
-    await d.service.apply(call.callId, { type: 'accept', userId: s.userId, deviceId: s.deviceId });
-    return call.callId;
+    const callId = call.callId;
+    await d.service.apply(callId, { type: 'accept', userId: s.userId, deviceId: s.deviceId }, requestOf(s, requestId, () => ({ callId })));
+    return callId;
   }
   return null;
 }
@@ -63,8 +76,8 @@ function requireLiveSig(s: Session): void {
 
 const simple =
   (type: 'accept' | 'reject' | 'ignore' | 'hangup') =>
-  async (s: Session, data: { callId: string }, d: HandlerDeps): Promise<object> => {
-    await d.service.run(data.callId, { type, userId: s.userId, deviceId: s.deviceId });
+  async (s: Session, data: { callId: string }, d: HandlerDeps, requestId: number): Promise<object> => {
+    await d.service.run(data.callId, { type, userId: s.userId, deviceId: s.deviceId }, requestOf(s, requestId, empty));
     return {};
   };
 
@@ -77,7 +90,7 @@ export const handlers: Handlers = {
     return {};
   },
 
-  'call.start': (s, data, d) =>
+  'call.start': (s, data, d, requestId) =>
     d.service.exclusive(async () => {
       requireLiveSig(s);
       // Ringing costs the callees attention and the server records (up to one per participant).
@@ -93,7 +106,7 @@ export const handlers: Handlers = {
       const mine = await d.storage.membershipsOf(s.userId);
       const glareable = callees.length === 1 && !params.chatGroupId;
       if (glareable) {
-        const merged = await glare(s, callees[0]!, mine, d);
+        const merged = await glare(s, callees[0]!, mine, d, requestId);
         if (merged) return { callId: merged };
       }
       if (hasBusyLeg(mine, null)) throw MachineError.state('you are already in a call');
@@ -105,7 +118,8 @@ export const handlers: Handlers = {
         params,
         callerProfile: await profileOf(d.storage, s.userId),
         // The callee read as busy may be calling us from another node (cluster glare): look again.
-        ...(glareable ? { onCalleesBusy: async () => glare(s, callees[0]!, await d.storage.membershipsOf(s.userId), d) } : {}),
+        ...(glareable ? { onCalleesBusy: async () => glare(s, callees[0]!, await d.storage.membershipsOf(s.userId), d, requestId) } : {}),
+        request: requestOf(s, requestId, (_reply, state) => ({ callId: state.callId })),
       });
       return { callId };
     }),
@@ -115,7 +129,7 @@ export const handlers: Handlers = {
   'call.ignore': simple('ignore'),
   'call.hangup': simple('hangup'),
 
-  'call.invite': (s, data, d) =>
+  'call.invite': (s, data, d, requestId) =>
     d.service.exclusive(async () => {
       requireLiveSig(s);
       const ctx = await d.service.userContext(data.userIds, data.callId);
@@ -127,11 +141,11 @@ export const handlers: Handlers = {
         maxParticipants: d.config.maxParticipants,
         params: data.params ?? {},
         ctx,
-      });
+      }, requestOf(s, requestId, (r) => ({ userIds: (r as string[] | undefined) ?? [] })));
       return { userIds: (reply as string[] | undefined) ?? [] };
     }),
 
-  'call.join': (s, data, d) =>
+  'call.join': (s, data, d, requestId) =>
     d.service.exclusive(async () => {
       requireLiveSig(s);
       const busyElsewhere = await d.service.isBusy(s.userId, data.callId);
@@ -141,12 +155,12 @@ export const handlers: Handlers = {
         deviceId: s.deviceId,
         busyElsewhere,
         maxParticipants: d.config.maxParticipants,
-      });
+      }, requestOf(s, requestId, empty));
       return {};
     }),
 
-  'call.switchMediaType': async (s, data, d) => {
-    await d.service.run(data.callId, { type: 'switchMediaType', userId: s.userId, deviceId: s.deviceId, mediaType: data.mediaType });
+  'call.switchMediaType': async (s, data, d, requestId) => {
+    await d.service.run(data.callId, { type: 'switchMediaType', userId: s.userId, deviceId: s.deviceId, mediaType: data.mediaType }, requestOf(s, requestId, empty));
     return {};
   },
 

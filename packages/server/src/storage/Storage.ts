@@ -40,6 +40,35 @@ export interface OutboxRow {
 /** A new outbox row. */
 export type NewOutboxRow = Pick<OutboxRow, 'eventId' | 'callId' | 'seq' | 'command' | 'body' | 'createdAt'>;
 
+/**
+ * A request's outcome, stored with the state change it made so a re-sent request (same user,
+ * device and id) is answered, not run again, even by another process or node.
+ */
+export interface StoredRequest {
+  userId: string;
+  deviceId: string;
+  /** The client's request id (increasing per signaling client; see `forgetRequests`). */
+  requestId: number;
+  /** The response `data`, as JSON. */
+  result: string;
+  /** What the commit sent the requesting device, as a JSON array of `{ eid, event }`. */
+  events: string;
+  /** ms epoch (retention). */
+  createdAt: number;
+}
+
+/** An event a commit sent to one device, kept for replay after a crash (see `recentDeviceEvents`). */
+export interface DeviceEventRow {
+  userId: string;
+  deviceId: string;
+  /** Stable event id, `<callId>:<version>:<n>`. */
+  eid: string;
+  /** The ServerEvent, as JSON. */
+  event: string;
+  /** ms epoch. */
+  createdAt: number;
+}
+
 /** Everything one transition writes. */
 export interface CallChange {
   /** The new state; its `version` must be `expectedVersion + 1`. */
@@ -58,6 +87,10 @@ export interface CallChange {
   pushes?: NewPushRow[];
   /** Delivery-trace steps decided by this transition (devices rung, outcomes). */
   trace?: TraceRow[];
+  /** The request that made this change, with its result (idempotent re-sends). */
+  request?: StoredRequest;
+  /** The events this change sends to devices (replayed to them after a crash). */
+  deviceEvents?: DeviceEventRow[];
 }
 
 /** Filter over ended calls for the admin REST API. */
@@ -205,6 +238,21 @@ export interface Storage {
   appendTrace(rows: TraceRow[]): Promise<void>;
   /** A call's trace, in the order the steps happened (time, then insertion). */
   callTrace(callId: string): Promise<TraceRow[]>;
+
+  /** The stored outcome of request `requestId` of (user, device), or null. */
+  requestResult(userId: string, deviceId: string, requestId: number): Promise<StoredRequest | null>;
+  /**
+   * Forgets every stored request of (user, device): a fresh sign-in starts a new signaling client
+   * whose request ids start again, so older outcomes must not answer them.
+   */
+  forgetRequests(userId: string, deviceId: string): Promise<void>;
+  /** Device events with `createdAt >= since`, in commit order (restart recovery). */
+  recentDeviceEvents(since: number): Promise<DeviceEventRow[]>;
+  /**
+   * Retention: deletes up to `limit` stored requests and up to `limit` device events with
+   * `createdAt < before`, oldest first. Returns how many of each were deleted.
+   */
+  purgeReplay(before: number, limit: number): Promise<{ requests: number; events: number }>;
 
   /** Releases resources. Idempotent. */
   close(): Promise<void>;

@@ -11,6 +11,7 @@ import { runClusterContract } from './contractCluster.js';
 import { callState, change, hook, ids, member, next, record, type Made } from './contractFixtures.js';
 import { VersionConflictError, type Storage } from './Storage.js';
 import { pushContract } from './contract.push.js';
+import { replayContract } from './contract.replay.js';
 
 /**
  * Registers the contract suite under `name`. `make` is called once per test and must return a
@@ -344,5 +345,6 @@ export function runStorageContract(name: string, make: () => Promise<Made>): voi
 
     runClusterContract(open);
     pushContract(open);
+    replayContract(open);
   });
 }

@@ -10,12 +10,14 @@ export { BUSY_LEG_STATES, BusyConflictError, VersionConflictError } from './Stor
 export type {
   CallChange,
   ClaimedTimer,
+  DeviceEventRow,
   EndedCallsFilter,
   Membership,
   NewOutboxRow,
   OutboxRow,
   Storage,
   StorageKind,
+  StoredRequest,
 } from './Storage.js';
 export { MemoryStorage } from './memory/MemoryStorage.js';
 // PostgresStorage is not re-exported: openStorage loads it (and postgres.js) only when asked for.

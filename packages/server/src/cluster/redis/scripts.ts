@@ -7,7 +7,8 @@
 
 /**
  * Appends an event frame (or a close marker) to a device's log and routes it to the device's node.
- * KEYS[1] user hash. ARGV: prefix, deviceId, event JSON ('' for a close marker), sender node id,
+ * KEYS[1] user hash. ARGV: prefix, deviceId, event JSON ('' for a close marker; it may be followed
+ * by `,"eid":"…"`, the event's id, which then becomes a member of the frame), sender node id,
  * close code ('' for an event), replay length.
  * Returns {} when the device has no entry, else { seq, node, sid, frame }.
  */

@@ -13,13 +13,16 @@ import {
   VersionConflictError,
   type CallChange,
   type ClaimedTimer,
+  type DeviceEventRow,
   type EndedCallsFilter,
   type Membership,
   type OutboxRow,
   type Storage,
+  type StoredRequest,
 } from '../Storage.js';
 import type { PushRow, PushTargetRow, TraceRow } from '../push.js';
 import { MemoryPush } from './MemoryPush.js';
+import { MemoryReplay } from './MemoryReplay.js';
 
 /** One user's copy of a record; deletion is soft so it matches the SQLite adapter. */
 interface StoredRecord {
@@ -75,6 +78,7 @@ export class MemoryStorage implements Storage {
   private readonly outbox: OutboxRow[] = [];
   private nextOutboxId = 1;
   private readonly push = new MemoryPush();
+  private readonly replay = new MemoryReplay();
 
   /** Loads a copy of a call, or null. */
   async getCall(callId: string): Promise<CallState | null> {
@@ -129,6 +133,7 @@ export class MemoryStorage implements Storage {
     }
     this.push.enqueue(change.pushes ?? []);
     this.push.append(change.trace ?? []);
+    this.replay.write(change.request, change.deviceEvents ?? []);
   }
 
   /** The first user (by id) `change` would give a busy leg while busy in another call, or null. */
@@ -364,6 +369,26 @@ export class MemoryStorage implements Storage {
   /** A call's trace in order. */
   async callTrace(callId: string): Promise<TraceRow[]> {
     return this.push.trace(callId);
+  }
+
+  /** The stored outcome of a request, or null. */
+  async requestResult(userId: string, deviceId: string, requestId: number): Promise<StoredRequest | null> {
+    return this.replay.request(userId, deviceId, requestId);
+  }
+
+  /** Forgets a device's stored requests (fresh sign-in). */
+  async forgetRequests(userId: string, deviceId: string): Promise<void> {
+    this.replay.forget(userId, deviceId);
+  }
+
+  /** Device events since `since`, in commit order. */
+  async recentDeviceEvents(since: number): Promise<DeviceEventRow[]> {
+    return this.replay.eventsSince(since);
+  }
+
+  /** Retention of stored requests and device events. */
+  async purgeReplay(before: number, limit: number): Promise<{ requests: number; events: number }> {
+    return this.replay.purge(before, limit);
   }
 
   /** Nothing to release; kept for the interface. */

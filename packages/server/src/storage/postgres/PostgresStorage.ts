@@ -14,15 +14,18 @@ import {
   VersionConflictError,
   type CallChange,
   type ClaimedTimer,
+  type DeviceEventRow,
   type EndedCallsFilter,
   type Membership,
   type OutboxRow,
   type Storage,
+  type StoredRequest,
 } from '../Storage.js';
 import { acquireLease, claimDueTimers, releaseLease } from './claims.js';
 import { commitStatement, mapCommitError } from './commit.js';
 import { migrate } from './schema.js';
 import { PostgresPush } from './PostgresPush.js';
+import { PostgresReplay } from './PostgresReplay.js';
 import type { PushRow, PushTargetRow, TraceRow } from '../push.js';
 
 /** Default page size of `queryRecords`, as in the other adapters. */
@@ -122,9 +125,11 @@ export class PostgresStorage implements Storage {
   readonly kind = 'postgres';
   private closed = false;
   private readonly push: PostgresPush;
+  private readonly replay: PostgresReplay;
 
   private constructor(private readonly sql: Sql<{ bigint: number }>) {
     this.push = new PostgresPush(sql);
+    this.replay = new PostgresReplay(sql);
   }
 
   /** Connects to `url` (`postgres://` or `postgresql://`), migrates the schema, and returns the storage. */
@@ -336,6 +341,26 @@ export class PostgresStorage implements Storage {
   /** A call's trace in order. */
   callTrace(callId: string): Promise<TraceRow[]> {
     return this.push.trace(callId);
+  }
+
+  /** The stored outcome of a request, or null. */
+  requestResult(userId: string, deviceId: string, requestId: number): Promise<StoredRequest | null> {
+    return this.replay.request(userId, deviceId, requestId);
+  }
+
+  /** Forgets a device's stored requests (fresh sign-in). */
+  forgetRequests(userId: string, deviceId: string): Promise<void> {
+    return this.replay.forget(userId, deviceId);
+  }
+
+  /** Device events since `since`, in commit order. */
+  recentDeviceEvents(since: number): Promise<DeviceEventRow[]> {
+    return this.replay.eventsSince(since);
+  }
+
+  /** Retention of stored requests and device events. */
+  purgeReplay(before: number, limit: number): Promise<{ requests: number; events: number }> {
+    return this.replay.purge(before, limit);
   }
 
   /** Closes the pool, letting queries in flight finish (up to 5 s). Idempotent. */

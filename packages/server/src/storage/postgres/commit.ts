@@ -65,6 +65,20 @@ const DERIVED = `
     -- The per-call cap (MAX_TRACE_ROWS_PER_CALL), counted before this commit's rows.
     WHERE (SELECT count(*) FROM call_trace x WHERE x.call_id = c.call_id) < ${MAX_TRACE_ROWS_PER_CALL}
     ORDER BY s.n
+  ),
+  new_request AS (
+    -- A re-run of a committed request replaces its row (see SqliteReplay).
+    INSERT INTO requests (user_id, device_id, request_id, result, events, created_at)
+    SELECT r.u, r.d, r.id, r.res, r.ev, r.t
+    FROM c, unnest($34::text[], $35::text[], $36::bigint[], $37::text[], $38::text[], $39::bigint[]) AS r(u, d, id, res, ev, t)
+    ON CONFLICT (user_id, device_id, request_id) DO UPDATE SET result = excluded.result, events = excluded.events,
+      created_at = excluded.created_at
+  ),
+  new_device_events AS (
+    INSERT INTO device_events (user_id, device_id, eid, event, created_at)
+    SELECT e.u, e.d, e.eid, e.ev, e.t
+    FROM c, unnest($40::text[], $41::text[], $42::text[], $43::text[], $44::bigint[]) WITH ORDINALITY AS e(u, d, eid, ev, t, n)
+    ORDER BY e.n
   )
   SELECT count(*)::integer AS n FROM c`;
 
@@ -120,10 +134,29 @@ export function commitStatement(change: CallChange): { text: string; params: pos
   const json = JSON.stringify(state);
   if (expectedVersion === 0) {
     const head = [state.callId, state.version, state.phase, state.scene, state.createdAt, state.endedAt, callResult, state.isEphemeralCall, json];
-    return { text: INSERT_SQL, params: [...derived, ...head, ...pushParams(change)] };
+    return { text: INSERT_SQL, params: [...derived, ...head, ...pushParams(change), ...replayParams(change)] };
   }
   const head = [state.callId, state.version, state.phase, state.scene, state.endedAt, callResult, json, expectedVersion, null];
-  return { text: UPDATE_SQL, params: [...derived, ...head, ...pushParams(change)] };
+  return { text: UPDATE_SQL, params: [...derived, ...head, ...pushParams(change), ...replayParams(change)] };
+}
+
+/** The stored request and device-event parameters ($34–$44) of a change. */
+function replayParams(change: CallChange): postgres.ParameterOrJSON<never>[] {
+  const r = change.request ? [change.request] : [];
+  const events = change.deviceEvents ?? [];
+  return [
+    r.map((x) => x.userId),
+    r.map((x) => x.deviceId),
+    r.map((x) => x.requestId),
+    r.map((x) => x.result),
+    r.map((x) => x.events),
+    r.map((x) => x.createdAt),
+    events.map((e) => e.userId),
+    events.map((e) => e.deviceId),
+    events.map((e) => e.eid),
+    events.map((e) => e.event),
+    events.map((e) => e.createdAt),
+  ];
 }
 
 /** The push queue and trace parameters ($24–$33) of a change. */

@@ -141,6 +141,31 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX call_trace_call ON call_trace (call_id, time, id)`,
     ],
   },
+  {
+    version: 3,
+    name: 'stored requests and device events (idempotent re-sends and replay after a crash)',
+    statements: [
+      `CREATE TABLE requests (
+        user_id text COLLATE "C" NOT NULL,
+        device_id text COLLATE "C" NOT NULL,
+        request_id bigint NOT NULL,
+        result text NOT NULL,
+        events text NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (user_id, device_id, request_id)
+      )`,
+      `CREATE INDEX requests_created ON requests (created_at)`,
+      `CREATE TABLE device_events (
+        id bigserial PRIMARY KEY,
+        user_id text COLLATE "C" NOT NULL,
+        device_id text COLLATE "C" NOT NULL,
+        eid text NOT NULL,
+        event text NOT NULL,
+        created_at bigint NOT NULL
+      )`,
+      `CREATE INDEX device_events_created ON device_events (created_at)`,
+    ],
+  },
 ];
 
 /** Schema version this code writes and understands. */

@@ -13,10 +13,12 @@ import {
   VersionConflictError,
   type CallChange,
   type ClaimedTimer,
+  type DeviceEventRow,
   type EndedCallsFilter,
   type Membership,
   type OutboxRow,
   type Storage,
+  type StoredRequest,
 } from '../Storage.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { prepareClaims, type SqliteClaims } from './claims.js';
@@ -35,6 +37,7 @@ import {
 import { migrate } from './schema.js';
 import type { PushRow, PushTargetRow, TraceRow } from '../push.js';
 import { SqlitePush } from './SqlitePush.js';
+import { SqliteReplay } from './SqliteReplay.js';
 
 /** Default page size of `queryRecords`. */
 const DEFAULT_RECORD_LIMIT = 100;
@@ -164,6 +167,7 @@ export class SqliteStorage implements Storage {
   private readonly stmts: ReturnType<typeof prepareAll>;
   private readonly claims: SqliteClaims;
   private readonly push: SqlitePush;
+  private readonly replay: SqliteReplay;
   private readonly commitTx: (change: CallChange) => Written | null;
   /** Derived rows this connection wrote per live call; dropped when the call has none left. */
   private readonly written = new Map<string, Written>();
@@ -191,6 +195,7 @@ export class SqliteStorage implements Storage {
     this.stmts = prepareAll(this.db);
     this.claims = prepareClaims(this.db);
     this.push = new SqlitePush(this.db);
+    this.replay = new SqliteReplay(this.db);
     const tx = this.db.transaction((change: CallChange) => this.applyChange(change));
     // IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
     // failing with SQLITE_BUSY when a read lock cannot be upgraded.
@@ -275,6 +280,7 @@ export class SqliteStorage implements Storage {
       this.stmts.insertOutbox.run(w.eventId, w.callId, w.seq, w.command, w.body, w.createdAt, w.createdAt);
     }
     this.push.writeInCommit(change.pushes ?? [], change.trace ?? []);
+    this.replay.writeInCommit(change.request, change.deviceEvents ?? []);
     return memberships.size > 0 || change.timerDueAt !== null
       ? { version: state.version, memberships, timerDueAt: change.timerDueAt }
       : null;
@@ -460,6 +466,26 @@ export class SqliteStorage implements Storage {
   /** A call's trace in order. */
   async callTrace(callId: string): Promise<TraceRow[]> {
     return this.push.trace(callId);
+  }
+
+  /** The stored outcome of a request, or null. */
+  async requestResult(userId: string, deviceId: string, requestId: number): Promise<StoredRequest | null> {
+    return this.replay.request(userId, deviceId, requestId);
+  }
+
+  /** Forgets a device's stored requests (fresh sign-in). */
+  async forgetRequests(userId: string, deviceId: string): Promise<void> {
+    this.replay.forget(userId, deviceId);
+  }
+
+  /** Device events since `since`, in commit order. */
+  async recentDeviceEvents(since: number): Promise<DeviceEventRow[]> {
+    return this.replay.eventsSince(since);
+  }
+
+  /** Retention of stored requests and device events. */
+  async purgeReplay(before: number, limit: number): Promise<{ requests: number; events: number }> {
+    return this.replay.purge(before, limit);
   }
 
   /** Closes the database (checkpointing the WAL). Idempotent. */

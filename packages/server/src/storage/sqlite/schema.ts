@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 
 /** Schema version this code writes and understands. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /**
  * Statements creating schema version 1.
@@ -144,8 +144,35 @@ export const SCHEMA_V4: readonly string[] = [
   `CREATE INDEX IF NOT EXISTS call_trace_call ON call_trace(call_id, time, id)`,
 ];
 
+/**
+ * Statements bringing version 4 to 5 (crash windows of issue 15): each request's outcome, stored
+ * with the state change it made, so a request re-sent after a crash is answered instead of run
+ * again; and the events each commit sent to devices, replayed to them after a restart.
+ */
+export const SCHEMA_V5: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS requests (
+    user_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    request_id INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    events TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, device_id, request_id)
+  )`,
+  `CREATE INDEX IF NOT EXISTS requests_created ON requests(created_at)`,
+  `CREATE TABLE IF NOT EXISTS device_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    eid TEXT NOT NULL,
+    event TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  )`,
+  `CREATE INDEX IF NOT EXISTS device_events_created ON device_events(created_at)`,
+];
+
 /** Steps by the version they start from: STEPS[v] brings version v to v + 1. */
-const STEPS: readonly (readonly string[])[] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+const STEPS: readonly (readonly string[])[] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
 
 /** Names the users a pre-v3 file has busy in two calls (the v3 unique index cannot be built). */
 function busyTwice(db: Database.Database): string[] {

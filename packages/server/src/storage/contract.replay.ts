@@ -1,0 +1,88 @@
+/**
+ * The stored-requests and device-events part of the storage contract (issue 15: idempotent
+ * requests across restarts and nodes, events replayed after a crash), run by
+ * `runStorageContract` for every adapter.
+ */
+import assert from 'node:assert/strict';
+import { it, type TestContext } from 'node:test';
+import { BusyConflictError, VersionConflictError, type DeviceEventRow, type StoredRequest } from './Storage.js';
+import { callState, change, leg, next, type Made } from './contractFixtures.js';
+
+function request(userId: string, deviceId: string, requestId: number, createdAt: number, result = '{}'): StoredRequest {
+  return { userId, deviceId, requestId, result, events: `[{"eid":"c1:1:${requestId}","event":{"name":"onCallBegin"}}]`, createdAt };
+}
+
+function ev(userId: string, deviceId: string, eid: string, createdAt: number): DeviceEventRow {
+  return { userId, deviceId, eid, event: `{"name":"x","eid":"${eid}"}`, createdAt };
+}
+
+/** Registers the replay tests inside the adapter's contract `describe`. */
+export function replayContract(open: (t: TestContext) => Promise<Made>): void {
+  it('stores a request outcome and device events with the commit, scoped by user, device and id', async (t) => {
+    const { storage: s } = await open(t);
+    const v1 = callState('c1');
+    const r = request('bob', 'dev-b', 7, 1_000, '{"callId":"c1"}');
+    await s.commit(change(v1, { request: r, deviceEvents: [ev('alice', 'dev-a', 'c1:1:0', 1_000), ev('bob', 'dev-b', 'c1:1:1', 1_000)] }));
+    assert.deepEqual(await s.requestResult('bob', 'dev-b', 7), r);
+    // Another device, user or id finds nothing.
+    assert.equal(await s.requestResult('bob', 'dev-x', 7), null);
+    assert.equal(await s.requestResult('alice', 'dev-b', 7), null);
+    assert.equal(await s.requestResult('bob', 'dev-b', 8), null);
+    await s.commit(change(next(v1), { deviceEvents: [ev('bob', 'dev-b', 'c1:2:0', 2_000)] }));
+    // In commit order, from `since` on.
+    assert.deepEqual((await s.recentDeviceEvents(0)).map((e) => e.eid), ['c1:1:0', 'c1:1:1', 'c1:2:0']);
+    assert.deepEqual(await s.recentDeviceEvents(1_500), [ev('bob', 'dev-b', 'c1:2:0', 2_000)]);
+  });
+
+  it('a refused commit stores neither its request nor its events', async (t) => {
+    const { storage: s } = await open(t);
+    const v1 = callState('c1');
+    await s.commit(change(v1));
+    // Stale version.
+    await assert.rejects(
+      s.commit(change(v1, { request: request('bob', 'dev-b', 1, 10), deviceEvents: [ev('bob', 'dev-b', 'c1:1:0', 10)] })),
+      VersionConflictError,
+    );
+    // A second busy leg for bob.
+    await s.commit(change(callState('c2'), { memberships: [leg('bob', 'c2', 'joined')] }));
+    await assert.rejects(
+      s.commit(change(next(v1), { memberships: [leg('bob', 'c1', 'ringing')], request: request('bob', 'dev-b', 2, 10), deviceEvents: [ev('bob', 'dev-b', 'c1:2:0', 10)] })),
+      BusyConflictError,
+    );
+    assert.equal(await s.requestResult('bob', 'dev-b', 1), null);
+    assert.equal(await s.requestResult('bob', 'dev-b', 2), null);
+    assert.deepEqual(await s.recentDeviceEvents(0), []);
+  });
+
+  it('forgetRequests drops one device’s outcomes only; purgeReplay drops old rows in bounded batches', async (t) => {
+    const { storage: s } = await open(t);
+    let state = callState('c1');
+    await s.commit(change(state, { request: request('bob', 'dev-b', 1, 100), deviceEvents: [ev('bob', 'dev-b', 'c1:1:0', 100)] }));
+    for (const [i, at] of [[2, 200], [3, 300]] as const) {
+      state = next(state);
+      await s.commit(change(state, { request: request('bob', i === 2 ? 'dev-c' : 'dev-b', i, at), deviceEvents: [ev('bob', 'dev-b', `c1:${i}:0`, at)] }));
+    }
+    await s.forgetRequests('bob', 'dev-b');
+    assert.equal(await s.requestResult('bob', 'dev-b', 1), null);
+    assert.equal(await s.requestResult('bob', 'dev-b', 3), null);
+    assert.notEqual(await s.requestResult('bob', 'dev-c', 2), null);
+    // Oldest first, at most `limit` per table.
+    assert.deepEqual(await s.purgeReplay(301, 2), { requests: 1, events: 2 });
+    assert.deepEqual((await s.recentDeviceEvents(0)).map((e) => e.eid), ['c1:3:0']);
+    assert.equal(await s.requestResult('bob', 'dev-c', 2), null);
+    assert.deepEqual(await s.purgeReplay(301, 10), { requests: 0, events: 1 });
+    assert.deepEqual(await s.recentDeviceEvents(0), []);
+  });
+
+  it('stored requests and device events survive a reopen', async (t) => {
+    const made = await open(t);
+    if (!made.reopen) return t.skip('adapter keeps nothing across a reopen');
+    const r = request('bob', 'dev-b', 5, 1_000);
+    await made.storage.commit(change(callState('c1'), { request: r, deviceEvents: [ev('bob', 'dev-b', 'c1:1:0', 1_000)] }));
+    await made.storage.close();
+    const again = await made.reopen();
+    t.after(() => again.close());
+    assert.deepEqual(await again.requestResult('bob', 'dev-b', 5), r);
+    assert.deepEqual((await again.recentDeviceEvents(0)).map((e) => e.eid), ['c1:1:0']);
+  });
+}
