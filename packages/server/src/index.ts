@@ -22,6 +22,7 @@ import { iceServersFor } from './media/turn.js';
 import { Presence } from './signaling/Presence.js';
 import { SessionManager } from './signaling/SessionManager.js';
 import { openStorage } from './storage/index.js';
+import { CRASH_AFTER_COMMIT_ENV, withCrashAfterCommit } from './storage/crashHook.js';
 import { ReplayRetention } from './storage/replayRetention.js';
 import { HistoryRetention } from './storage/retention.js';
 import { Metrics } from './observability/Metrics.js';
@@ -72,7 +73,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     log.warn('WEBHOOKS ARE UNSIGNED: webhookUrl is set without webhookSecret, so receivers cannot tell OpenCall from anyone else. Set webhookSecret.');
   }
 
-  const storage = await openStorage(config.storage);
+  // CRASH_AFTER_COMMIT_ENV is a test-only hook (storage/crashHook.ts); unset, nothing changes.
+  const storage = withCrashAfterCommit(await openStorage(config.storage), process.env[CRASH_AFTER_COMMIT_ENV]);
   const presence = new Presence(config.devicePolicy, config.limits.replayBufferBytes);
   const now = (): number => Date.now();
   const nodeId = config.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
