@@ -23,6 +23,7 @@ import { Presence } from './signaling/Presence.js';
 import { SessionManager } from './signaling/SessionManager.js';
 import { openStorage } from './storage/index.js';
 import { CRASH_AFTER_COMMIT_ENV, withCrashAfterCommit } from './storage/crashHook.js';
+import { REPLAY_BEFORE_DEATH_MS, replayStoredEventsTo } from './signaling/restoreReplay.js';
 import { ReplayRetention } from './storage/replayRetention.js';
 import { HistoryRetention } from './storage/retention.js';
 import { Metrics } from './observability/Metrics.js';
@@ -92,6 +93,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         log: log.child({ component: 'cluster' }),
         now,
         deviceGone: (userId, deviceId) => sessions?.deviceGone(userId, deviceId) ?? Promise.resolve(),
+        replayAfterDeath: async (lastBeat) => {
+          const n = await replayStoredEventsTo(storage, lastBeat - REPLAY_BEFORE_DEATH_MS, (u, d, event, eid) => presence.deliver(u, d, event, eid, true));
+          log.info({ events: n }, 'sent a dead node\'s recent events again');
+        },
         onFenced: () => {
           for (const s of presence.all()) {
             // 1012 "service restart": the client reconnects at once, to a live node.
@@ -154,7 +159,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const mediaRelay = relay;
   const perMinute = config.limits.callsPerMinutePerUser;
   const callStarts = new IpRateLimiter(perMinute / 60, Math.max(1, Math.floor(perMinute / 2)));
-  const gateway = new Gateway(config, sessions, { config, service, storage, sessions, media: relay, callStarts, deliver: (u, d, event, eid) => presence.deliver(u, d, event, eid) }, log.child({ component: 'ws' }));
+  const gateway = new Gateway(config, sessions, { config, service, storage, sessions, media: relay, callStarts, deliver: (u, d, event, eid, replay) => presence.deliver(u, d, event, eid, replay) }, log.child({ component: 'ws' }));
   metrics = new Metrics({
     users: () => presence.userCount(),
     devices: () => presence.all().length,

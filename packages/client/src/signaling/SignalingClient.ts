@@ -14,6 +14,7 @@ import { CallEngineError } from '../errors.js';
 import type { Logger, WebSocketConstructor } from '../options.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { RequestTracker } from './RequestTracker.js';
+import { ProcessedEvents } from './eventIds.js';
 import type { PendingRequest, RequestOptions } from './RequestTracker.js';
 import { parseAuthResult } from './responses.js';
 import { SOCKET_OPEN, closeQuietly, frameText, resolveWebSocket } from './socket.js';
@@ -33,26 +34,6 @@ const GOING_AWAY_CLOSE_CODE = 1001;
 const SERVICE_RESTART_CLOSE_CODE = 1012;
 /** WebSocket close code for a frame over the server's hard size limit. */
 const MESSAGE_TOO_BIG_CLOSE_CODE = 1009;
-
-/**
- * Event ids remembered: more than a device receives in the server's replay window after a crash
- * (its heartbeat window plus a few minutes of downtime).
- */
-const EVENT_ID_MEMORY = 4096;
-
-/** A set of the most recent `limit` ids. */
-class RecentIds {
-  readonly #ids = new Set<string>();
-  constructor(private readonly limit: number) {}
-  /** Adds `id`; false when it was there already. */
-  add(id: string): boolean {
-    if (this.#ids.has(id)) return false;
-    this.#ids.add(id);
-    // A Set iterates in insertion order: the first is the oldest.
-    if (this.#ids.size > this.limit) this.#ids.delete(this.#ids.values().next().value as string);
-    return true;
-  }
-}
 
 /** Who signs in. */
 export interface Credentials {
@@ -123,8 +104,8 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
   #lastFrameAt = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #sleepTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Ids of the call events processed (each is processed once, whatever its seq). */
-  readonly #eids = new RecentIds(EVENT_ID_MEMORY);
+  /** Call events processed, by id (each is processed once, whatever its seq). */
+  readonly #processed = new ProcessedEvents();
   #wake: (() => void) | undefined;
 
   /** @param options connection settings (already validated by the engine). */
@@ -371,7 +352,7 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
       }
       this.#lastSeq = msg.seq;
       // After a server crash, events of earlier commits come again (replayed from storage).
-      if (msg.eid !== undefined && !this.#eids.add(msg.eid)) {
+      if (msg.eid !== undefined && !this.#processed.admit(msg.eid, msg.replay === true)) {
         this.#o.logger.debug('replayed event dropped', { eid: msg.eid });
         return;
       }

@@ -145,6 +145,11 @@ export const EventMessageSchema = z.object({
    * id once.
    */
   eid: z.string().max(200).optional(),
+  /**
+   * Set on a stored event sent again late (after another node died, or with the answer of a
+   * re-sent request): a client skips it when it has already processed a later state of that call.
+   */
+  replay: z.literal(true).optional(),
 });
 /** An ordered event message. */
 export type EventMessage = z.infer<typeof EventMessageSchema>;

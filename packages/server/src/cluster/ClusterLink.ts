@@ -30,6 +30,12 @@ export interface ClusterLinkOptions {
    * resume there while the heartbeat window lasts).
    */
   onFenced?(): void;
+  /**
+   * A node died (no beat for three periods) after its last beat at `lastBeat`: send the events
+   * stored since shortly before it to their devices again, marked as replays (the dead node may
+   * have committed them without appending them to the device logs).
+   */
+  replayAfterDeath?(lastBeat: number): Promise<void>;
 }
 
 /** The cluster link of one node. */
@@ -40,6 +46,8 @@ export class ClusterLink {
   #probeSent = 0;
   #probeHeard = 0;
   #reaping = new Set<string>();
+  /** Dead incarnations whose stored events were sent again (see `replayAfterDeath`). */
+  readonly #replayed = new Set<string>();
   #closed = false;
   #lastBeatOk = 0;
   #fenced = false;
@@ -69,11 +77,14 @@ export class ClusterLink {
     this.#beatTimer.unref();
   }
 
-  /** Delivers an event (`eid`: its stable id) to a device on any node, in the device's log order. */
-  async deliver(userId: string, deviceId: string, event: ServerEvent, eid?: string): Promise<void> {
-    // The append script wraps its argument as `{..."event":<arg>}`: an event id rides after the
-    // event as one more member of the frame.
-    const arg = eid === undefined ? JSON.stringify(event) : `${JSON.stringify(event)},"eid":${JSON.stringify(eid)}`;
+  /**
+   * Delivers an event (`eid`: its stable id, `replay`: sent again late) to a device on any node,
+   * in the device's log order.
+   */
+  async deliver(userId: string, deviceId: string, event: ServerEvent, eid?: string, replay = false): Promise<void> {
+    // The append script wraps its argument as `{..."event":<arg>}`: the event id (and the replay
+    // mark) ride after the event as more members of the frame.
+    const arg = eid === undefined ? JSON.stringify(event) : `${JSON.stringify(event)},"eid":${JSON.stringify(eid)}${replay ? ',"replay":true' : ''}`;
     const r = await this.#o.live.append(userId, deviceId, arg);
     if (r && r.node === this.nodeId) this.#offerLocal(r.sid, { seq: r.seq, frame: r.frame });
   }
@@ -177,9 +188,17 @@ export class ClusterLink {
     for (const inc of await this.#o.live.incarnations()) {
       if (inc.nodeId === this.nodeId && inc.boot === this.#o.live.boot) continue;
       if (inc.lastBeat >= now - this.#beatMs * 3) continue;
+      const key = `${inc.nodeId}|${inc.boot}`;
+      // Its last commits' events may never have reached the device logs: send the stored ones
+      // again at once (one node does it), well before its devices are reaped.
+      if (!this.#replayed.has(key)) {
+        this.#replayed.add(key);
+        if (this.#o.replayAfterDeath && (await this.#o.live.lock(`replay:${key}`, 60_000))) {
+          void this.#o.replayAfterDeath(inc.lastBeat).catch((err: unknown) => this.#o.log.error({ err, node: inc.nodeId }, 'replaying a dead node\'s events failed'));
+        }
+      }
       // Devices may still resume elsewhere until the heartbeat window of their last sign of life.
       if (now < inc.lastBeat + this.#o.heartbeatTimeoutMs) continue;
-      const key = `${inc.nodeId}|${inc.boot}`;
       if (this.#reaping.has(key)) continue;
       if (!(await this.#o.live.lock(`reap:${key}`, 30_000))) continue;
       this.#reaping.add(key);

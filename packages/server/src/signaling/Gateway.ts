@@ -231,7 +231,7 @@ export class Gateway {
   }
 
   #stored(msg: Exclude<ClientMessage, { type: 'auth' }>, s: Session): Promise<string | null> {
-    const deliver = this.deps.deliver ?? ((_u: string, _d: string, event: ServerEvent, eid: string) => s.push(event, eid));
+    const deliver = this.deps.deliver ?? ((_u: string, _d: string, event: ServerEvent, eid: string, replay: boolean) => s.push(event, eid, replay));
     return storedAnswer(this.deps.storage, s, msg, deliver);
   }
 

@@ -75,13 +75,13 @@ export class Presence implements PresenceView {
   }
 
   /**
-   * Delivers an event to one device (`eid`: its stable id, call/requests.ts); dropped when the
-   * device has no session. In cluster mode the
+   * Delivers an event to one device (`eid`: its stable id, `replay`: sent again late; see
+   * call/requests.ts); dropped when the device has no session. In cluster mode the
    * device may be on another node: the promise settles once the event is in the device's log.
    */
-  deliver(userId: string, deviceId: string, event: ServerEvent, eid?: string): void | Promise<void> {
-    if (this.link) return this.link.deliver(userId, deviceId, event, eid);
-    this.get(userId, deviceId)?.push(event, eid);
+  deliver(userId: string, deviceId: string, event: ServerEvent, eid?: string, replay = false): void | Promise<void> {
+    if (this.link) return this.link.deliver(userId, deviceId, event, eid, replay);
+    this.get(userId, deviceId)?.push(event, eid, replay);
   }
 
   /** Every session (sweeps, shutdown, metrics). */

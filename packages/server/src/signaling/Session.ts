@@ -79,7 +79,7 @@ export class Session {
    * Cluster mode: events go through the device's log in Redis (which assigns their seq) instead of
    * this session's own counter and buffer.
    */
-  route: ((event: ServerEvent, eid?: string) => void) | null = null;
+  route: ((event: ServerEvent, eid?: string, replay?: boolean) => void) | null = null;
   /** Cluster mode: ordered delivery of the device's log to the socket. */
   sink: DeviceSink | null = null;
   readonly #buffer: { seq: number; frame: string }[] = [];
@@ -109,12 +109,13 @@ export class Session {
 
   /**
    * Assigns the next seq, buffers the frame for replay and sends it if connected. `eid`: the
-   * event's stable id when a commit produced it (the client processes each id once).
+   * event's stable id when a commit produced it (the client processes each id once); `replay`:
+   * a stored event sent again late (call/requests.ts).
    */
-  push(event: ServerEvent, eid?: string): void {
-    if (this.route) return this.route(event, eid);
+  push(event: ServerEvent, eid?: string, replay = false): void {
+    if (this.route) return this.route(event, eid, replay);
     const seq = ++this.seq;
-    const frame = JSON.stringify(eid === undefined ? { v: 1, type: 'event', seq, event } : { v: 1, type: 'event', seq, event, eid });
+    const frame = JSON.stringify(eid === undefined ? { v: 1, type: 'event', seq, event } : replay ? { v: 1, type: 'event', seq, event, eid, replay } : { v: 1, type: 'event', seq, event, eid });
     this.#buffer.push({ seq, frame });
     this.#bufferChars += frame.length;
     while (this.#buffer.length > 1 && (this.#buffer.length > REPLAY_LIMIT || this.#bufferChars > this.replayBytes)) {

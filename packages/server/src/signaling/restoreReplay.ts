@@ -31,3 +31,24 @@ export async function replayStoredEvents(
   for (const r of rows) ghostOf(r.userId, r.deviceId).push(JSON.parse(r.event) as ServerEvent, r.eid);
   return rows.length;
 }
+
+/**
+ * How far before a dead node's last beat its stored events are sent again: a commit's events can
+ * lag it by this much on a loaded machine (the node may have committed, then stalled).
+ */
+export const REPLAY_BEFORE_DEATH_MS = 10_000;
+
+/**
+ * Cluster mode: sends every event stored since `since` again, marked as a replay, each device's in
+ * commit order. Devices drop the ones they processed (by id) and the ones a later state of their
+ * call has overtaken.
+ */
+export async function replayStoredEventsTo(
+  storage: Storage,
+  since: number,
+  deliver: (userId: string, deviceId: string, event: ServerEvent, eid: string) => void | Promise<void>,
+): Promise<number> {
+  const rows = await storage.recentDeviceEvents(since);
+  for (const r of rows) await deliver(r.userId, r.deviceId, JSON.parse(r.event) as ServerEvent, r.eid);
+  return rows.length;
+}

@@ -23,7 +23,7 @@ export const STORED_REQUEST_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /** Sends one event to a device (a promise when it goes through the cluster's device log). */
-export type DeliverFn = (userId: string, deviceId: string, event: ServerEvent, eid: string) => void | Promise<void>;
+export type DeliverFn = (userId: string, deviceId: string, event: ServerEvent, eid: string, replay: boolean) => void | Promise<void>;
 
 /**
  * The response frame of a re-sent request that committed already, after re-sending its events;
@@ -34,6 +34,7 @@ export async function storedAnswer(storage: Storage, s: Session, msg: ClientMess
   const stored = await storage.requestResult(s.userId, s.deviceId, msg.id);
   if (!stored) return null;
   const events = JSON.parse(stored.events) as IdentifiedEvent[];
-  for (const { eid, event } of events) await deliver(s.userId, s.deviceId, event, eid);
+  // Marked as replays: the device may have processed a later state of the call meanwhile.
+  for (const { eid, event } of events) await deliver(s.userId, s.deviceId, event, eid, true);
   return JSON.stringify({ v: 1, type: 'response', id: msg.id, ok: true, data: JSON.parse(stored.result) as unknown });
 }
