@@ -3,6 +3,7 @@
  *
  *   npm run chaos -- [--mode single|cluster] [--seed N] [--seeds N,M,...] [--duration SECONDS] [--users N] [--out history.json]
  *   npm run chaos -- --check history.json     # re-check a saved history
+ *   npm run chaos -- --help
  *
  * Prints the calls made, the faults injected by kind and every violation with its seed and slice
  * of history; exits 1 when any promise was broken.
@@ -22,8 +23,22 @@ const { values } = parseArgs({
     mode: { type: 'string', default: 'single' },
     out: { type: 'string' },
     check: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
+
+if (values.help) {
+  console.log(`npm run chaos -- [options]
+  --mode single|cluster   one node on SQLite (default), or three nodes on PostgreSQL + Redis behind nginx
+  --seed N                the seed of the workload and fault schedule (default: from the clock)
+  --seeds N,M,...         several runs, one per seed
+  --duration SECONDS      length of each run (default 60)
+  --users N               simulated users (default 12)
+  --out FILE.json         save each history (FILE-<seed>.json with --seeds)
+  --check FILE.json       re-check a saved history instead of running
+Exits 1 when any promise was broken (RELIABILITY.md).`);
+  process.exit(0);
+}
 
 if (values.check) {
   const history = JSON.parse(readFileSync(values.check, 'utf8')) as RunHistory;

@@ -122,6 +122,8 @@ export interface ClusterOptions {
   nginx?: boolean;
   /** How long each node may take to answer /healthz (default 60 s: three tsx start-ups on two busy cores). */
   startTimeoutMs?: number;
+  /** Extra environment of every node (e.g. a test-only hook). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** A running test cluster. */
@@ -185,6 +187,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
     startNodeProcess({
       name: `n${i}`,
       startTimeoutMs: o.startTimeoutMs ?? 60_000,
+      ...(o.env ? { env: o.env } : {}),
       options: { ...CLUSTER_TEST_OPTIONS, ...o.options, storage: db.url, redis: TEST_REDIS, clusterName, nodeId: `n${i}` },
     });
   const release = await startLock();
