@@ -24,9 +24,12 @@ export class Presence implements PresenceView {
     private readonly replayBytes?: number,
   ) {}
 
-  /** Signed-in sessions of a user (restart ghosts kept only for replay excluded). */
-  sessionsOf(userId: string): Session[] {
-    return [...(this.#byUser.get(userId)?.values() ?? [])].filter((s) => !s.replayOnly);
+  /**
+   * Signed-in sessions of a user; restart ghosts kept only for replay are excluded unless
+   * `withReplayOnly` (a sign-in that replaces every other device replaces those too).
+   */
+  sessionsOf(userId: string, withReplayOnly = false): Session[] {
+    return [...(this.#byUser.get(userId)?.values() ?? [])].filter((s) => withReplayOnly || !s.replayOnly);
   }
 
   /** The session of (user, device), if any. */

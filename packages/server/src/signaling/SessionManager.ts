@@ -149,7 +149,8 @@ export class SessionManager {
       // A new signaling client numbers its requests from 1 again: older outcomes must not answer them.
       if (!a.resume) await this.d.storage.forgetRequests(a.userId, a.deviceId);
       if (c.devicePolicy === 'kick') {
-        for (const other of this.d.presence.sessionsOf(a.userId)) await this.#kick(other);
+        // Replay-only ghosts too: such a device must not resume beside the one signing in now.
+        for (const other of this.d.presence.sessionsOf(a.userId, true)) await this.#kick(other);
       } else if (this.d.presence.sessionsOf(a.userId).length >= c.limits.maxDevicesPerUser) {
         return { ok: false, error: wireError(ErrorCode.TOO_MANY_DEVICES, `at most ${c.limits.maxDevicesPerUser}`) };
       }
