@@ -3,8 +3,10 @@
  * start → accept → hangup for many 1-to-1 calls, so storage and machine costs can be measured and
  * profiled apart from the network. Not part of `npm test`.
  *
- *   node --import tsx --conditions=source bench/micro/callService.ts [calls=5000] [storage]
+ *   node --import tsx --conditions=source bench/micro/callService.ts [calls=5000] [storage] [pairs=1]
  *
+ * `pairs`: how many call loops run at once (each on its own two users); with more than one, the
+ * commands of one event-loop turn share a group commit, as under real load.
  * `storage`: a SQLite file in a temp folder (default), `:memory:`, `postgres` (a fresh database on
  * the test server, dropped after: see test/helpers/pg.ts), or any `openStorage` spec.
  */
@@ -19,6 +21,7 @@ import { createTestDatabase } from '../../test/helpers/pg.js';
 
 const calls = Number(process.argv[2] ?? 5000);
 const spec = process.argv[3] ?? 'sqlite';
+const pairs = Number(process.argv[4] ?? 1);
 const dir = mkdtempSync(join(tmpdir(), 'opencall-micro-'));
 const pg = spec === 'postgres' ? await createTestDatabase() : null;
 const storage = await openStorage(pg ? pg.url : spec === 'sqlite' ? join(dir, 'db.sqlite') : spec);
@@ -36,15 +39,21 @@ const service = new CallService({
 
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-for (let i = 0; i < calls; i++) {
-  const a = `u${i % 200}a`;
-  const b = `u${i % 200}b`;
-  const callId = await service.exclusive(() =>
-    service.startCall({ userId: a, deviceId: `${a}-dev`, callees: [b], mediaType: CallMediaType.audio, params: {}, callerProfile: null }),
-  );
-  await service.run(callId, { type: 'accept', userId: b, deviceId: `${b}-dev` });
-  await service.run(callId, { type: 'hangup', userId: a, deviceId: `${a}-dev` });
+async function loop(p: number): Promise<void> {
+  for (let i = p; i < calls; i += pairs) {
+    const a = `u${i % 200}a`;
+    const b = `u${i % 200}b`;
+    const callId = await service.exclusive(
+      () => service.startCall({ userId: a, deviceId: `${a}-dev`, callees: [b], mediaType: CallMediaType.audio, params: {}, callerProfile: null }),
+      { defer: true },
+    );
+    await service.run(callId, { type: 'accept', userId: b, deviceId: `${b}-dev` });
+    await service.run(callId, { type: 'hangup', userId: a, deviceId: `${a}-dev` });
+  }
 }
+// Pair p uses users u{p}a/u{p}b (i ≡ p mod pairs, and pairs ≤ 200 divides the user space evenly
+// enough that no two loops share a user at the same time when pairs divides 200).
+await Promise.all(Array.from({ length: pairs }, (_, p) => loop(p)));
 const secs = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const perCycle = (us: number): string => (us / 1000 / calls).toFixed(3);
@@ -55,4 +64,5 @@ process.stdout.write(
 service.close();
 await storage.close();
 await pg?.drop();
-rmSync(dir, { recursive: true, force: true });
+if (process.env.KEEP_DB) process.stdout.write(`kept ${dir}\n`);
+else rmSync(dir, { recursive: true, force: true });
