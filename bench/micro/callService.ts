@@ -10,7 +10,7 @@
  * `storage`: a SQLite file in a temp folder (default), `:memory:`, `postgres` (a fresh database on
  * the test server, dropped after: see test/helpers/pg.ts), or any `openStorage` spec.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -37,6 +37,13 @@ const service = new CallService({
   webhooks: false,
 });
 
+/** Bytes and calls of write(2)-family syscalls of this process so far (all threads). */
+function io(): { wchar: number; syscw: number } {
+  const text = readFileSync('/proc/self/io', 'utf8');
+  const field = (k: string) => Number(new RegExp(`^${k}: (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { wchar: field('wchar'), syscw: field('syscw') };
+}
+const io0 = io();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 async function loop(p: number): Promise<void> {
@@ -55,11 +62,14 @@ async function loop(p: number): Promise<void> {
 // enough that no two loops share a user at the same time when pairs divides 200).
 await Promise.all(Array.from({ length: pairs }, (_, p) => loop(p)));
 const secs = (performance.now() - t0) / 1000;
+const io1 = io();
 const cpu = process.cpuUsage(cpu0);
 const perCycle = (us: number): string => (us / 1000 / calls).toFixed(3);
 process.stdout.write(
   `${storage.kind}: ${calls} cycles in ${secs.toFixed(2)} s: ${(calls / secs).toFixed(0)} cycles/s, wall ${((secs * 1000) / calls).toFixed(3)} ms/cycle, ` +
-    `CPU ${perCycle(cpu.user + cpu.system)} ms/cycle (system ${perCycle(cpu.system)}; all threads), ${delivered} events\n`,
+    `CPU ${perCycle(cpu.user + cpu.system)} ms/cycle (system ${perCycle(cpu.system)}; all threads), ` +
+    `writes ${((io1.wchar - io0.wchar) / 1024 / calls).toFixed(1)} KiB and ${((io1.syscw - io0.syscw) / calls).toFixed(1)} write calls per cycle ` +
+    `(WAL + checkpoint), ${delivered} events\n`,
 );
 service.close();
 await storage.close();
