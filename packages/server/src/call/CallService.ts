@@ -21,18 +21,15 @@ import { salvageState } from './salvage.js';
 import type { CallState, Command, Effect, Target, UserContext } from './types.js';
 import type { CallRecord, ServerEvent } from '@opencall/protocol/wire';
 import type { CallChange, Membership, Storage } from '../storage/Storage.js';
-import { VersionConflictError } from '../storage/Storage.js';
+import { BUSY_LEG_STATES, VersionConflictError } from '../storage/Storage.js';
 import { Mutex } from '../util/Mutex.js';
 import { TimerRunner } from './TimerRunner.js';
 import type { TimerClaims } from './TimerRunner.js';
 import { pushRowsOf } from '../push/queue.js';
 
-/** Leg states that make a user busy for other calls (SPEC §5.1). */
-const BUSY_STATES = new Set(['calling', 'ringing', 'joined']);
-
 /** True when `ms` (one user's memberships) holds a busy leg in a call other than `callId`. */
 export function hasBusyLeg(ms: readonly Membership[], callId: string | null): boolean {
-  return ms.some((m) => m.callId !== callId && BUSY_STATES.has(m.state));
+  return ms.some((m) => m.callId !== callId && BUSY_LEG_STATES.has(m.state));
 }
 
 /** Facts about signed-in devices the service asks the signaling layer for. */
