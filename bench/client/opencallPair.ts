@@ -14,6 +14,8 @@ export interface OpencallTarget {
   url: string;
   sdkAppId: number;
   secretKey: string;
+  /** A WebSocket class for the engines (the frames bench counts frames with its own). */
+  WebSocket?: new (url: string) => object;
 }
 
 /** Counts engine warnings instead of printing thousands of lines under load. */
@@ -31,7 +33,7 @@ const logger = {
 
 /** Creates an engine for `userId` and signs it in. */
 export async function signedInEngine(t: OpencallTarget, userId: string, observer?: Partial<CallObserver>): Promise<CallEngine> {
-  const engine = new CallEngine({ serverUrl: t.url, sdkAppId: t.sdkAppId, logger });
+  const engine = new CallEngine({ serverUrl: t.url, sdkAppId: t.sdkAppId, logger, ...(t.WebSocket ? { WebSocket: t.WebSocket } : {}) });
   if (observer) engine.addObserver(observer);
   const userSig = genUserSig({ sdkAppId: t.sdkAppId, secretKey: t.secretKey, userId, expireSeconds: 86_400 });
   await engine.init(userId, userSig);

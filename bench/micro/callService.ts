@@ -3,12 +3,14 @@
  * start → accept → hangup for many 1-to-1 calls, so storage and machine costs can be measured and
  * profiled apart from the network. Not part of `npm test`.
  *
- *   node --import tsx --conditions=source bench/micro/callService.ts [calls=5000] [storage]
+ *   node --import tsx --conditions=source bench/micro/callService.ts [calls=5000] [storage] [pairs=1]
  *
+ * `pairs`: how many call loops run at once (each on its own two users); with more than one, the
+ * commands of one event-loop turn share a group commit, as under real load.
  * `storage`: a SQLite file in a temp folder (default), `:memory:`, `postgres` (a fresh database on
  * the test server, dropped after: see test/helpers/pg.ts), or any `openStorage` spec.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -19,6 +21,7 @@ import { createTestDatabase } from '../../test/helpers/pg.js';
 
 const calls = Number(process.argv[2] ?? 5000);
 const spec = process.argv[3] ?? 'sqlite';
+const pairs = Number(process.argv[4] ?? 1);
 const dir = mkdtempSync(join(tmpdir(), 'opencall-micro-'));
 const pg = spec === 'postgres' ? await createTestDatabase() : null;
 const storage = await openStorage(pg ? pg.url : spec === 'sqlite' ? join(dir, 'db.sqlite') : spec);
@@ -34,25 +37,42 @@ const service = new CallService({
   webhooks: false,
 });
 
+/** Bytes and calls of write(2)-family syscalls of this process so far (all threads). */
+function io(): { wchar: number; syscw: number } {
+  const text = readFileSync('/proc/self/io', 'utf8');
+  const field = (k: string) => Number(new RegExp(`^${k}: (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { wchar: field('wchar'), syscw: field('syscw') };
+}
+const io0 = io();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-for (let i = 0; i < calls; i++) {
-  const a = `u${i % 200}a`;
-  const b = `u${i % 200}b`;
-  const callId = await service.exclusive(() =>
-    service.startCall({ userId: a, deviceId: `${a}-dev`, callees: [b], mediaType: CallMediaType.audio, params: {}, callerProfile: null }),
-  );
-  await service.run(callId, { type: 'accept', userId: b, deviceId: `${b}-dev` });
-  await service.run(callId, { type: 'hangup', userId: a, deviceId: `${a}-dev` });
+async function loop(p: number): Promise<void> {
+  for (let i = p; i < calls; i += pairs) {
+    const a = `u${i % 200}a`;
+    const b = `u${i % 200}b`;
+    const callId = await service.exclusive(
+      () => service.startCall({ userId: a, deviceId: `${a}-dev`, callees: [b], mediaType: CallMediaType.audio, params: {}, callerProfile: null }),
+      { defer: true },
+    );
+    await service.run(callId, { type: 'accept', userId: b, deviceId: `${b}-dev` });
+    await service.run(callId, { type: 'hangup', userId: a, deviceId: `${a}-dev` });
+  }
 }
+// Pair p uses users u{p}a/u{p}b (i ≡ p mod pairs, and pairs ≤ 200 divides the user space evenly
+// enough that no two loops share a user at the same time when pairs divides 200).
+await Promise.all(Array.from({ length: pairs }, (_, p) => loop(p)));
 const secs = (performance.now() - t0) / 1000;
+const io1 = io();
 const cpu = process.cpuUsage(cpu0);
 const perCycle = (us: number): string => (us / 1000 / calls).toFixed(3);
 process.stdout.write(
   `${storage.kind}: ${calls} cycles in ${secs.toFixed(2)} s: ${(calls / secs).toFixed(0)} cycles/s, wall ${((secs * 1000) / calls).toFixed(3)} ms/cycle, ` +
-    `CPU ${perCycle(cpu.user + cpu.system)} ms/cycle (system ${perCycle(cpu.system)}; all threads), ${delivered} events\n`,
+    `CPU ${perCycle(cpu.user + cpu.system)} ms/cycle (system ${perCycle(cpu.system)}; all threads), ` +
+    `writes ${((io1.wchar - io0.wchar) / 1024 / calls).toFixed(1)} KiB and ${((io1.syscw - io0.syscw) / calls).toFixed(1)} write calls per cycle ` +
+    `(WAL + checkpoint), ${delivered} events\n`,
 );
 service.close();
 await storage.close();
 await pg?.drop();
-rmSync(dir, { recursive: true, force: true });
+if (process.env.KEEP_DB) process.stdout.write(`kept ${dir}\n`);
+else rmSync(dir, { recursive: true, force: true });

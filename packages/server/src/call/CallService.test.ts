@@ -20,7 +20,7 @@ test('a ring timer that fires before its deadline is armed again and ends the ca
   const service = new CallService({
     storage,
     presence: { ringDevices: () => ['d1'] },
-    deliver: (to, event) => void sent.push(`${to.userId}:${event.type}`),
+    deliver: (to, event) => void sent.push(`${to.userId}:${event.name}`),
     ringTimeoutMs: 60,
     maxParticipants: 9,
     log: pino({ level: 'silent' }),

@@ -6,6 +6,11 @@
  * Across processes (cluster mode, or two servers on one file) the database has the last word: the
  * version check refuses a stale write and a unique index refuses a user's second busy leg; either
  * way the whole command runs again on fresh facts (`exclusive` retries it).
+ *
+ * Group commit: on a storage that stages (SQLite), a command run with `{ defer: true }` releases
+ * the process's turn as soon as its change is staged; its events are sent once the batch holding
+ * it is durable, in staging order, before the command's caller hears back. The next command
+ * meanwhile reads the staged state, so the one-at-a-time reasoning above still holds.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { CallMediaType, CallParams, UserProfile } from '@opencall/protocol/wire';
@@ -15,8 +20,8 @@ import { membershipsOf, nextDeadline, transition } from './machine.js';
 import { salvageState } from './salvage.js';
 import type { CallState, Command, Effect, Target, UserContext } from './types.js';
 import type { CallRecord, ServerEvent } from '@opencall/protocol/wire';
-import type { Membership, Storage } from '../storage/Storage.js';
-import { VersionConflictError } from '../storage/Storage.js';
+import type { CallChange, Membership, Storage } from '../storage/Storage.js';
+import { BUSY_LEG_STATES, VersionConflictError } from '../storage/Storage.js';
 import { Mutex } from '../util/Mutex.js';
 import { TimerRunner } from './TimerRunner.js';
 import type { TimerClaims } from './TimerRunner.js';
@@ -24,12 +29,9 @@ import { pushRowsOf } from '../push/queue.js';
 import { eventId, replayRows } from './requests.js';
 import type { RequestContext } from './requests.js';
 
-/** Leg states that make a user busy for other calls (SPEC §5.1). */
-const BUSY_STATES = new Set(['calling', 'ringing', 'joined']);
-
 /** True when `ms` (one user's memberships) holds a busy leg in a call other than `callId`. */
 export function hasBusyLeg(ms: readonly Membership[], callId: string | null): boolean {
-  return ms.some((m) => m.callId !== callId && BUSY_STATES.has(m.state));
+  return ms.some((m) => m.callId !== callId && BUSY_LEG_STATES.has(m.state));
 }
 
 /** Facts about signed-in devices the service asks the signaling layer for. */
@@ -81,6 +83,8 @@ export class CallService {
   readonly #o: CallServiceOptions;
   readonly #mutex = new Mutex();
   readonly #timers: TimerRunner;
+  /** Deferred after-commit work of the `exclusive` run now holding the mutex (defer mode), or null. */
+  #deferred: Promise<void>[] | null = null;
 
   constructor(options: CallServiceOptions) {
     this.#o = options;
@@ -104,17 +108,36 @@ export class CallService {
    * write because another node won (a version conflict, or a user's second busy leg), the whole of
    * `fn` runs again, so its busy and glare look-ups see the winner.
    */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    return this.#mutex.run(async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await fn();
-        } catch (err) {
-          if (!isConflict(err) || attempt >= CONFLICT_ATTEMPTS) throw err;
-          await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+  exclusive<T>(fn: () => Promise<T>, opts?: { defer?: boolean }): Promise<T> {
+    const deferred: Promise<void>[] = [];
+    const run = this.#mutex.run(async () => {
+      this.#deferred = opts?.defer ? deferred : null;
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await fn();
+          } catch (err) {
+            if (!isConflict(err) || attempt >= CONFLICT_ATTEMPTS) throw err;
+            await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+          }
         }
+      } finally {
+        this.#deferred = null;
       }
     });
+    if (!opts?.defer) return run;
+    // Outside the mutex: wait until what `fn` staged is durable and its events are sent, so the
+    // caller's answer still follows them (and reports a failed batch as the command's failure).
+    return run.then(
+      async (result) => {
+        await Promise.all(deferred);
+        return result;
+      },
+      async (err: unknown) => {
+        await Promise.allSettled(deferred);
+        throw err;
+      },
+    );
   }
 
   /** Busy facts and devices to ring for `userIds` (excluding `callId`). */
@@ -156,8 +179,17 @@ export class CallService {
         if (command.type === 'tick' && before) this.#timers.arm(callId, nextDeadline(before));
         return { state, reply };
       }
+      const change = this.#change(before?.version ?? 0, state, effects, reply, request);
+      const storage = this.#o.storage;
       try {
-        await this.#commit(before?.version ?? 0, state, effects, reply, request);
+        if (storage.stage) {
+          const durable = storage.stage(change).durable;
+          const sent = durable.then(() => this.#afterCommit(state, effects));
+          if (this.#deferred) this.#deferred.push(sent);
+          else await sent;
+          return { state, reply };
+        }
+        await storage.commit(change);
       } catch (e) {
         // A lost version race on a command that carries no busy facts can simply re-read; the
         // others (start, invite, join, deviceOnline) are re-run whole by `exclusive`.
@@ -187,10 +219,14 @@ export class CallService {
 
   /** `apply` under the mutex. */
   run(callId: string, command: Command, request?: RequestContext): Promise<{ state: CallState; reply: unknown }> {
-    return this.exclusive(() => this.apply(callId, command, request));
+    return this.exclusive(() => this.apply(callId, command, request), { defer: true });
   }
 
-  async #commit(expectedVersion: number, state: CallState, effects: readonly Effect[], reply: unknown, request?: RequestContext): Promise<void> {
+  /**
+   * The storage write of a transition: state, derived rows, records, outbox and push rows, and
+   * for replay after a crash its request's outcome and its device events (call/requests.ts).
+   */
+  #change(expectedVersion: number, state: CallState, effects: readonly Effect[], reply: unknown, request?: RequestContext): CallChange {
     const records: { userId: string; record: CallRecord }[] = [];
     const webhooks = [];
     for (const e of effects) {
@@ -206,7 +242,7 @@ export class CallService {
         });
       }
     }
-    await this.#o.storage.commit({
+    return {
       state,
       expectedVersion,
       memberships: membershipsOf(state),
@@ -215,7 +251,7 @@ export class CallService {
       webhooks,
       ...pushRowsOf(state.callId, effects, this.#now()),
       ...replayRows(state, effects, reply, request, this.#now()),
-    });
+    };
   }
 
   async #afterCommit(state: CallState, effects: readonly Effect[]): Promise<void> {

@@ -122,7 +122,7 @@ export const handlers: Handlers = {
         request: requestOf(s, requestId, (_reply, state) => ({ callId: state.callId })),
       });
       return { callId };
-    }),
+    }, { defer: true }),
 
   'call.accept': simple('accept'),
   'call.reject': simple('reject'),
@@ -143,7 +143,7 @@ export const handlers: Handlers = {
         ctx,
       }, requestOf(s, requestId, (r) => ({ userIds: (r as string[] | undefined) ?? [] })));
       return { userIds: (reply as string[] | undefined) ?? [] };
-    }),
+    }, { defer: true }),
 
   'call.join': (s, data, d, requestId) =>
     d.service.exclusive(async () => {
@@ -157,7 +157,7 @@ export const handlers: Handlers = {
         maxParticipants: d.config.maxParticipants,
       }, requestOf(s, requestId, empty));
       return {};
-    }),
+    }, { defer: true }),
 
   'call.switchMediaType': async (s, data, d, requestId) => {
     await d.service.run(data.callId, { type: 'switchMediaType', userId: s.userId, deviceId: s.deviceId, mediaType: data.mediaType }, requestOf(s, requestId, empty));

@@ -161,6 +161,13 @@ export interface Storage {
    * Clears any claim on the call's timer (the commit decided its next deadline).
    */
   commit(change: CallChange): Promise<void>;
+  /**
+   * Group commit (optional; the single-process SQLite adapter has it): writes the change into the
+   * current batch at once, throwing what `commit` would reject with, and returns `durable`, which
+   * settles when the batch is committed. Later reads of this adapter already see the change;
+   * nothing that depends on it may leave the process before `durable` resolves.
+   */
+  stage?(change: CallChange): { durable: Promise<void> };
   /** Active memberships of a user (at most a few). */
   membershipsOf(userId: string): Promise<Membership[]>;
   /** Every call not yet ended (start-up recovery). */

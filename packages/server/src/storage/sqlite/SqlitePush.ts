@@ -50,13 +50,14 @@ function prepare(db: Database.Database) {
     retry: db.prepare<[number, string, number]>(
       'UPDATE push_queue SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?',
     ),
-    traceCount: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM call_trace WHERE call_id = ?'),
-    appendTrace: db.prepare<[string, string, string | null, string, number, string | null]>(
-      'INSERT INTO call_trace (call_id, user_id, device_id, step, time, detail) VALUES (?, ?, ?, ?, ?, ?)',
+    // Steps are numbered 1, 2, … per call: the last number is also the count (one seek).
+    traceCount: db.prepare<[string], { n: number }>('SELECT COALESCE(MAX(n), 0) AS n FROM call_trace WHERE call_id = ?'),
+    appendTrace: db.prepare<[string, number, string, string | null, string, number, string | null]>(
+      'INSERT INTO call_trace (call_id, n, user_id, device_id, step, time, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     trace: db.prepare<[string], { callId: string; userId: string; deviceId: string | null; step: string; time: number; detail: string | null }>(
       `SELECT call_id AS callId, user_id AS userId, device_id AS deviceId, step, time, detail
-       FROM call_trace WHERE call_id = ? ORDER BY time, id`,
+       FROM call_trace WHERE call_id = ? ORDER BY time, n`,
     ),
   };
 }
@@ -87,7 +88,7 @@ export class SqlitePush {
     for (const r of rows) {
       const n = counts.get(r.callId) ?? this.st.traceCount.get(r.callId)?.n ?? 0;
       if (n >= MAX_TRACE_ROWS_PER_CALL) continue;
-      this.st.appendTrace.run(r.callId, r.userId, r.deviceId, r.step, r.time, r.detail);
+      this.st.appendTrace.run(r.callId, n + 1, r.userId, r.deviceId, r.step, r.time, r.detail);
       counts.set(r.callId, n + 1);
     }
   }

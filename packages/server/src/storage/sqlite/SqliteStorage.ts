@@ -38,6 +38,7 @@ import { migrate } from './schema.js';
 import type { PushRow, PushTargetRow, TraceRow } from '../push.js';
 import { SqlitePush } from './SqlitePush.js';
 import { SqliteReplay } from './SqliteReplay.js';
+import { WriteBatch } from './batch.js';
 
 /** Default page size of `queryRecords`. */
 const DEFAULT_RECORD_LIMIT = 100;
@@ -168,7 +169,8 @@ export class SqliteStorage implements Storage {
   private readonly claims: SqliteClaims;
   private readonly push: SqlitePush;
   private readonly replay: SqliteReplay;
-  private readonly commitTx: (change: CallChange) => Written | null;
+  /** The open group-commit batch (batch.ts): every write of this adapter goes through it. */
+  private readonly batch: WriteBatch;
   /** Derived rows this connection wrote per live call; dropped when the call has none left. */
   private readonly written = new Map<string, Written>();
   private readonly checkpointer: Checkpointer | null = null;
@@ -196,10 +198,8 @@ export class SqliteStorage implements Storage {
     this.claims = prepareClaims(this.db);
     this.push = new SqlitePush(this.db);
     this.replay = new SqliteReplay(this.db);
-    const tx = this.db.transaction((change: CallChange) => this.applyChange(change));
-    // IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
-    // failing with SQLITE_BUSY when a read lock cannot be upgraded.
-    this.commitTx = (change) => tx.immediate(change);
+    // A batch that fails to commit leaves the remembered rows unknown: rewrite them in full next.
+    this.batch = new WriteBatch(this.db, () => this.written.clear());
     this.deleteTx = this.db.transaction((userId: string, callIds: string[]) => {
       const deleted: string[] = [];
       for (const callId of new Set(callIds)) {
@@ -215,19 +215,28 @@ export class SqliteStorage implements Storage {
     return row ? parse<CallState>(row.state) : null;
   }
 
-  /** Writes a transition in one transaction; throws VersionConflictError when another writer won. */
+  /** Writes a transition atomically; throws VersionConflictError when another writer won. */
   async commit(change: CallChange): Promise<void> {
+    await this.stage(change).durable;
+  }
+
+  /**
+   * Writes a transition into this turn's batch (group commit, batch.ts): all of it or, when it
+   * throws (a version or busy conflict), none of it. `durable` resolves once the batch is
+   * committed; nothing that depends on the change may be sent before.
+   */
+  stage(change: CallChange): { durable: Promise<void> } {
     const callId = change.state.callId;
-    let written: Written | null;
     try {
-      written = this.commitTx(change);
+      const { result: written, durable } = this.batch.run(() => this.applyChange(change));
+      if (written) this.written.set(callId, written);
+      else this.written.delete(callId);
+      return { durable };
     } catch (e) {
       // Another writer may have changed the rows: the next commit rewrites them in full.
       this.written.delete(callId);
       throw e;
     }
-    if (written) this.written.set(callId, written);
-    else this.written.delete(callId);
   }
 
   /**
@@ -325,17 +334,17 @@ export class SqliteStorage implements Storage {
 
   /** Claims due, unclaimed (or expired) timers for `holder`, earliest first. */
   async claimDueTimers(holder: string, now: number, leaseMs: number, limit: number): Promise<ClaimedTimer[]> {
-    return this.claims.claimDueTimers(holder, now, leaseMs, limit);
+    return this.batch.write(() => this.claims.claimDueTimers(holder, now, leaseMs, limit));
   }
 
   /** Takes a free or expired lease, or renews the holder's own. */
   async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
-    return this.claims.acquireLease(name, holder, ttlMs, now);
+    return this.batch.write(() => this.claims.acquireLease(name, holder, ttlMs, now));
   }
 
   /** Drops the lease if `holder` still holds it. */
   async releaseLease(name: string, holder: string): Promise<void> {
-    this.claims.releaseLease(name, holder);
+    await this.batch.write(() => this.claims.releaseLease(name, holder));
   }
 
   /** Ended calls for the admin API, newest created first, with the total before paging. */
@@ -373,12 +382,12 @@ export class SqliteStorage implements Storage {
 
   /** Soft-deletes the user's visible copies; returns the ids deleted now, in input order. */
   async deleteRecords(userId: string, callIds: string[]): Promise<string[]> {
-    return this.deleteTx(userId, callIds);
+    return this.batch.write(() => this.deleteTx(userId, callIds));
   }
 
   /** Inserts or replaces a profile. */
   async setProfile(profile: UserProfile): Promise<void> {
-    this.stmts.setProfile.run(profile.userId, profile.nickname, profile.avatar);
+    await this.batch.write(() => this.stmts.setProfile.run(profile.userId, profile.nickname, profile.avatar));
   }
 
   /** Profiles of the named users that have one, in input order without duplicates. */
@@ -401,12 +410,12 @@ export class SqliteStorage implements Storage {
 
   /** Marks a row delivered. */
   async markWebhookDelivered(id: number, at: number): Promise<void> {
-    this.stmts.markDelivered.run(at, id);
+    await this.batch.write(() => this.stmts.markDelivered.run(at, id));
   }
 
   /** Counts a failed attempt and reschedules (or buries) the row. */
   async markWebhookFailed(id: number, nextAttemptAt: number, error: string, dead: boolean): Promise<void> {
-    this.stmts.markFailed.run(nextAttemptAt, error, dead ? 1 : 0, id);
+    await this.batch.write(() => this.stmts.markFailed.run(nextAttemptAt, error, dead ? 1 : 0, id));
   }
 
   /** Depth and age of the undelivered backlog. */
@@ -417,25 +426,25 @@ export class SqliteStorage implements Storage {
 
   /** Deletes up to `limit` settled rows older than `settledBefore`, oldest first. */
   async purgeWebhooks(settledBefore: number, limit: number): Promise<number> {
-    return this.stmts.purgeWebhooks.run(settledBefore, settledBefore, limit).changes;
+    return this.batch.write(() => this.stmts.purgeWebhooks.run(settledBefore, settledBefore, limit).changes);
   }
 
   /** Retention of ended calls and records (see Storage). */
   async purgeHistory(before: number, limit: number): Promise<{ calls: number; records: number }> {
-    return {
+    return this.batch.write(() => ({
       calls: this.stmts.purgeCalls.run(before, before, limit).changes,
       records: this.stmts.purgeRecords.run(before, limit).changes,
-    };
+    }));
   }
 
   /** Stores a registration (same key replaced), trimming the user's oldest beyond `cap`. */
   async savePushTarget(row: PushTargetRow, cap: number): Promise<void> {
-    this.push.save(row, cap);
+    await this.batch.write(() => this.push.save(row, cap));
   }
 
   /** Removes one registration. */
   async removePushTarget(userId: string, key: string): Promise<boolean> {
-    return this.push.remove(userId, key);
+    return this.batch.write(() => this.push.remove(userId, key));
   }
 
   /** A user's registrations, oldest first. */
@@ -450,17 +459,17 @@ export class SqliteStorage implements Storage {
 
   /** Settles a push row. */
   async settlePush(id: number, at: number, error: string | null): Promise<void> {
-    this.push.settle(id, at, error);
+    await this.batch.write(() => this.push.settle(id, at, error));
   }
 
   /** Reschedules a push row after a failed attempt. */
   async retryPush(id: number, nextAttemptAt: number, error: string): Promise<void> {
-    this.push.retry(id, nextAttemptAt, error);
+    await this.batch.write(() => this.push.retry(id, nextAttemptAt, error));
   }
 
   /** Appends trace steps. */
   async appendTrace(rows: TraceRow[]): Promise<void> {
-    this.push.append(rows);
+    await this.batch.write(() => this.push.append(rows));
   }
 
   /** A call's trace in order. */
@@ -475,7 +484,7 @@ export class SqliteStorage implements Storage {
 
   /** Forgets a device's stored requests (fresh sign-in). */
   async forgetRequests(userId: string, deviceId: string): Promise<void> {
-    this.replay.forget(userId, deviceId);
+    await this.batch.write(() => this.replay.forget(userId, deviceId));
   }
 
   /** Device events since `since`, in commit order. */
@@ -485,13 +494,14 @@ export class SqliteStorage implements Storage {
 
   /** Retention of stored requests and device events. */
   async purgeReplay(before: number, limit: number): Promise<{ requests: number; events: number }> {
-    return this.replay.purge(before, limit);
+    return this.batch.write(() => this.replay.purge(before, limit));
   }
 
   /** Closes the database (checkpointing the WAL). Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.batch.flush();
     await this.checkpointer?.stop();
     this.db.close();
   }

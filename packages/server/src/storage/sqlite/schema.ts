@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 
 /** Schema version this code writes and understands. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /**
  * Statements creating schema version 1.
@@ -145,11 +145,62 @@ export const SCHEMA_V4: readonly string[] = [
 ];
 
 /**
- * Statements bringing version 4 to 5 (crash windows of issue 15): each request's outcome, stored
+ * Statements bringing version 4 to 5 (throughput, issue 14): the tables every call writes become
+ * one B-tree per row instead of two or three. `WITHOUT ROWID` stores a row in its primary-key
+ * tree (no separate rowid table); the trace numbers its steps per call (its primary key is
+ * (call, n), so the per-call cap is one seek, and no AUTOINCREMENT bookkeeping row is rewritten
+ * by every insert); live calls are indexed apart, so an ended call leaves that index once.
+ * SQLite cannot convert a table in place: each is rebuilt and its rows copied.
+ */
+export const SCHEMA_V5: readonly string[] = [
+  `CREATE TABLE memberships_v5 (
+    user_id TEXT NOT NULL,
+    call_id TEXT NOT NULL REFERENCES calls(call_id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    PRIMARY KEY (user_id, call_id)
+  ) WITHOUT ROWID`,
+  `INSERT INTO memberships_v5 (user_id, call_id, state) SELECT user_id, call_id, state FROM memberships`,
+  `DROP TABLE memberships`,
+  `ALTER TABLE memberships_v5 RENAME TO memberships`,
+  `CREATE INDEX memberships_call ON memberships(call_id)`,
+  `CREATE UNIQUE INDEX memberships_one_busy_leg ON memberships(user_id)
+    WHERE state IN ('calling', 'ringing', 'joined')`,
+  `CREATE TABLE timers_v5 (
+    call_id TEXT PRIMARY KEY REFERENCES calls(call_id) ON DELETE CASCADE,
+    due_at INTEGER NOT NULL,
+    claimed_by TEXT,
+    claimed_until INTEGER
+  ) WITHOUT ROWID`,
+  `INSERT INTO timers_v5 (call_id, due_at, claimed_by, claimed_until)
+    SELECT call_id, due_at, claimed_by, claimed_until FROM timers`,
+  `DROP TABLE timers`,
+  `ALTER TABLE timers_v5 RENAME TO timers`,
+  `CREATE INDEX timers_due ON timers(due_at)`,
+  `CREATE TABLE call_trace_v5 (
+    call_id TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    device_id TEXT,
+    step TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    detail TEXT,
+    PRIMARY KEY (call_id, n)
+  ) WITHOUT ROWID`,
+  `INSERT INTO call_trace_v5 (call_id, n, user_id, device_id, step, time, detail)
+    SELECT call_id, ROW_NUMBER() OVER (PARTITION BY call_id ORDER BY time, id), user_id, device_id, step, time, detail
+    FROM call_trace`,
+  `DROP TABLE call_trace`,
+  `ALTER TABLE call_trace_v5 RENAME TO call_trace`,
+  `DROP INDEX IF EXISTS calls_phase`,
+  `CREATE INDEX calls_live ON calls(created_at) WHERE phase IN ('ringing', 'active')`,
+];
+
+/**
+ * Statements bringing version 5 to 6 (crash windows of issue 15): each request's outcome, stored
  * with the state change it made, so a request re-sent after a crash is answered instead of run
  * again; and the events each commit sent to devices, replayed to them after a restart.
  */
-export const SCHEMA_V5: readonly string[] = [
+export const SCHEMA_V6: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS requests (
     user_id TEXT NOT NULL,
     device_id TEXT NOT NULL,
@@ -160,8 +211,10 @@ export const SCHEMA_V5: readonly string[] = [
     PRIMARY KEY (user_id, device_id, request_id)
   )`,
   `CREATE INDEX IF NOT EXISTS requests_created ON requests(created_at)`,
+  // No AUTOINCREMENT (its bookkeeping row would be rewritten by every commit): a rowid is one
+  // above the largest present, so id order is commit order for the rows kept.
   `CREATE TABLE IF NOT EXISTS device_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,
     user_id TEXT NOT NULL,
     device_id TEXT NOT NULL,
     eid TEXT NOT NULL,
@@ -172,7 +225,7 @@ export const SCHEMA_V5: readonly string[] = [
 ];
 
 /** Steps by the version they start from: STEPS[v] brings version v to v + 1. */
-const STEPS: readonly (readonly string[])[] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
+const STEPS: readonly (readonly string[])[] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6];
 
 /** Names the users a pre-v3 file has busy in two calls (the v3 unique index cannot be built). */
 function busyTwice(db: Database.Database): string[] {
