@@ -196,6 +196,24 @@ describe('CallEngine', () => {
     ]);
   });
 
+  test("after a lost session ended a call locally, the server's own end of it (replayed after a crash) is not reported again", async () => {
+    const { server, engine, log } = await setup();
+    await engine.init('bob', 'sig');
+    ring(server.last);
+    await waitFor(() => engine.currentCall !== null);
+    server.resumable = false;
+    server.last.drop();
+    await waitFor(() => log.some((l) => l.startsWith('onCallCancelled')));
+    await waitFor(() => engine.currentCall === null && server.last.session !== null);
+    log.length = 0;
+    // The server's stored end of that leg, sent to the new session after a restart.
+    server.last.push({ name: 'onCallNotConnected', callId: X, mediaType: CallMediaType.video, reason: CallEndReason.noResponse, userId: 'bob', info: called });
+    // A later call still gets through, so the dropped event was really processed (and dropped).
+    server.last.push({ name: 'onCallReceived', callId: 'c_next', callerId: 'alice', calleeIdList: ['bob'], mediaType: CallMediaType.video, info: called });
+    await waitFor(() => log.some((l) => l.startsWith('onCallReceived')));
+    assert.deepEqual(log.map((l) => l.slice(0, l.indexOf('('))), ['onCallReceived']);
+  });
+
   test('kicked: onKickedOffline once, then the engine is uninitialised (-1201)', async () => {
     const { server, engine, log } = await setup();
     await engine.init('alice', 'sig');

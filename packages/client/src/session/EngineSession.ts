@@ -174,6 +174,12 @@ export class EngineSession {
       media.handleEvent(event);
       return;
     }
+    // A leg ends once: after this device ended a call itself (the session was lost), the server's
+    // own end of it may still arrive (replayed from storage after a server crash). Drop it.
+    if ((event.name === 'onCallEnd' || event.name === 'onCallNotConnected') && this.store.hasEnded(event.callId) && this.store.callId !== event.callId) {
+      options.logger.debug('end of a call that already ended here dropped', { callId: event.callId, seq });
+      return;
+    }
     this.store.apply(event);
     hub.emitServerEvent(event);
     // The delivery trace's `received` step (SPEC §9): the app was told about the call on this device.
