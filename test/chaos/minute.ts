@@ -16,13 +16,6 @@ import { clusterServicesAvailable } from '../helpers/cluster.js';
 export const cluster = await clusterServicesAvailable();
 if (!cluster && process.env.CI === 'true') throw new Error('PostgreSQL and Redis are required in CI for the cluster chaos run');
 
-/**
- * The short runs are opt-in (`CHAOS=1 npm test -- chaos`) until the open crash window of issue 15
- * (a request committed just before a crash is refused when re-sent) is closed: they find it on some
- * runs, which would make every CI run a coin toss. `npm run chaos` runs them on demand.
- */
-export const chaosSkip: string | false = process.env.CHAOS === '1' ? false : 'opt-in: CHAOS=1 (issue 15 crash window still open)';
-
 /** Runs a minute of chaos and asserts the checker found nothing. */
 export async function minute(o: Partial<ChaosOptions> & { seed: number }): Promise<void> {
   const r = await runChaos({ durationMs: 60_000, ...o });
