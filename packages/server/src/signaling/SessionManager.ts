@@ -146,14 +146,15 @@ export class SessionManager {
       // The same device id signing in afresh (an app restart, a second tab sharing a stored id):
       // the older engine is replaced like any kicked device, so it is never left half signed in.
       if (existing) await this.#kick(existing);
-      // A new signaling client numbers its requests from 1 again: older outcomes must not answer them.
-      if (!a.resume) await this.d.storage.forgetRequests(a.userId, a.deviceId);
       if (c.devicePolicy === 'kick') {
         // Replay-only ghosts too: such a device must not resume beside the one signing in now.
         for (const other of this.d.presence.sessionsOf(a.userId, true)) await this.#kick(other);
       } else if (this.d.presence.sessionsOf(a.userId).length >= c.limits.maxDevicesPerUser) {
         return { ok: false, error: wireError(ErrorCode.TOO_MANY_DEVICES, `at most ${c.limits.maxDevicesPerUser}`) };
       }
+      // A new session: what was stored for the device's old one (requests, whose ids a new client
+      // reuses; events, which must not be replayed into this session) is forgotten.
+      await this.d.storage.forgetDevice(a.userId, a.deviceId);
       const s = this.d.presence.add(a.userId, a.deviceId, this.d.now());
       s.expireAt = v.expireAt;
       this.d.log.debug({ userId: a.userId, deviceId: a.deviceId }, 'signed in');
@@ -201,7 +202,6 @@ export class SessionManager {
     }
     // A fresh sign-in. The same device id signed in before (an app restart, a second tab): that
     // older session is replaced like any kicked device.
-    if (!a.resume) await this.d.storage.forgetRequests(a.userId, a.deviceId);
     const entries = await link.live.devicesOf(a.userId);
     const same = entries.find((e) => e.deviceId === a.deviceId);
     if (same) {
@@ -216,6 +216,8 @@ export class SessionManager {
     if (c.devicePolicy === 'multi' && entries.filter((e) => e.deviceId !== a.deviceId && !e.kicked).length >= c.limits.maxDevicesPerUser) {
       return { ok: false, error: wireError(ErrorCode.TOO_MANY_DEVICES, `at most ${c.limits.maxDevicesPerUser}`) };
     }
+    // A new session: what was stored for the device's old one is forgotten (see above).
+    await this.d.storage.forgetDevice(a.userId, a.deviceId);
     const s = this.d.presence.add(a.userId, a.deviceId, now);
     s.expireAt = expireAt;
     if (a.multiDevice !== undefined) s.multiDevice = a.multiDevice;

@@ -28,7 +28,8 @@ export async function replayStoredEvents(
   ghostOf: (userId: string, deviceId: string) => Session,
 ): Promise<number> {
   const rows = await storage.recentDeviceEvents(now - heartbeatMs - REPLAY_DOWNTIME_MS);
-  for (const r of rows) ghostOf(r.userId, r.deviceId).push(JSON.parse(r.event) as ServerEvent, r.eid);
+  // Marked as replays: a device skips one its call has already moved past.
+  for (const r of rows) ghostOf(r.userId, r.deviceId).push(JSON.parse(r.event) as ServerEvent, r.eid, true);
   return rows.length;
 }
 

@@ -249,10 +249,11 @@ export interface Storage {
   /** The stored outcome of request `requestId` of (user, device), or null. */
   requestResult(userId: string, deviceId: string, requestId: number): Promise<StoredRequest | null>;
   /**
-   * Forgets every stored request of (user, device): a fresh sign-in starts a new signaling client
-   * whose request ids start again, so older outcomes must not answer them.
+   * Forgets every stored request and device event of (user, device): a new session of the device
+   * starts (a fresh sign-in, whose new client numbers requests from 1 again, or a resume too late),
+   * and what was stored for its old session must neither answer nor be replayed to the new one.
    */
-  forgetRequests(userId: string, deviceId: string): Promise<void>;
+  forgetDevice(userId: string, deviceId: string): Promise<void>;
   /** Device events with `createdAt >= since`, in commit order (restart recovery). */
   recentDeviceEvents(since: number): Promise<DeviceEventRow[]>;
   /**

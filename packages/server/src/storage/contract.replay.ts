@@ -54,21 +54,23 @@ export function replayContract(open: (t: TestContext) => Promise<Made>): void {
     assert.deepEqual(await s.recentDeviceEvents(0), []);
   });
 
-  it('forgetRequests drops one device’s outcomes only; purgeReplay drops old rows in bounded batches', async (t) => {
+  it('forgetDevice drops one device’s requests and events only; purgeReplay drops old rows in bounded batches', async (t) => {
     const { storage: s } = await open(t);
     let state = callState('c1');
-    await s.commit(change(state, { request: request('bob', 'dev-b', 1, 100), deviceEvents: [ev('bob', 'dev-b', 'c1:1:0', 100)] }));
+    await s.commit(change(state, { request: request('bob', 'dev-b', 1, 100), deviceEvents: [ev('bob', 'dev-b', 'c1:1:0', 100), ev('bob', 'dev-c', 'c1:1:1', 100)] }));
     for (const [i, at] of [[2, 200], [3, 300]] as const) {
       state = next(state);
-      await s.commit(change(state, { request: request('bob', i === 2 ? 'dev-c' : 'dev-b', i, at), deviceEvents: [ev('bob', 'dev-b', `c1:${i}:0`, at)] }));
+      const device = i === 2 ? 'dev-c' : 'dev-b';
+      await s.commit(change(state, { request: request('bob', device, i, at), deviceEvents: [ev('bob', device, `c1:${i}:0`, at)] }));
     }
-    await s.forgetRequests('bob', 'dev-b');
+    await s.forgetDevice('bob', 'dev-b');
     assert.equal(await s.requestResult('bob', 'dev-b', 1), null);
     assert.equal(await s.requestResult('bob', 'dev-b', 3), null);
     assert.notEqual(await s.requestResult('bob', 'dev-c', 2), null);
+    assert.deepEqual((await s.recentDeviceEvents(0)).map((e) => e.eid), ['c1:1:1', 'c1:2:0']);
     // Oldest first, at most `limit` per table.
-    assert.deepEqual(await s.purgeReplay(301, 2), { requests: 1, events: 2 });
-    assert.deepEqual((await s.recentDeviceEvents(0)).map((e) => e.eid), ['c1:3:0']);
+    assert.deepEqual(await s.purgeReplay(301, 1), { requests: 1, events: 1 });
+    assert.deepEqual((await s.recentDeviceEvents(0)).map((e) => e.eid), ['c1:2:0']);
     assert.equal(await s.requestResult('bob', 'dev-c', 2), null);
     assert.deepEqual(await s.purgeReplay(301, 10), { requests: 0, events: 1 });
     assert.deepEqual(await s.recentDeviceEvents(0), []);

@@ -27,9 +27,10 @@ export class MemoryReplay {
     return r ? { ...r } : null;
   }
 
-  /** Forgets a device's stored requests. */
+  /** Forgets a device's stored requests and events. */
   forget(userId: string, deviceId: string): void {
     for (const [k, r] of this.#requests) if (r.userId === userId && r.deviceId === deviceId) this.#requests.delete(k);
+    this.#events = this.#events.filter((e) => e.userId !== userId || e.deviceId !== deviceId);
   }
 
   /** Device events created at or after `since`, in commit order. */

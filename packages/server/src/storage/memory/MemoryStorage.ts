@@ -376,8 +376,8 @@ export class MemoryStorage implements Storage {
     return this.replay.request(userId, deviceId, requestId);
   }
 
-  /** Forgets a device's stored requests (fresh sign-in). */
-  async forgetRequests(userId: string, deviceId: string): Promise<void> {
+  /** Forgets a device's stored requests and events (a new session of the device). */
+  async forgetDevice(userId: string, deviceId: string): Promise<void> {
     this.replay.forget(userId, deviceId);
   }
 

@@ -11,6 +11,7 @@ const Q = {
       created_at AS "createdAt"
     FROM requests WHERE user_id = $1 AND device_id = $2 AND request_id = $3`,
   forget: 'DELETE FROM requests WHERE user_id = $1 AND device_id = $2',
+  forgetEvents: 'DELETE FROM device_events WHERE user_id = $1 AND device_id = $2',
   since: `SELECT user_id AS "userId", device_id AS "deviceId", eid, event, created_at AS "createdAt"
     FROM device_events WHERE created_at >= $1 ORDER BY id`,
   purgeRequests: `DELETE FROM requests WHERE (user_id, device_id, request_id) IN (
@@ -33,9 +34,10 @@ export class PostgresReplay {
     return r ? { ...r } : null;
   }
 
-  /** Forgets a device's stored requests. */
+  /** Forgets a device's stored requests and events. */
   async forget(userId: string, deviceId: string): Promise<void> {
     await this.q(Q.forget, [userId, deviceId]);
+    await this.q(Q.forgetEvents, [userId, deviceId]);
   }
 
   /** Device events created at or after `since`, in commit order. */

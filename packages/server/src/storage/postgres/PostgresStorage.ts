@@ -348,8 +348,8 @@ export class PostgresStorage implements Storage {
     return this.replay.request(userId, deviceId, requestId);
   }
 
-  /** Forgets a device's stored requests (fresh sign-in). */
-  forgetRequests(userId: string, deviceId: string): Promise<void> {
+  /** Forgets a device's stored requests and events (a new session of the device). */
+  forgetDevice(userId: string, deviceId: string): Promise<void> {
     return this.replay.forget(userId, deviceId);
   }
 

@@ -164,6 +164,7 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at bigint NOT NULL
       )`,
       `CREATE INDEX device_events_created ON device_events (created_at)`,
+      `CREATE INDEX device_events_device ON device_events (user_id, device_id)`,
     ],
   },
 ];

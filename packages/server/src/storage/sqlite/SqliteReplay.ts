@@ -22,6 +22,7 @@ export class SqliteReplay {
   readonly #insertEvent: Database.Statement<[string, string, string, string, number]>;
   readonly #request: Database.Statement<[string, string, number], RequestDbRow>;
   readonly #forget: Database.Statement<[string, string]>;
+  readonly #forgetEvents: Database.Statement<[string, string]>;
   readonly #since: Database.Statement<[number], DeviceEventRow>;
   readonly #purgeRequests: Database.Statement<[number, number]>;
   readonly #purgeEvents: Database.Statement<[number, number]>;
@@ -38,6 +39,7 @@ export class SqliteReplay {
        FROM requests WHERE user_id = ? AND device_id = ? AND request_id = ?`,
     );
     this.#forget = db.prepare('DELETE FROM requests WHERE user_id = ? AND device_id = ?');
+    this.#forgetEvents = db.prepare('DELETE FROM device_events WHERE user_id = ? AND device_id = ?');
     this.#since = db.prepare(
       `SELECT user_id AS userId, device_id AS deviceId, eid, event, created_at AS createdAt
        FROM device_events WHERE created_at >= ? ORDER BY id`,
@@ -63,9 +65,10 @@ export class SqliteReplay {
     return this.#request.get(userId, deviceId, requestId) ?? null;
   }
 
-  /** Forgets a device's stored requests. */
+  /** Forgets a device's stored requests and events. */
   forget(userId: string, deviceId: string): void {
     this.#forget.run(userId, deviceId);
+    this.#forgetEvents.run(userId, deviceId);
   }
 
   /** Device events created at or after `since`, in commit order. */

@@ -482,8 +482,8 @@ export class SqliteStorage implements Storage {
     return this.replay.request(userId, deviceId, requestId);
   }
 
-  /** Forgets a device's stored requests (fresh sign-in). */
-  async forgetRequests(userId: string, deviceId: string): Promise<void> {
+  /** Forgets a device's stored requests and events (a new session of the device). */
+  async forgetDevice(userId: string, deviceId: string): Promise<void> {
     await this.batch.write(() => this.replay.forget(userId, deviceId));
   }
 

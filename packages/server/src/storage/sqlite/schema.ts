@@ -222,6 +222,7 @@ export const SCHEMA_V6: readonly string[] = [
     created_at INTEGER NOT NULL
   )`,
   `CREATE INDEX IF NOT EXISTS device_events_created ON device_events(created_at)`,
+  `CREATE INDEX IF NOT EXISTS device_events_device ON device_events(user_id, device_id)`,
 ];
 
 /** Steps by the version they start from: STEPS[v] brings version v to v + 1. */
