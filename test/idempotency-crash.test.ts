@@ -11,6 +11,8 @@ import assert from 'node:assert/strict';
 import { CallEngine, CallEndReason, CallMediaType } from '@opencall/client';
 import { RestartableServer, restPost } from './fixtures/durabilityClients.js';
 import { TEST_APP_ID, sig } from './helpers/server.js';
+import { startTcpProxy } from './helpers/tcpProxy.js';
+import type { TcpProxy } from './helpers/tcpProxy.js';
 import { Recorder, cleanup } from './helpers/users.js';
 import type { TestUser } from './helpers/users.js';
 
@@ -110,5 +112,51 @@ describe('a request committed just before a SIGKILL (issue 15)', () => {
     const rec = body.Response!.CallRecord as { CallResult: string; AcceptTime: number };
     assert.ok(rec.AcceptTime > 0, 'accepted');
     assert.equal(rec.CallResult, 'NormalEnd');
+  });
+});
+
+describe('events stored for a session its device abandoned (issue 15, found by chaos seed 3)', () => {
+  const live: TestUser[] = [];
+  const srv = new RestartableServer({ heartbeatTimeoutMs: 1500, defaultRingTimeoutSeconds: 120 });
+  let proxy: TcpProxy | undefined;
+  after(async () => {
+    await cleanup(...live);
+    await proxy?.close();
+    await srv.dispose();
+  });
+
+  it('are not replayed into its new session after a restart: a call it ended locally never comes back', async () => {
+    await srv.start();
+    proxy = await startTcpProxy(srv.port);
+    const a = await patientUser(proxy.url, 'idem-c');
+    const b = await patientUser(srv.url, 'idem-d');
+    live.push(a, b);
+    const { callId } = await a.engine.calls([b.id], CallMediaType.audio);
+    await b.rec.waitFor('onCallReceived');
+    // The caller drops off the network; the callee answers: the caller's onCallBegin is stored and
+    // buffered for a session that will never hear it.
+    proxy.blackhole();
+    await b.engine.accept();
+    // The caller's session times out: its leg ends as offline, and so does the 1-to-1 call.
+    await b.rec.waitFor('onCallEnd', () => true, 20_000);
+    proxy.restore();
+    // Back too late to resume: a new session, the call ended locally.
+    await a.rec.waitFor('onCallNotConnected', () => true, 20_000);
+    // Connection-state events are kept apart (rec.plumbing): the last one says connected again.
+    for (const until = Date.now() + 20_000; a.rec.plumbing.filter((e) => e.name === 'onConnectionStateChanged').at(-1)?.args[0] !== 'connected'; ) {
+      assert.ok(Date.now() < until, 'the caller is signed in again');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const before = a.rec.lines().length;
+
+    await srv.kill();
+    await srv.restart();
+    // A new call reaches the caller after the restart: whatever the restart replays came first.
+    a.rec.clear();
+    await b.engine.calls([a.id], CallMediaType.audio);
+    await a.rec.waitFor('onCallReceived', () => true, PATIENCE_MS);
+    const stale = a.rec.events.filter((e) => e.args[0] === callId);
+    assert.deepEqual(stale.map((e) => e.name), [], `nothing of the ended call after the restart (had ${before} lines before): ${a.rec.lines().join(', ')}`);
+    assert.equal(a.engine.currentCall?.callId !== callId, true);
   });
 });
