@@ -1,0 +1,14 @@
+/**
+ * The one zod import of the protocol: `zod/mini`, zod v4's functional API. Same validation engine
+ * and messages as `zod`, but a bundler keeps only the schema kinds and checks the schemas use, so
+ * the browser SDK does not carry the whole library (BENCHMARKS.md, "Call kit").
+ */
+import { z } from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
+
+// zod/mini loads no locale (every message would read "Invalid input"); the server and the client
+// report these messages (`-1202 userIds.0: Too small: ...`), so the English table is installed, as
+// full zod does, unless the application has chosen a locale of its own first.
+if (!z.core.globalConfig.localeError) z.config(en());
+
+export { z };
