@@ -2,7 +2,7 @@
  * Offline push inputs (SPEC §9): the registration targets a client sends (`push.register`,
  * `push.unregister`) and the body of `POST /push/action`. Parsed here like every untrusted input.
  */
-import { z } from './zod.js';
+import * as z from './zod.js';
 import { CallIdSchema, UserIdSchema } from './signaling/common.js';
 
 /** base64url without padding (Web Push keys). */

@@ -1,5 +1,5 @@
 /** Call records (SPEC §6.1) as the client sees them. */
-import { z } from './zod.js';
+import * as z from './zod.js';
 import { CallIdSchema, EndReasonSchema, MediaTypeSchema, RoleSchema, UserIdSchema } from './signaling/common.js';
 
 /** Timestamps of a call's life, ms epoch. */

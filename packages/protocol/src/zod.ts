@@ -1,14 +1,17 @@
 /**
  * The one zod import of the protocol: `zod/mini`, zod v4's functional API. Same validation engine
  * and messages as `zod`, but a bundler keeps only the schema kinds and checks the schemas use, so
- * the browser SDK does not carry the whole library (BENCHMARKS.md, "Call kit").
+ * the browser SDK does not carry the whole library (BENCHMARKS.md, "Call kit"). Schema files
+ * import it as a namespace (`import * as z from './zod.js'`): re-exporting zod/mini's `z` object
+ * as a value would make esbuild keep all of it, every locale included.
  */
-import { z } from 'zod/mini';
+import { config } from 'zod/mini';
+import { globalConfig } from 'zod/v4/core';
 import en from 'zod/v4/locales/en.js';
 
 // zod/mini loads no locale (every message would read "Invalid input"); the server and the client
 // report these messages (`-1202 userIds.0: Too small: ...`), so the English table is installed, as
 // full zod does, unless the application has chosen a locale of its own first.
-if (!z.core.globalConfig.localeError) z.config(en());
+if (!globalConfig.localeError) config(en());
 
-export { z };
+export * from 'zod/mini';

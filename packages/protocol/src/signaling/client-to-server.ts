@@ -2,7 +2,7 @@
  * Messages a client sends. Every message is `{ v, id, type, data }`; `id` correlates the server's
  * response. One schema per message; unknown fields are stripped, unknown types refused.
  */
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import {
   CallIdSchema,
   CallParamsSchema,

@@ -1,5 +1,5 @@
 /** Schemas shared by several wire messages. */
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { CALL_ID_PATTERN, DEVICE_ID_PATTERN, RESERVED_USER_IDS, USER_ID_PATTERN } from '../ids.js';
 import { CallEndReason, CallMediaType, CallRole } from '../enums.js';
 

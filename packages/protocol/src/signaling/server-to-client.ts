@@ -2,7 +2,7 @@
  * Messages the server sends: responses to requests, ordered events, and protocol errors.
  * Call events carry exactly the arguments of the CallObserver callback they drive, by name.
  */
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { CallMediaType, NetworkQuality } from '../enums.js';
 import {
   CallIdSchema,
