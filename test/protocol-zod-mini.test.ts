@@ -1,6 +1,7 @@
 /**
  * The protocol's schemas moved from full `zod` to `zod/mini` (issue 13's bundle budget, issue 14's
- * validation cost). This differential test holds the new schemas to the old ones, kept frozen in
+ * validation cost), and the server parses frames with them through `z.compile`. This differential
+ * test holds the new schemas, plain and compiled, to the old ones, kept frozen in
  * bench/validation/classic: every schema, and the server's and client's frame parsers, must accept
  * the same inputs with the same output and refuse the same inputs with the same issues (code, path,
  * message, bounds) and the same wire errors. The inputs are the valid messages of every kind
@@ -11,7 +12,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { compile } from 'zod/mini';
 import * as mini from '@opencall/protocol/wire';
+import * as node from '@opencall/protocol';
 import * as classicCommon from '../bench/validation/classic/common.js';
 import * as classicC2S from '../bench/validation/classic/client-to-server.js';
 import * as classicS2C from '../bench/validation/classic/server-to-client.js';
@@ -24,20 +27,20 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
 
 type SafeParse = { safeParse(v: unknown): { success: boolean; data?: unknown; error?: { issues: unknown[] } } };
 
-/** Every schema both versions export, by name (client message schemas as `ClientMessageSchemas.<type>`). */
-function schemaPairs(): [name: string, neu: SafeParse, old: SafeParse][] {
+/** Every schema both versions export, by name (client message schemas as `ClientMessageSchemas.<type>`), and the new one compiled. */
+function schemaPairs(): [name: string, neu: SafeParse, old: SafeParse, compiled: SafeParse][] {
   const classic: Record<string, unknown> = { ...classicCommon, ...classicC2S, ...classicS2C, ...classicRecords, ...classicPush };
-  const pairs: [string, SafeParse, SafeParse][] = [];
+  const pairs: [string, SafeParse, SafeParse, SafeParse][] = [];
   for (const [name, old] of Object.entries(classic)) {
     if (!name.endsWith('Schema')) continue;
     const neu = (mini as Record<string, unknown>)[name];
     assert.ok(neu, `${name} is no longer exported`);
-    pairs.push([name, neu as SafeParse, old as SafeParse]);
+    pairs.push([name, neu as SafeParse, old as SafeParse, compile(neu as never)]);
   }
   for (const type of Object.keys(classicC2S.ClientMessageSchemas)) {
     const neu = (mini.ClientMessageSchemas as Record<string, SafeParse>)[type];
     assert.ok(neu, `client message ${type} is no longer known`);
-    pairs.push([`ClientMessageSchemas.${type}`, neu, (classicC2S.ClientMessageSchemas as Record<string, SafeParse>)[type]!]);
+    pairs.push([`ClientMessageSchemas.${type}`, neu, (classicC2S.ClientMessageSchemas as Record<string, SafeParse>)[type]!, compile(neu as never)]);
   }
   return pairs;
 }
@@ -106,15 +109,22 @@ const editsArb = fc.array(editArb, { minLength: 0, maxLength: 3 });
 /** Every valid value the schemas are meant for, and their parts (each part is also an input). */
 const BASES: readonly unknown[] = [...CLIENT_DATA.map(([, d]) => d), ...SERVER_MESSAGES, ...SERVER_EVENTS, ...OTHER_VALUES];
 
-describe('protocol schemas on zod/mini behave as they did on zod', () => {
+describe('protocol schemas on zod/mini (and compiled, as the server runs them) behave as they did on zod', () => {
+  it('the Node entry serves the compiled parsers, the browser entry the plain ones', () => {
+    assert.notEqual(node.parseClientMessage, mini.parseClientMessage);
+    assert.notEqual(node.parseServerMessage, mini.parseServerMessage);
+  });
+
   const pairs = schemaPairs();
 
   it('every schema: same output for the valid messages and for every part of them', () => {
-    for (const [name, neu, old] of pairs) {
+    for (const [name, neu, old, compiled] of pairs) {
       for (const base of BASES) {
         for (const path of pathsOf(base)) {
           const v = path.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], base);
-          assert.deepEqual(outcome(neu, v), outcome(old, v), `${name} on ${JSON.stringify(v).slice(0, 200)}`);
+          const want = outcome(old, v);
+          assert.deepEqual(outcome(neu, v), want, `${name} on ${JSON.stringify(v).slice(0, 200)}`);
+          assert.deepEqual(outcome(compiled, v), want, `compiled ${name} on ${JSON.stringify(v).slice(0, 200)}`);
         }
       }
     }
@@ -129,23 +139,28 @@ describe('protocol schemas on zod/mini behave as they did on zod', () => {
     for (const [type, data] of CLIENT_DATA) {
       for (const e of edits(data)) {
         const raw = clientFrame(type, applyEdit(data, e));
-        assert.deepEqual(mini.parseClientMessage(raw), classicValidate.parseClientMessage(raw), raw.slice(0, 300));
+        const want = classicValidate.parseClientMessage(raw);
+        assert.deepEqual(mini.parseClientMessage(raw), want, raw.slice(0, 300));
+        assert.deepEqual(node.parseClientMessage(raw), want, `compiled: ${raw.slice(0, 300)}`);
         compared++;
       }
     }
     for (const msg of SERVER_MESSAGES) {
       for (const e of edits(msg)) {
         const raw = JSON.stringify(applyEdit(msg, e));
-        assert.deepEqual(mini.parseServerMessage(raw), classicValidate.parseServerMessage(raw), raw.slice(0, 300));
+        const want = classicValidate.parseServerMessage(raw);
+        assert.deepEqual(mini.parseServerMessage(raw), want, raw.slice(0, 300));
+        assert.deepEqual(node.parseServerMessage(raw), want, `compiled: ${raw.slice(0, 300)}`);
         compared++;
       }
     }
     const others: [string, unknown][] = [['CallRecordSchema', OTHER_VALUES[0]], ['PushActionBodySchema', OTHER_VALUES[1]]];
     for (const [name, base] of others) {
-      const [, neu, old] = pairs.find(([n]) => n === name)!;
+      const [, neu, old, compiled] = pairs.find(([n]) => n === name)!;
       for (const e of edits(base)) {
         const v = applyEdit(base, e);
         assert.deepEqual(outcome(neu, v), outcome(old, v), `${name} on ${JSON.stringify(v).slice(0, 200)}`);
+        assert.deepEqual(outcome(compiled, v), outcome(old, v), `compiled ${name} on ${JSON.stringify(v).slice(0, 200)}`);
         compared++;
       }
     }
@@ -156,11 +171,13 @@ describe('protocol schemas on zod/mini behave as they did on zod', () => {
     let refused = 0;
     fc.assert(
       fc.property(fc.nat(pairs.length - 1), fc.constantFrom(...BASES), editsArb, (i, base, edits) => {
-        const [name, neu, old] = pairs[i]!;
+        const [name, neu, old, compiled] = pairs[i]!;
         const v = edits.reduce(applyEdit, base);
         const got = outcome(neu, v) as { ok: boolean };
         if (!got.ok) refused++;
-        assert.deepEqual(got, outcome(old, v), name);
+        const want = outcome(old, v);
+        assert.deepEqual(got, want, name);
+        assert.deepEqual(outcome(compiled, v), want, `compiled ${name}`);
       }),
       { numRuns: RUNS * 4 },
     );
@@ -173,7 +190,9 @@ describe('protocol schemas on zod/mini behave as they did on zod', () => {
       fc.property(fc.nat(CLIENT_DATA.length - 1), editsArb, fc.option(envelopeArb, { freq: 4 }), fc.option(fc.string({ maxLength: 40 }), { freq: 20 }), (i, edits, env, text) => {
         const [type, data] = CLIENT_DATA[i]!;
         const raw = text ?? (env ? JSON.stringify({ ...env, data: edits.reduce(applyEdit, data) }) : clientFrame(type, edits.reduce(applyEdit, data)));
-        assert.deepEqual(mini.parseClientMessage(raw), classicValidate.parseClientMessage(raw), raw.slice(0, 300));
+        const want = classicValidate.parseClientMessage(raw);
+        assert.deepEqual(mini.parseClientMessage(raw), want, raw.slice(0, 300));
+        assert.deepEqual(node.parseClientMessage(raw), want, `compiled: ${raw.slice(0, 300)}`);
       }),
       { numRuns: RUNS },
     );
@@ -183,7 +202,9 @@ describe('protocol schemas on zod/mini behave as they did on zod', () => {
     fc.assert(
       fc.property(fc.constantFrom(...SERVER_MESSAGES), editsArb, (base, edits) => {
         const raw = JSON.stringify(edits.reduce(applyEdit, base));
-        assert.deepEqual(mini.parseServerMessage(raw), classicValidate.parseServerMessage(raw), raw.slice(0, 300));
+        const want = classicValidate.parseServerMessage(raw);
+        assert.deepEqual(mini.parseServerMessage(raw), want, raw.slice(0, 300));
+        assert.deepEqual(node.parseServerMessage(raw), want, `compiled: ${raw.slice(0, 300)}`);
       }),
       { numRuns: RUNS },
     );
