@@ -6,7 +6,7 @@
  * and zod's compiler (~30 KB minified), neither wanted in the browser SDK, which keeps the
  * uncompiled parsers of `@opencall/protocol/wire`. BENCHMARKS.md ("Validation") has the costs.
  */
-import { compile } from 'zod/mini';
+import { compile } from './zod.js';
 import { ClientEnvelopeSchema, ClientMessageSchemas } from './signaling/client-to-server.js';
 import { ServerMessageSchema } from './signaling/server-to-client.js';
 import { clientMessageParser, serverMessageParser } from './validate.js';
