@@ -13,7 +13,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { compile } from 'zod/mini';
-import * as mini from '@opencall/protocol/wire';
+// The plain parsers, as browsers get them: in Node, '@opencall/protocol/wire' resolves to the compiled ones.
+import * as mini from '../packages/protocol/src/wire.js';
+import * as nodeWire from '@opencall/protocol/wire';
 import * as node from '@opencall/protocol';
 import * as classicCommon from '../bench/validation/classic/common.js';
 import * as classicC2S from '../bench/validation/classic/client-to-server.js';
@@ -110,9 +112,11 @@ const editsArb = fc.array(editArb, { minLength: 0, maxLength: 3 });
 const BASES: readonly unknown[] = [...CLIENT_DATA.map(([, d]) => d), ...SERVER_MESSAGES, ...SERVER_EVENTS, ...OTHER_VALUES];
 
 describe('protocol schemas on zod/mini (and compiled, as the server runs them) behave as they did on zod', () => {
-  it('the Node entry serves the compiled parsers, the browser entry the plain ones', () => {
+  it('Node gets the compiled parsers (both entries), browsers the plain ones', () => {
     assert.notEqual(node.parseClientMessage, mini.parseClientMessage);
     assert.notEqual(node.parseServerMessage, mini.parseServerMessage);
+    assert.equal(nodeWire.parseClientMessage, node.parseClientMessage);
+    assert.equal(nodeWire.parseServerMessage, node.parseServerMessage);
   });
 
   const pairs = schemaPairs();

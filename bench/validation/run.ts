@@ -4,10 +4,10 @@
  * events and responses it receives, each with
  *
  *   - `zod` (classic): the schemas as they were before the move to zod/mini (bench/validation/classic),
- *   - `zod/mini`: the protocol's schemas now,
+ *   - `zod/mini`: the protocol's schemas now, plain (as browsers run them),
  *   - `zod/mini + z.compile`: the same schemas through zod's ahead-of-time compiled fast path, as
- *     the Node entry `@opencall/protocol` serves them (the server's parser; the browser SDK keeps
- *     the plain zod/mini one).
+ *     Node resolves `@opencall/protocol` and `@opencall/protocol/wire` (the server's parser, and
+ *     the client SDK's in Node; browsers keep the plain zod/mini one).
  *
  * Each cell is the median over rounds of ns per call, text frame in, parsed message out (JSON.parse
  * included, as in the product; the `JSON.parse` row is that part alone). Variants run interleaved,
@@ -15,7 +15,8 @@
  *
  *   npm run bench:validation [-- --rounds 15 --ms 150]
  */
-import { parseClientMessage, parseServerMessage } from '@opencall/protocol/wire';
+// The plain parsers as browsers get them (in Node, '@opencall/protocol/wire' resolves to the compiled ones).
+import { parseClientMessage, parseServerMessage } from '../../packages/protocol/src/wire.js';
 import type { ParseResult } from '@opencall/protocol/wire';
 import * as compiled from '@opencall/protocol';
 import * as classic from './classic/index.js';
