@@ -2,7 +2,7 @@
  * Messages the server sends: responses to requests, ordered events, and protocol errors.
  * Call events carry exactly the arguments of the CallObserver callback they drive, by name.
  */
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { CallMediaType, NetworkQuality } from '../enums.js';
 import {
   CallIdSchema,
@@ -32,16 +32,14 @@ export type SfuStream = z.infer<typeof SfuStreamSchema>;
  * carry `streams` (the mid → user map that labels the incoming tracks) and `fresh: true` when the
  * offer starts a new subscriber connection that replaces the device's previous one.
  */
-export const RelayedSignalSchema = z
-  .object({
-    kind: MediaSignalKindSchema,
-    sdp: z.string().optional(),
-    candidate: IceCandidateSchema.nullable().optional(),
-    pc: MediaPcSchema.optional(),
-    fresh: z.boolean().optional(),
-    streams: z.array(SfuStreamSchema).optional(),
-  })
-  .loose();
+export const RelayedSignalSchema = z.looseObject({
+  kind: MediaSignalKindSchema,
+  sdp: z.optional(z.string()),
+  candidate: z.optional(z.nullable(IceCandidateSchema)),
+  pc: z.optional(MediaPcSchema),
+  fresh: z.optional(z.boolean()),
+  streams: z.optional(z.array(SfuStreamSchema)),
+});
 /** A media signal as a device receives it. */
 export type RelayedSignal = z.infer<typeof RelayedSignalSchema>;
 const userEvent = <N extends string>(name: N) =>
@@ -107,7 +105,7 @@ export const ServerEventSchema = z.discriminatedUnion('name', [
     name: z.literal('media.topology'),
     callId,
     mode: z.enum(['p2p', 'sfu', 'mesh']),
-    feeds: z.array(z.object({ userId: UserIdSchema, feed: z.number() })).optional(),
+    feeds: z.optional(z.array(z.object({ userId: UserIdSchema, feed: z.number() }))),
   }),
   z.object({ name: z.literal('onKickedOffline') }),
   z.object({ name: z.literal('onUserSigExpired') }),
@@ -137,7 +135,7 @@ export type ResponseMessage = z.infer<typeof ResponseSchema>;
 export const EventMessageSchema = z.object({
   v: z.literal(1),
   type: z.literal('event'),
-  seq: z.number().int(),
+  seq: z.int(),
   event: ServerEventSchema,
 });
 /** An ordered event message. */
