@@ -2,14 +2,12 @@
  * The call kit's accessibility in real Chromium: an axe-core check of every kit screen (no serious
  * or critical violation) and a whole call operated with the keyboard only.
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import type { Browser, Page } from 'playwright-core';
-import type { RunningServer } from '@opencall/server';
-import { browserSkip, poll, startWebServer, waitConnected, waitIncoming, waitOutcome } from '../../../test/helpers/browser.js';
-import type { AppPage } from '../../../test/helpers/browser.js';
-import { launchKitChromium, openExample } from '../../../test/helpers/kit.js';
+import type { Page } from 'playwright-core';
+import { browserSkip, poll, waitConnected, waitIncoming, waitOutcome } from '../../../test/helpers/browser.js';
+import { useKitBrowser } from '../../../test/helpers/kit.js';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
@@ -51,28 +49,11 @@ async function tabTo(page: Page, name: string, key = 'Tab'): Promise<void> {
 }
 
 describe('call kit: accessibility and keyboard', { skip: browserSkip('call kit e2e (embed)'), timeout: 240_000 }, () => {
-  let server: RunningServer;
-  let browser: Browser;
-  let pages: AppPage[] = [];
-
-  before(async () => {
-    // Not about heartbeats: a roomy window keeps a loaded machine from dropping a page.
-    server = await startWebServer({ defaultRingTimeoutSeconds: 30, heartbeatTimeoutMs: 15_000 });
-    browser = await launchKitChromium();
-  });
-  afterEach(async () => {
-    await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
-    pages = [];
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const kit = useKitBrowser();
 
   it('every kit screen passes axe (no serious or critical violations) and a whole call works by keyboard only', async () => {
-    const alice = await openExample(browser, server, 'plain', 'a_alice', { viewport: { width: 1280, height: 800 } });
-    const bob = await openExample(browser, server, 'plain', 'a_bob');
-    pages.push(alice, bob);
+    const alice = await kit.open('plain', 'a_alice', { viewport: { width: 1280, height: 800 } });
+    const bob = await kit.open('plain', 'a_bob');
     const violations: string[] = [];
 
     // Alice dials with the keyboard: Tab to the host page's field, type, Enter submits.
