@@ -162,10 +162,11 @@ export class KitView {
       else this.#call.setPending(control, pending);
     };
     this.#engine.addObserver(calls.observer);
+    // The call screen redraws first, so a phase change focuses controls that are already shown.
+    this.#call.attach(calls.model);
     calls.model.subscribe((change) => {
       if (change === 'phase') this.#onPhase(calls);
     });
-    this.#call.attach(calls.model);
     this.#calls = calls;
   }
 

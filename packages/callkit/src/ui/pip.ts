@@ -56,7 +56,7 @@ export interface PipOptions {
  */
 export async function openPip(opts: PipOptions): Promise<PipWindow> {
   const pip = api();
-  if (!pip) throw new DOMException('Document Picture-in-Picture is not available', 'NotSupportedError');
+  if (!pip) throw new Error('documentPictureInPicture is not available in this browser');
   // One picture-in-picture window per page: the browser replaces an open one, so close ours first.
   pip.window?.close();
   const win = await pip.requestWindow({ width: opts.width, height: opts.height });
