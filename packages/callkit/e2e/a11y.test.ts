@@ -56,9 +56,15 @@ describe('call kit: accessibility and keyboard', { skip: browserSkip('call kit e
     const bob = await kit.open('plain', 'a_bob');
     const violations: string[] = [];
 
-    // Alice dials with the keyboard: Tab to the host page's field, type, Enter submits.
+    // Alice dials with the keyboard: Tab to the host page's field, type, Enter submits. Her kit
+    // previews camera and microphone first; Start has the focus, so Enter places the call.
+    await alice.page.evaluate(() => (window as unknown as { kit: { enablePreview(on: boolean): void } }).kit.enablePreview(true));
     await tabTo(alice.page, 'User ID');
     await alice.page.keyboard.type('a_bob');
+    await alice.page.keyboard.press('Enter');
+    await alice.page.locator('opencall-callkit .call[data-phase="preview"]').waitFor();
+    violations.push(...(await axeKit(alice.page, 'preview')));
+    assert.equal(await focusedName(alice.page), 'Start the video call');
     await alice.page.keyboard.press('Enter');
     await alice.page.locator('opencall-callkit .call[data-phase="outgoing"]').waitFor();
     violations.push(...(await axeKit(alice.page, 'calling')));
