@@ -295,4 +295,12 @@ input:focus { border-color: var(--focus); outline: none; box-shadow: 0 0 0 3px r
 .kit[data-mode='float'] .tile[data-slot='main'] .tile-label { display: none; }
 .kit[data-mode='float'] .avatar-xl { width: 72px; height: 72px; font-size: 28px; }
 .kit[data-mode='float'] .stage[data-layout='grid'] { padding: 48px 4px 70px; gap: 4px; }
+
+/* Picture-in-picture window: the whole call in a small always-on-top window, controls on one row. */
+.kit[data-mode='pip'] .controls { gap: 8px; padding: 24px 8px 14px; }
+.kit[data-mode='pip'] .round-btn { min-width: 0; }
+.kit[data-mode='pip'] .round-btn-disc { width: 48px; height: 48px; }
+.kit[data-mode='pip'] .round-btn-caption { display: none; }
+.kit[data-mode='pip'] .tile[data-slot='main'] .tile-label { bottom: 84px; }
+.kit[data-mode='pip'] .call-head { padding: 14px 14px 32px; }
 `;

@@ -215,8 +215,9 @@ export class CallScreen {
     show(this.#buttons.audioOnly, video && connected && single);
     show(this.#buttons.invite, connected);
     show(this.#buttons.flip, video && m.self.video && coarsePointer());
-    show(this.#minimise, this.#floatAllowed);
-    show(this.#popOut, this.#floatAllowed && pipSupported());
+    // Nothing to minimise in the preview: no call is up yet.
+    show(this.#minimise, this.#floatAllowed && !preview);
+    show(this.#popOut, this.#floatAllowed && !preview && pipSupported());
     for (const [btn, key] of [[this.#minimise, 'call.minimise'], [this.#popOut, 'call.popOut']] as const) {
       btn.setAttribute('aria-label', t(key));
       btn.title = t(key);
