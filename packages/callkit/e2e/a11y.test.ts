@@ -1,6 +1,7 @@
 /**
- * The call kit's accessibility in real Chromium: an axe-core check of every kit screen (no serious
- * or critical violation) and a whole call operated with the keyboard only.
+ * The call kit's accessibility in real Chromium: an axe-core check of every kit screen, the
+ * preview and the picture-in-picture window included (no serious or critical violation), and a
+ * whole call operated with the keyboard only.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,17 +13,17 @@ import { useKitBrowser } from '../../../test/helpers/kit.js';
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 /** Serious and critical axe violations inside the kit, as "rule: target" lines. */
-async function axeKit(page: Page, screen: string): Promise<string[]> {
+async function axeKit(page: Page, screen: string, root = 'opencall-callkit'): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
   // axe's checks move the focus; a keyboard user's focus is put back where it was.
-  const found = await page.evaluate(async () => {
+  const found = await page.evaluate(async (include) => {
     let focused: Element | null = document.activeElement;
     while (focused?.shadowRoot?.activeElement) focused = focused.shadowRoot.activeElement;
     const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
-    const result = await axe.run({ include: [['opencall-callkit']] }, { resultTypes: ['violations'] });
+    const result = await axe.run({ include: [[include]] }, { resultTypes: ['violations'] });
     (focused as HTMLElement | null)?.focus();
     return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
-  });
+  }, root);
   return found.map((f) => `${screen}: ${f}`);
 }
 
@@ -100,6 +101,20 @@ describe('call kit: accessibility and keyboard', { skip: browserSkip('call kit e
     violations.push(...(await axeKit(alice.page, 'floating window')));
     await tabTo(alice.page, 'Return to the full call screen');
     await alice.page.keyboard.press('Enter');
+    await alice.page.locator('opencall-callkit .kit[data-mode="full"]').waitFor();
+    // The picture-in-picture window, opened and closed by keyboard (a key press is a user activation).
+    await tabTo(alice.page, 'Open the call in a picture-in-picture window', 'Shift+Tab');
+    const opened = alice.context.waitForEvent('page', { timeout: 15_000 });
+    await alice.page.keyboard.press('Enter');
+    const pip = await opened;
+    await pip.locator('[data-opencall-pip] .kit[data-mode="pip"]').waitFor();
+    violations.push(...(await axeKit(pip, 'picture-in-picture window', '[data-opencall-pip]')));
+    assert.equal(await focusedName(pip), 'Hang up', 'the window focuses Hang up');
+    await tabTo(pip, 'Return to the full call screen');
+    // Enter acts on key down; the window is gone before a key up could reach it.
+    const closed = pip.waitForEvent('close', { timeout: 15_000 });
+    await pip.keyboard.down('Enter');
+    await closed;
     await alice.page.locator('opencall-callkit .kit[data-mode="full"]').waitFor();
 
     // Hang up by keyboard: the call screen focuses Hang up after a screen change.
