@@ -82,9 +82,14 @@ describe('call kit: picture-in-picture window and its fallback', { skip: browser
     assert.ok(await pip.getByRole('button', { name: 'Hang up' }).isVisible(), 'the controls came along');
     assert.equal(await pip.getByRole('button', { name: 'Mute microphone' }).isVisible(), true);
     assert.equal(await pip.getByRole('button', { name: POP_OUT }).isVisible(), false, 'no pop-out button inside the window');
-    // The kit's stylesheet applies there too (a shadow root of that document).
-    const hangup = await pip.getByRole('button', { name: 'Hang up' }).boundingBox();
-    assert.ok(hangup && hangup.width >= 56, `styled controls in the window: ${JSON.stringify(hangup)}`);
+    // The kit's stylesheet applies there too (a shadow root of that document): a red round disc.
+    const disc = await pip
+      .getByRole('button', { name: 'Hang up' })
+      .locator('.round-btn-disc')
+      .evaluate((el) => ({ background: getComputedStyle(el).backgroundColor, radius: getComputedStyle(el).borderRadius, width: el.getBoundingClientRect().width }));
+    assert.equal(disc.background, 'rgb(239, 68, 68)', JSON.stringify(disc));
+    assert.equal(disc.radius, '50%');
+    assert.ok(disc.width >= 44, `a touch-sized control: ${JSON.stringify(disc)}`);
     // The host page is free meanwhile.
     await bob.page.locator('#counter').click();
     assert.equal(await bob.page.locator('#clicks').textContent(), '1');
