@@ -68,8 +68,11 @@ describe('call kit: camera and microphone preview before a video call', { skip: 
     const otherMic = mics.find((id) => id !== micBefore.deviceId && id !== 'default')!;
     await alice.page.locator('opencall-callkit #device-microphone').selectOption(otherMic);
     // The engine's microphone and the meter's capture both move to it; the older ones end.
-    await poll(() => alice.page.evaluate((id) => (window as unknown as KitWindow).__tracks.filter((t) => t.kind === 'audio' && t.readyState === 'live').every((t) => t.getSettings().deviceId === id), otherMic), (ok) => ok);
-    assert.deepEqual(await liveTracks(alice.page), { audio: 2, video: 1 }, 'the call microphone and the meter, one camera');
+    const liveMics = (): Promise<string[]> =>
+      alice.page.evaluate(() => (window as unknown as KitWindow).__tracks.filter((t) => t.kind === 'audio' && t.readyState === 'live').map((t) => t.getSettings().deviceId ?? ''));
+    await poll(liveMics, (ids) => ids.length === 2 && ids.every((id) => id === otherMic), 15_000);
+    assert.deepEqual(await liveMics(), [otherMic, otherMic], 'the call microphone and the meter, both on the new device');
+    assert.deepEqual(await liveTracks(alice.page), { audio: 2, video: 1 });
     assert.ok((await poll(() => micLevel(alice.page), (n) => n > 0, 15_000)) > 0, 'the level moves on the new microphone');
     await alice.page.getByRole('button', { name: 'Done' }).click();
 
