@@ -171,6 +171,9 @@ export class CallScreen {
   }
 
   #render(m: CallModel, relabel = false): void {
+    // While a call rings here the ring screen shows, not this one: nothing to draw on the ring's
+    // critical path (its first paint); the screen draws when the call is accepted.
+    if (m.phase === 'incoming') return;
     const video = m.mediaType === CallMediaType.video;
     const connected = m.phase === 'connected';
     const preview = m.phase === 'preview';
