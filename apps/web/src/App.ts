@@ -14,7 +14,7 @@ import type { PageConfig } from './config.js';
 import { HomeScreen } from './ui/HomeScreen.js';
 import { SignInScreen } from './ui/SignInScreen.js';
 import type { SignInInput } from './ui/SignInScreen.js';
-import { loadIdentity, saveIdentity, lastSeenHistory, markHistorySeen } from './storage.js';
+import { loadIdentity, saveIdentity, lastSeenHistory, markHistorySeen, loadPreviewChoice, savePreviewChoice } from './storage.js';
 import { enableOfflinePush, listenForAcceptRequests } from './push/offlinePush.js';
 
 /** The calling page. */
@@ -38,7 +38,9 @@ export class App {
   static async create(root: HTMLElement, config: PageConfig): Promise<App> {
     const engine = new CallEngine({ serverUrl: config.serverUrl, sdkAppId: config.sdkAppId });
     const screens = h('div', { class: 'screens' });
-    const kit = await CallKit.mount(screens, { engine, fill: 'element' });
+    const kit = await CallKit.mount(screens, { engine, fill: 'element', preview: loadPreviewChoice() });
+    // A call can float (or go to the browser's picture-in-picture window) while history is browsed.
+    kit.enableFloatWindow(true);
     return new App(root, config, engine, kit, screens);
   }
 
@@ -51,12 +53,17 @@ export class App {
       onCall: (ids, type) => void this.#dial(ids, type),
       onDelete: (callId) => void this.#deleteRecord(callId),
       onSignOut: () => void this.signOut(),
+      onPreviewChange: (preview) => {
+        savePreviewChoice(preview);
+        kit.enablePreview(preview);
+      },
       onShowHistory: () => {
         if (this.#identity) markHistorySeen(this.#identity.userId);
         void this.refreshHistory();
       },
     });
     this.#reconnecting = h('div', { class: 'reconnecting', attrs: { role: 'status' } }, h('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }), 'Connection lost. Reconnecting…');
+    this.#home.setPreview(loadPreviewChoice());
     screens.prepend(this.#signIn.el, this.#home.el);
     const phone = h(
       'div',

@@ -15,6 +15,8 @@ export interface HomeActions {
   onDelete(callId: string): void;
   onSignOut(): void;
   onShowHistory(): void;
+  /** The "check camera and microphone first" box changed. */
+  onPreviewChange(preview: boolean): void;
 }
 
 /** Connection state shown in the header. */
@@ -32,6 +34,7 @@ export class HomeScreen {
   readonly #dialPanel: HTMLElement;
   readonly #tabs: { call: HTMLButtonElement; history: HTMLButtonElement };
   readonly #badge: HTMLElement;
+  readonly #preview: HTMLInputElement;
   #selfId = '';
   #records: CallRecord[] = [];
 
@@ -50,6 +53,7 @@ export class HomeScreen {
       onEnterEmpty: () => this.#dialNow(CallMediaType.video),
     });
     this.#contacts = h('ul', { class: 'contacts', attrs: { 'aria-label': 'Recent contacts' } });
+    this.#preview = h('input', { attrs: { type: 'checkbox', id: 'preview-video' }, on: { change: () => actions.onPreviewChange(this.#preview.checked) } });
     this.#dialPanel = h(
       'section',
       { class: 'panel dialer', attrs: { 'aria-labelledby': 'dialer-title' } },
@@ -62,6 +66,7 @@ export class HomeScreen {
         h('button', { class: 'btn secondary', attrs: { type: 'button', 'aria-label': 'Start audio call' }, on: { click: () => this.#dialNow(CallMediaType.audio) } }, icon('phone'), 'Audio'),
         h('button', { class: 'btn primary', attrs: { type: 'button', 'aria-label': 'Start video call' }, on: { click: () => this.#dialNow(CallMediaType.video) } }, icon('video'), 'Video'),
       ),
+      h('div', { class: 'check' }, this.#preview, h('label', { attrs: { for: 'preview-video' } }, 'Check my camera and microphone before a video call')),
       h('h3', { class: 'section-title' }, 'Recent contacts'),
       this.#contacts,
     );
@@ -100,6 +105,11 @@ export class HomeScreen {
     this.#selfId = userId;
     this.#dial.clear();
     this.#renderMe();
+  }
+
+  /** Ticks (or clears) the "check camera and microphone first" box (the saved choice). */
+  setPreview(preview: boolean): void {
+    this.#preview.checked = preview;
   }
 
   /** Shows the connection state in the header. */
