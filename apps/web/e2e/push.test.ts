@@ -3,14 +3,15 @@
  * by a local push service that decrypts them) are delivered to the worker through the DevTools
  * protocol (`ServiceWorker.deliverPushMessage`); the shown notifications are read through
  * `registration.getNotifications()`; Accept and Decline go through the worker's `notificationclick`
- * handler, and the caller sees the call accepted or declined.
+ * handler, and the caller sees the call accepted or declined. The history's "Details" shows the
+ * call's delivery trace in words, for a call to an open app and one to a closed app with push.
  */
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, CDPSession, Worker } from 'playwright-core';
 import { CallEngine, CallMediaType } from '@opencall/client';
 import type { RunningServer } from '@opencall/server';
-import { browserSkip, launchChromium, openApp, poll, signIn, startWebServer } from '../../../test/helpers/browser.js';
+import { browserSkip, dial, launchChromium, openApp, poll, signIn, startWebServer, waitConnected, waitOutcome } from '../../../test/helpers/browser.js';
 import type { AppPage } from '../../../test/helpers/browser.js';
 import { LocalPushService } from '../../../test/helpers/pushService.js';
 import { Recorder } from '../../../test/helpers/users.js';
@@ -151,5 +152,94 @@ describe('web app: offline push in Chromium', { skip: browserSkip('web app e2e (
     await alice.rec.waitFor('onUserJoin', (a) => a[0] === 'sa_bob');
     assert.deepEqual(app.errors, []);
     await alice.engine.hangup();
+  });
+
+  /** A step of the Details panel: its trace step name and its sentence. */
+  interface DetailLine {
+    step: string;
+    text: string;
+  }
+
+  /**
+   * Opens History → the row of `callId` → Details, and reads `userId`'s section. The trace may
+   * still grow after the call ended (the withdrawal push), so Details is closed and opened again
+   * until `ok` accepts what it shows, as a person would.
+   */
+  async function readDetails(app: AppPage, callId: string, userId: string, ok: (lines: DetailLine[]) => boolean): Promise<{ verdict: string; lines: DetailLine[]; people: number }> {
+    const { page } = app;
+    await page.getByRole('tab', { name: /^History/ }).click();
+    const row = page.locator(`.history-item[data-call-id="${callId}"]`);
+    await row.waitFor();
+    const read = async (): Promise<{ verdict: string; lines: DetailLine[]; people: number }> => {
+      await row.getByRole('button', { name: /^Details of the call with/ }).click();
+      const panel = page.getByRole('dialog', { name: 'Call details' });
+      await panel.waitFor();
+      const person = panel.locator(`.details-person[data-user="${userId}"]`);
+      await person.waitFor();
+      const verdict = (await person.locator('.details-verdict').textContent()) ?? '';
+      const lines = await person.locator('.trace-step').evaluateAll((els) =>
+        els.map((e) => ({ step: (e as HTMLElement).dataset['step'] ?? '', text: e.querySelector('.trace-text')?.textContent ?? '' })),
+      );
+      const people = await panel.locator('.details-person').count();
+      await panel.getByRole('button', { name: 'Close details' }).click();
+      await panel.waitFor({ state: 'hidden' });
+      return { verdict, lines, people };
+    };
+    return poll(read, (v) => ok(v.lines), 15_000, 300);
+  }
+
+  it('Details of a call to an open app: rang on the device, the app showed it, answered', async () => {
+    const alice = await openApp(browser, server);
+    pages.push(alice);
+    await signIn(alice, 'dt_alice', 'Alice');
+    const bob = await engineFor('dt_bob');
+    await bob.engine.setSelfInfo('Bob', '');
+    await dial(alice, ['dt_bob'], 'audio');
+    const [callId] = (await bob.rec.waitFor('onCallReceived', () => true, 15_000)).args as [string];
+    await bob.engine.accept();
+    await waitConnected(alice);
+    await bob.engine.hangup();
+    await waitOutcome(alice);
+    await alice.page.getByRole('button', { name: 'OK' }).click();
+    const d = await readDetails(alice, callId, 'dt_bob', (l) => l.length >= 3);
+    assert.deepEqual(d.lines.map((l) => l.step), ['rung', 'received', 'accepted']);
+    assert.match(d.lines[0]!.text, /^Rang on Bob's open app \(device .+\)\.$/);
+    assert.match(d.lines[1]!.text, /^Bob's app showed the incoming call \(device .+\)\.$/);
+    assert.match(d.lines[2]!.text, /^Bob answered \(device .+\)\.$/);
+    assert.equal(d.verdict, 'Rang in the app; answered.');
+    assert.equal(d.people, 1, 'only the invitee has steps');
+    // Focus goes back to the row's Details button (keyboard users land where they were).
+    assert.equal(await alice.page.evaluate(() => document.activeElement?.textContent), 'Details');
+    assert.deepEqual(alice.errors, []);
+  });
+
+  it('Details of a call to a closed app with push: pushed through Web Push, notification shown, canceled, withdrawn', async () => {
+    const { worker, cdp, registrationId } = await bobWithWorker('dp_carol');
+    const alice = await openApp(browser, server);
+    pages.push(alice);
+    await signIn(alice, 'dp_alice', 'Alice');
+    await dial(alice, ['dp_carol'], 'video');
+    const invite = (await push.waitFor((p) => p.payload['callerId'] === 'dp_alice' && p.payload['type'] === 'call.invite', 15_000)).payload;
+    const callId = String(invite['callId']);
+    await deliver(cdp, registrationId, invite);
+    await poll(() => shown(worker), (l) => l.length === 1);
+    await alice.page.getByRole('button', { name: 'Cancel call' }).click();
+    await waitOutcome(alice);
+    await alice.page.getByRole('button', { name: 'OK' }).click();
+    await pushOf(callId, 'call.withdraw');
+    const d = await readDetails(alice, callId, 'dp_carol', (l) => l.filter((x) => x.step === 'push.sent').length === 2 && l.some((x) => x.step === 'notification.shown'));
+    const steps = d.lines.map((l) => l.step);
+    // `shown` is posted by the worker while the invite's push.sent is being recorded: only its place relative to the call's end is fixed.
+    assert.deepEqual(steps.filter((x) => x !== 'notification.shown'), ['push.queued', 'push.sent', 'canceled', 'push.queued', 'push.sent']);
+    assert.ok(steps.indexOf('notification.shown') > 0 && steps.indexOf('notification.shown') < steps.indexOf('canceled'), steps.join(', '));
+    const text = (step: string, nth = 0): string => d.lines.filter((l) => l.step === step)[nth]!.text;
+    assert.equal(text('push.queued'), 'Bob had no app open, so a push notification was prepared.');
+    assert.match(text('push.sent'), /^Push sent through Web Push, which accepted it \(HTTP 201, \d+ ms\)\.$/);
+    assert.equal(text('notification.shown'), "Bob's device showed the call notification.");
+    assert.equal(text('canceled'), 'The caller hung up before Bob answered.');
+    assert.equal(text('push.queued', 1), 'The invitation ended (canceled by the caller), so a push to take the notification back was prepared.');
+    assert.match(text('push.sent', 1), /^Push to take the notification back sent through Web Push \(HTTP 201, \d+ ms\)\.$/);
+    assert.equal(d.verdict, 'Shown as a notification; canceled by the caller.');
+    assert.deepEqual(alice.errors, []);
   });
 });

@@ -35,6 +35,22 @@ export function pushTargetKey(t: PushTarget): string {
   return t.type === 'webpush' ? t.subscription.endpoint : `${t.type}:${t.token}`;
 }
 
+/**
+ * One step of a call's delivery trace as the signaling request `call.trace` answers it (SPEC §9;
+ * the REST `get_call_trace` has the same steps in Tencent's capitalised shape). `detail` holds
+ * what the step knows: `kind` (invite/withdraw), `provider`, `status`, `ms`, `error`, `reason`.
+ */
+export const CallTraceStepSchema = z.object({
+  userId: UserIdSchema,
+  deviceId: z.string().max(128).optional(),
+  step: z.string().max(64),
+  time: z.number(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** One step of a call's delivery trace (`engine.getCallTrace`). */
+export type CallTraceStep = z.infer<typeof CallTraceStepSchema>;
+
 /** Body of `POST /push/action`. */
 export const PushActionBodySchema = z.object({
   callId: CallIdSchema,
