@@ -8,6 +8,8 @@
  */
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Browser, CDPSession, Worker } from 'playwright-core';
 import { CallEngine, CallMediaType } from '@opencall/client';
 import type { RunningServer } from '@opencall/server';
@@ -209,6 +211,23 @@ describe('web app: offline push in Chromium', { skip: browserSkip('web app e2e (
     assert.equal(d.verdict, 'Rang in the app; answered.');
     assert.equal(d.people, 1, 'only the invitee has steps');
     // Focus goes back to the row's Details button (keyboard users land where they were).
+    assert.equal(await alice.page.evaluate(() => document.activeElement?.textContent), 'Details');
+
+    // By keyboard: Enter opens the panel (focus on Close), axe finds nothing serious, Escape closes it.
+    await alice.page.keyboard.press('Enter');
+    const panel = alice.page.getByRole('dialog', { name: 'Call details' });
+    await panel.locator('.trace-step').first().waitFor();
+    assert.equal(await alice.page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Close details');
+    // The page's CSP refuses injected <script> tags; DevTools evaluation is not subject to it.
+    await alice.page.evaluate(readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
+    const violations = await alice.page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; impact: string }[] }> } }).axe;
+      const r = await axe.run({ include: [['.details']] }, { resultTypes: ['violations'] });
+      return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id);
+    });
+    assert.deepEqual(violations, []);
+    await alice.page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'hidden' });
     assert.equal(await alice.page.evaluate(() => document.activeElement?.textContent), 'Details');
     assert.deepEqual(alice.errors, []);
   });
