@@ -211,7 +211,7 @@ describe('web app: offline push in Chromium', { skip: browserSkip('web app e2e (
     assert.equal(d.verdict, 'Rang in the app; answered.');
     assert.equal(d.people, 1, 'only the invitee has steps');
     // Focus goes back to the row's Details button (keyboard users land where they were).
-    assert.equal(await alice.page.evaluate(() => document.activeElement?.textContent), 'Details');
+    assert.equal(await alice.page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Details of the call with Bob');
 
     // By keyboard: Enter opens the panel (focus on Close), axe finds nothing serious, Escape closes it.
     await alice.page.keyboard.press('Enter');
@@ -228,7 +228,7 @@ describe('web app: offline push in Chromium', { skip: browserSkip('web app e2e (
     assert.deepEqual(violations, []);
     await alice.page.keyboard.press('Escape');
     await panel.waitFor({ state: 'hidden' });
-    assert.equal(await alice.page.evaluate(() => document.activeElement?.textContent), 'Details');
+    assert.equal(await alice.page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Details of the call with Bob');
     assert.deepEqual(alice.errors, []);
   });
 

@@ -12,9 +12,9 @@ import { formatDuration, h, icon, replaceChildren, show } from '@opencall/callki
 import { formatWhen, otherParties } from './HistoryView.js';
 import { describeTrace } from './traceWords.js';
 
-/** "14:05:03" (seconds matter in a trace). */
+/** "14:05:03", 24-hour so the column stays narrow (seconds matter in a trace). */
 function clock(ms: number): string {
-  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 }
 
 /** The details panel; one instance, reused for every row. */

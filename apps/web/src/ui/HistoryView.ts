@@ -133,11 +133,11 @@ export class HistoryView {
       h(
         'button',
         {
-          class: 'link-btn details',
-          attrs: { type: 'button', 'aria-label': `Details of the call with ${names}`, title: 'Where it rang, each push, and how it ended' },
+          class: 'icon-btn details',
+          attrs: { type: 'button', 'aria-label': `Details of the call with ${names}`, title: 'Details: where it rang, each push, how it ended' },
           on: { click: (e) => this.actions.onDetails(r, e.currentTarget as HTMLElement) },
         },
-        'Details',
+        icon('info'),
       ),
       h(
         'button',
