@@ -143,6 +143,13 @@ describe('web app: a notification answers a call while no page of the app is ope
     assert.equal(new URL(page.url()).searchParams.get('accept'), null);
     await poll(async () => daemon.shown.find((n) => n.id === note.id)?.closed, (c) => c === true);
     assert.equal(daemon.shown.find((n) => n.id === note.id)?.closed, true, 'the notification was closed');
+    // The trace tells the same story: notification shown, then the opened app rang, showed it and answered.
+    const steps = (await alice.engine.getCallTrace(callId)).filter((s) => s.userId === 'nc_bob').map((s) => s.step);
+    assert.deepEqual(
+      steps.filter((s) => ['notification.shown', 'rung', 'received', 'accepted'].includes(s)),
+      ['notification.shown', 'rung', 'received', 'accepted'],
+      steps.join(', '),
+    );
     await alice.engine.hangup();
     await page.close();
     assert.deepEqual(errors, []);
