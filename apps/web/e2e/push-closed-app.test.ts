@@ -16,7 +16,7 @@ import { chromium } from 'playwright-core';
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { CallEngine, CallMediaType } from '@opencall/client';
 import type { RunningServer } from '@opencall/server';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, browserSkip, poll, signIn, startWebServer, waitConnected } from '../../../test/helpers/browser.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, browserSkip, poll, signIn, startWebServer, waitConnected, waitOutcome } from '../../../test/helpers/browser.js';
 import type { AppPage } from '../../../test/helpers/browser.js';
 import { NotificationDaemon, notificationSkip } from '../../../test/helpers/notificationDaemon.js';
 import { LocalPushService } from '../../../test/helpers/pushService.js';
@@ -151,6 +151,38 @@ describe('web app: a notification answers a call while no page of the app is ope
       steps.join(', '),
     );
     await alice.engine.hangup();
+
+    // Bob's own Details of that call: in his words, the notification, then this browser.
+    const bobApp: AppPage = { page, context, errors };
+    await waitOutcome(bobApp);
+    await page.getByRole('button', { name: 'OK' }).click();
+    await page.getByRole('tab', { name: /^History/ }).click();
+    const lines = await poll(
+      async () => {
+        const row = page.locator(`.history-item[data-call-id="${callId}"]`);
+        await row.waitFor();
+        await row.getByRole('button', { name: /^Details of the call/ }).click();
+        const panel = page.getByRole('dialog', { name: 'Call details' });
+        const mine = panel.locator('.details-person[data-user="nc_bob"]');
+        await mine.locator('.trace-step').first().waitFor();
+        const texts = await mine.locator('.trace-text').allTextContents();
+        await panel.getByRole('button', { name: 'Close details' }).click();
+        return texts;
+      },
+      (t) => t.filter((x) => x.startsWith('Push')).length === 2,
+      15_000,
+      300,
+    );
+    for (const expected of [
+      'You had no app open, so a push notification was prepared.',
+      'Your device showed the call notification.',
+      'Rang on your open app (this browser).',
+      'Your app showed the incoming call (this browser).',
+      'You answered (this browser).',
+      'The invitation ended (answered), so a push to take the notification back was prepared.',
+    ]) {
+      assert.ok(lines.includes(expected), `"${expected}" in ${JSON.stringify(lines)}`);
+    }
     await page.close();
     assert.deepEqual(errors, []);
   });

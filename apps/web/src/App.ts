@@ -190,7 +190,7 @@ export class App {
   async #showDetails(record: CallRecord, opener: HTMLElement): Promise<void> {
     const self = this.#identity?.userId;
     if (!self) return;
-    this.#details.open(record, self, opener);
+    this.#details.open(record, { userId: self, deviceId: this.#engine.deviceId }, opener);
     try {
       const steps = await this.#engine.getCallTrace(record.callId);
       void this.#kit.profiles.load(steps.map((s) => s.userId));

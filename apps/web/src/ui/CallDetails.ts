@@ -11,6 +11,7 @@ import type { ProfileBook } from '@opencall/callkit';
 import { formatDuration, h, icon, replaceChildren, show } from '@opencall/callkit/parts';
 import { formatWhen, otherParties } from './HistoryView.js';
 import { describeTrace } from './traceWords.js';
+import type { Viewer } from './traceWords.js';
 
 /** "14:05:03", 24-hour so the column stays narrow (seconds matter in a trace). */
 function clock(ms: number): string {
@@ -30,6 +31,8 @@ export class CallDetails {
   #callId: string | null = null;
   /** The steps shown, drawn again when names arrive. */
   #steps: readonly CallTraceStep[] | null = null;
+  /** Who is looking (their steps read "you", their device "this browser"). */
+  #viewer: Viewer | null = null;
 
   constructor(private readonly profiles: ProfileBook) {
     this.#title = h('h2', { attrs: { id: 'details-title' } }, 'Call details');
@@ -56,12 +59,13 @@ export class CallDetails {
     });
   }
 
-  /** Opens the panel for `record` (as `selfId` sees it) and shows "Loading…" until `setTrace`. */
-  open(record: CallRecord, selfId: string, opener: HTMLElement | null): void {
+  /** Opens the panel for `record` (as `viewer` sees it) and shows "Loading…" until `setTrace`. */
+  open(record: CallRecord, viewer: Viewer, opener: HTMLElement | null): void {
     this.#callId = record.callId;
     this.#steps = null;
+    this.#viewer = viewer;
     this.#returnFocus = opener;
-    const others = otherParties(record, selfId);
+    const others = otherParties(record, viewer.userId);
     const names = others.map((u) => this.profiles.nameOf(u)).join(', ') || 'Unknown';
     const kind = record.result === 'missed' ? 'Missed' : record.result === 'incoming' ? 'Incoming' : 'Outgoing';
     const media = record.mediaType === CallMediaType.video ? 'video' : 'audio';
@@ -80,7 +84,9 @@ export class CallDetails {
   }
 
   #render(steps: readonly CallTraceStep[]): void {
-    const groups = describeTrace(steps, (u) => this.profiles.nameOf(u));
+    const viewer = this.#viewer ?? undefined;
+    const nameOf = (u: string): string => (u === viewer?.userId ? 'You' : this.profiles.nameOf(u));
+    const groups = describeTrace(steps, (u) => this.profiles.nameOf(u), viewer);
     if (groups.length === 0) {
       replaceChildren(this.#body, h('p', { class: 'details-note' }, 'Nothing was recorded for this call (it may be older than the trace, or you started it and nobody was invited).'));
       return;
@@ -90,8 +96,8 @@ export class CallDetails {
       ...groups.map((g) =>
         h(
           'section',
-          { class: 'details-person', attrs: { 'data-user': g.userId, 'aria-label': `${this.profiles.nameOf(g.userId)}: ${g.summary}` } },
-          h('h3', {}, this.profiles.nameOf(g.userId), h('span', { class: 'details-verdict' }, g.summary)),
+          { class: 'details-person', attrs: { 'data-user': g.userId, 'aria-label': `${nameOf(g.userId)}: ${g.summary}` } },
+          h('h3', {}, nameOf(g.userId), h('span', { class: 'details-verdict' }, g.summary)),
           h(
             'ol',
             { class: 'trace' },

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CallTraceStep } from '@opencall/client';
-import { describeStep, describeTrace, shortDevice } from './traceWords.js';
+import { describeStep, describeTrace, shortDevice, who } from './traceWords.js';
 
 const step = (userId: string, s: string, time: number, detail?: Record<string, unknown>, deviceId?: string): CallTraceStep => ({
   userId,
@@ -27,7 +27,7 @@ describe('trace in words', () => {
       [step('bob', 'something.new', 1), 'something.new.', 'info'],
     ];
     for (const [s, text, tone] of cases) {
-      const line = describeStep(s, 'Bob');
+      const line = describeStep(s, who('Bob'));
       assert.equal(line.text, text);
       assert.equal(line.tone, tone, text);
     }
@@ -53,6 +53,27 @@ describe('trace in words', () => {
       ],
     );
     assert.equal(groups[1]!.lines[0]!.text, 'Carol had no app open, so a push notification was prepared.');
+  });
+
+  it('the signed-in user reads "you", and their own device "this browser"', () => {
+    const groups = describeTrace(
+      [
+        step('bob', 'rung', 1, undefined, 'other-device-1234'),
+        step('bob', 'rung', 1, undefined, 'mine'),
+        step('bob', 'received', 2, undefined, 'mine'),
+        step('bob', 'busy', 3),
+        step('bob', 'push.none', 3, { kind: 'invite' }),
+      ],
+      nameOf,
+      { userId: 'bob', deviceId: 'mine' },
+    );
+    assert.deepEqual(groups[0]!.lines.map((l) => l.text), [
+      'Rang on your open app (device other-de…).',
+      'Rang on your open app (this browser).',
+      'Your app showed the incoming call (this browser).',
+      'You were busy in another call.',
+      'No push could be sent: you have not allowed notifications on any device.',
+    ]);
   });
 
   it('shortens long device ids', () => {

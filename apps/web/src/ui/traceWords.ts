@@ -46,6 +46,35 @@ const ENDINGS: Record<string, string> = {
   endByServer: 'ended by the server',
 };
 
+/** How a sentence names a person: by name, or "you" for the signed-in user. */
+export interface Who {
+  /** At the start of a sentence: "Bob" / "You". */
+  name: string;
+  /** Inside a sentence: "Bob" / "you". */
+  mid: string;
+  /** Possessive: "Bob's" / "your". */
+  of: string;
+  /** Possessive at the start of a sentence: "Bob's" / "Your". */
+  Of: string;
+  /** "was" / "were". */
+  was: string;
+  /** "has" / "have". */
+  has: string;
+}
+
+/** The {@link Who} of a person called `name`, or of the signed-in user when `isSelf`. */
+export function who(name: string, isSelf = false): Who {
+  return isSelf
+    ? { name: 'You', mid: 'you', of: 'your', Of: 'Your', was: 'were', has: 'have' }
+    : { name, mid: name, of: `${name}'s`, Of: `${name}'s`, was: 'was', has: 'has' };
+}
+
+/** Whose call this is: the signed-in user and this browser's device, to say "you" and "this browser". */
+export interface Viewer {
+  userId: string;
+  deviceId: string;
+}
+
 /** A device id short enough to read. */
 export function shortDevice(deviceId: string | undefined): string {
   if (!deviceId) return '';
@@ -63,21 +92,21 @@ function answer(detail: Record<string, unknown>): string {
   return `(${parts.join(', ')})`;
 }
 
-/** One step in words; `name` is the person's display name. */
-export function describeStep(s: CallTraceStep, name: string): TraceLine {
+/** One step in words; `p` names the person, `ownDevice` is this browser's device id. */
+export function describeStep(s: CallTraceStep, p: Who, ownDevice?: string): TraceLine {
   const d = s.detail ?? {};
   const device = shortDevice(s.deviceId);
-  const on = device ? ` (device ${device})` : '';
+  const on = s.deviceId && s.deviceId === ownDevice ? ' (this browser)' : device ? ` (device ${device})` : '';
   const withdraw = d['kind'] === 'withdraw';
   const provider = PROVIDERS[str(d['provider']) ?? ''] ?? str(d['provider']) ?? 'the push service';
   const line = (text: string, tone: TraceTone): TraceLine => ({ time: s.time, text, tone, step: s.step });
   switch (s.step) {
     case 'rung':
-      return line(`Rang on ${name}'s open app${on}.`, 'ok');
+      return line(`Rang on ${p.of} open app${on}.`, 'ok');
     case 'received':
-      return line(`${name}'s app showed the incoming call${on}.`, 'ok');
+      return line(`${p.Of} app showed the incoming call${on}.`, 'ok');
     case 'push.queued': {
-      if (!withdraw) return line(`${name} had no app open, so a push notification was prepared.`, 'info');
+      if (!withdraw) return line(`${p.name} had no app open, so a push notification was prepared.`, 'info');
       const ended = ENDINGS[str(d['reason']) ?? ''] ?? 'ended';
       return line(`The invitation ended (${ended}), so a push to take the notification back was prepared.`, 'info');
     }
@@ -88,29 +117,29 @@ export function describeStep(s: CallTraceStep, name: string): TraceLine {
       return line(`Push${withdraw ? ' to take the notification back' : ''} through ${provider} failed${error ? `: ${error}` : ''} ${answer(d)}.`, 'bad');
     }
     case 'push.gone':
-      return line(`${provider} says ${name}'s registration no longer exists ${answer(d)}; it was removed.`, 'bad');
+      return line(`${provider} says ${p.of} registration no longer exists ${answer(d)}; it was removed.`, 'bad');
     case 'push.none':
-      return line(`No push could be sent: ${name} has not allowed notifications on any device.`, 'bad');
+      return line(`No push could be sent: ${p.mid} ${p.has} not allowed notifications on any device.`, 'bad');
     case 'push.skipped':
       return line('The push was not sent: the invitation had already ended.', 'info');
     case 'push.expired':
       return line('The push was not sent: the ringing time was over before it could go out.', 'warn');
     case 'notification.shown':
-      return line(`${name}'s device showed the call notification.`, 'ok');
+      return line(`${p.Of} device showed the call notification.`, 'ok');
     case 'accepted':
-      return line(`${name} answered${on}.`, 'ok');
+      return line(`${p.name} answered${on}.`, 'ok');
     case 'joined':
-      return line(`${name} joined the call${on}.`, 'ok');
+      return line(`${p.name} joined the call${on}.`, 'ok');
     case 'rejected':
-      return line(`${name} declined the call.`, 'warn');
+      return line(`${p.name} declined the call.`, 'warn');
     case 'noResponse':
-      return line(`${name} did not answer in time.`, 'warn');
+      return line(`${p.name} did not answer in time.`, 'warn');
     case 'busy':
-      return line(`${name} was busy in another call.`, 'warn');
+      return line(`${p.name} ${p.was} busy in another call.`, 'warn');
     case 'canceled':
-      return line(`The caller hung up before ${name} answered.`, 'warn');
+      return line(`The caller hung up before ${p.mid} answered.`, 'warn');
     case 'offline':
-      return line(`The invitation to ${name} ended: a device was unreachable.`, 'warn');
+      return line(`The invitation to ${p.mid} ended: a device was unreachable.`, 'warn');
     case 'endByServer':
       return line('The server ended the call.', 'warn');
     default:
@@ -140,9 +169,9 @@ function summarize(steps: readonly CallTraceStep[]): string {
 
 /**
  * Groups the steps by invited person (in order of their first step) and words them. `nameOf`
- * gives a display name for a user id.
+ * gives a display name for a user id; `viewer` (the signed-in user and device) is "you" and "this browser".
  */
-export function describeTrace(steps: readonly CallTraceStep[], nameOf: (userId: string) => string): TraceGroup[] {
+export function describeTrace(steps: readonly CallTraceStep[], nameOf: (userId: string) => string, viewer?: Viewer): TraceGroup[] {
   const byUser = new Map<string, CallTraceStep[]>();
   for (const s of [...steps].sort((a, b) => a.time - b.time)) {
     const list = byUser.get(s.userId) ?? [];
@@ -152,6 +181,6 @@ export function describeTrace(steps: readonly CallTraceStep[], nameOf: (userId: 
   return [...byUser].map(([userId, list]) => ({
     userId,
     summary: summarize(list),
-    lines: list.map((s) => describeStep(s, nameOf(userId))),
+    lines: list.map((s) => describeStep(s, who(nameOf(userId), userId === viewer?.userId), viewer?.deviceId)),
   }));
 }
