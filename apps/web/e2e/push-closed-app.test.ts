@@ -101,7 +101,11 @@ describe('web app: a notification answers a call while no page of the app is ope
     const app: AppPage = { page, context, errors };
     await page.goto(server.url + '/');
     await signIn(app, userId, nickname);
-    const registrationId = await poll(async () => registrations.get(`${server.url}/`), (v) => v !== undefined);
+    // A push delivered before the worker is active is dropped: wait for activation.
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+    });
+    const registrationId = await poll(async () => registrations.get(`${server.url}/`), (v) => v !== undefined, 20_000);
     assert.ok(registrationId, 'the service worker registered');
     const { engine } = await engineFor(userId);
     await engine.registerPush({ type: 'webpush', subscription: push.subscribe() });

@@ -87,6 +87,10 @@ describe('web app: offline push in Chromium', { skip: browserSkip('web app e2e (
     });
     await signIn(app, userId, 'Bob');
     const worker = app.context.serviceWorkers()[0] ?? (await app.context.waitForEvent('serviceworker'));
+    // A push delivered before the worker is active is dropped: wait for activation (slow on a loaded machine).
+    await app.page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+    });
     const registrationId = await poll(async () => regs.get(`${server.url}/`), (v) => v !== undefined);
     const { engine } = await engineFor(userId);
     await engine.registerPush({ type: 'webpush', subscription: push.subscribe() });
@@ -122,12 +126,12 @@ describe('web app: offline push in Chromium', { skip: browserSkip('web app e2e (
     await alice.engine.setSelfInfo('Alice', '');
     const { callId } = await alice.engine.calls(['sw_bob'], CallMediaType.video);
     await deliver(cdp, registrationId, await pushOf(callId, 'call.invite'));
-    const list = await poll(() => shown(worker), (l) => l.length === 1);
+    const list = await poll(() => shown(worker), (l) => l.length === 1, 30_000);
     assert.deepEqual(list, [{ title: 'Alice', body: 'Incoming video call', tag: callId, actions: ['accept', 'decline'] }]);
     await click(worker, 'decline');
     await alice.rec.waitFor('onUserReject', (a) => a[0] === 'sw_bob');
     await deliver(cdp, registrationId, await pushOf(callId, 'call.withdraw'));
-    await poll(() => shown(worker), (l) => l.length === 0);
+    await poll(() => shown(worker), (l) => l.length === 0, 30_000);
   });
 
   it('a canceled call turns the notification into "Missed call from Alice"', async () => {
@@ -136,10 +140,10 @@ describe('web app: offline push in Chromium', { skip: browserSkip('web app e2e (
     await alice.engine.setSelfInfo('Alice', '');
     const { callId } = await alice.engine.calls(['sm_bob'], CallMediaType.audio);
     await deliver(cdp, registrationId, await pushOf(callId, 'call.invite'));
-    await poll(() => shown(worker), (l) => l.length === 1 && l[0]!.body === 'Incoming audio call');
+    await poll(() => shown(worker), (l) => l.length === 1 && l[0]!.body === 'Incoming audio call', 30_000);
     await alice.engine.hangup();
     await deliver(cdp, registrationId, await pushOf(callId, 'call.withdraw'));
-    const list = await poll(() => shown(worker), (l) => l.length === 1 && l[0]!.body.startsWith('Missed'));
+    const list = await poll(() => shown(worker), (l) => l.length === 1 && l[0]!.body.startsWith('Missed'), 30_000);
     assert.deepEqual(list.map((n) => [n.title, n.body, n.tag]), [['Alice', 'Missed call from Alice', callId]]);
   });
 
@@ -148,7 +152,7 @@ describe('web app: offline push in Chromium', { skip: browserSkip('web app e2e (
     const alice = await engineFor('sa_alice');
     const { callId } = await alice.engine.calls(['sa_bob'], CallMediaType.audio);
     await deliver(cdp, registrationId, await pushOf(callId, 'call.invite'));
-    await poll(() => shown(worker), (l) => l.length === 1);
+    await poll(() => shown(worker), (l) => l.length === 1, 30_000);
     await click(worker, 'accept');
     await alice.rec.waitFor('onCallBegin', () => true, 15_000);
     await alice.rec.waitFor('onUserJoin', (a) => a[0] === 'sa_bob');
@@ -241,7 +245,7 @@ describe('web app: offline push in Chromium', { skip: browserSkip('web app e2e (
     const invite = (await push.waitFor((p) => p.payload['callerId'] === 'dp_alice' && p.payload['type'] === 'call.invite', 15_000)).payload;
     const callId = String(invite['callId']);
     await deliver(cdp, registrationId, invite);
-    await poll(() => shown(worker), (l) => l.length === 1);
+    await poll(() => shown(worker), (l) => l.length === 1, 30_000);
     await alice.page.getByRole('button', { name: 'Cancel call' }).click();
     await waitOutcome(alice);
     await alice.page.getByRole('button', { name: 'OK' }).click();
