@@ -13,7 +13,7 @@ import { startTestServer } from './helpers/server.js';
 import { LocalPushService } from './helpers/pushService.js';
 import { cleanup, sleep, user } from './helpers/users.js';
 import type { TestUser } from './helpers/users.js';
-import { VAPID, pushAction, registerAndClose, stepsOf, traceUntil } from './push-support.js';
+import { VAPID, pushAction, registerAndClose, stepsOf, trace, traceUntil } from './push-support.js';
 
 const audio = CallMediaType.audio;
 
@@ -136,6 +136,50 @@ describe('push crash safety (SPEC §9)', () => {
     assert.ok(invites[1]!.ttl < 30 && invites[1]!.ttl > 0, `TTL counts down: ${invites[1]!.ttl}`);
     const steps = await traceUntil(srv.url, callId, (s) => s.some((x) => x.Step === 'push.sent'));
     assert.deepEqual(stepsOf(steps, bob.id), ['push.queued (invite)', 'push.sent (invite webpush 201)']);
+    await alice.engine.hangup().catch(() => undefined);
+  });
+});
+
+describe('push crash safety: killed between the commit and the send (SPEC §9)', () => {
+  let srv: RestartableServer;
+  let push: LocalPushService;
+  const live: TestUser[] = [];
+  before(async () => {
+    push = await new LocalPushService().start();
+    srv = new RestartableServer({ defaultRingTimeoutSeconds: 30, push: { vapid: VAPID, allowHttpEndpoints: true } });
+    // Test-only switch (docs/push.md): this incarnation commits push rows but never sends them, so
+    // the kill lands in the window between the commit and the send every time.
+    await srv.start({ OPENCALL_TEST_HOLD_PUSHES: '1' });
+  });
+  after(async () => {
+    await cleanup(...live);
+    await srv.dispose();
+    await push.close();
+  });
+
+  it('SIGKILL after the invite committed its push row, before any send: the push goes out after restart, once', async () => {
+    const alice = await fastUser(srv.url, 'kc_alice');
+    const bob = await fastUser(srv.url, 'kc_bob');
+    live.push(alice, bob);
+    const sub = push.subscribe();
+    await registerAndClose(bob, sub);
+    const { callId } = await alice.engine.calls([bob.id], audio);
+    // `push.queued` is written in the invite's transaction, with the queue row.
+    const before = await traceUntil(srv.url, callId, (s) => s.some((x) => x.UserId === bob.id && x.Step === 'push.queued'));
+    assert.deepEqual(stepsOf(before, bob.id), ['push.queued (invite)']);
+    assert.equal(push.for(sub.endpoint).length, 0, 'nothing was sent before the kill');
+    await srv.kill();
+    await srv.restart();
+    const steps = await traceUntil(srv.url, callId, (s) => s.some((x) => x.Step === 'push.sent'), 15_000);
+    // Three scan intervals (500 ms each) after the send: a second send would have happened by now.
+    await sleep(1500);
+    const invites = push.for(sub.endpoint).filter((p) => p.payload['callId'] === callId);
+    assert.equal(invites.length, 1, 'exactly one push after the restart');
+    assert.equal(invites[0]!.payload['type'], 'call.invite');
+    assert.equal(invites[0]!.payload['userId'], bob.id);
+    assert.ok(invites[0]!.ttl < 30 && invites[0]!.ttl > 0, `TTL counts down: ${invites[0]!.ttl}`);
+    assert.deepEqual(stepsOf(steps, bob.id), ['push.queued (invite)', 'push.sent (invite webpush 201)']);
+    assert.deepEqual(stepsOf(await trace(srv.url, callId), bob.id), ['push.queued (invite)', 'push.sent (invite webpush 201)']);
     await alice.engine.hangup().catch(() => undefined);
   });
 });

@@ -11,6 +11,7 @@ import { CallKit } from '@opencall/callkit';
 import { IncomingNotice, Toasts, avatarDataUrl, describeError, h, show } from '@opencall/callkit/parts';
 import { fetchUserSig } from './config.js';
 import type { PageConfig } from './config.js';
+import { CallDetails } from './ui/CallDetails.js';
 import { HomeScreen } from './ui/HomeScreen.js';
 import { SignInScreen } from './ui/SignInScreen.js';
 import type { SignInInput } from './ui/SignInScreen.js';
@@ -25,6 +26,7 @@ export class App {
   readonly #toasts = new Toasts();
   readonly #signIn: SignInScreen;
   readonly #home: HomeScreen;
+  readonly #details: CallDetails;
   readonly #reconnecting: HTMLElement;
   #identity: SignInInput | null = null;
   #signingOut = false;
@@ -52,6 +54,7 @@ export class App {
     this.#home = new HomeScreen(kit.profiles, {
       onCall: (ids, type) => void this.#dial(ids, type),
       onDelete: (callId) => void this.#deleteRecord(callId),
+      onDetails: (record, opener) => void this.#showDetails(record, opener),
       onSignOut: () => void this.signOut(),
       onPreviewChange: (preview) => {
         savePreviewChoice(preview);
@@ -64,7 +67,8 @@ export class App {
     });
     this.#reconnecting = h('div', { class: 'reconnecting', attrs: { role: 'status' } }, h('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }), 'Connection lost. Reconnecting…');
     this.#home.setPreview(loadPreviewChoice());
-    screens.prepend(this.#signIn.el, this.#home.el);
+    this.#details = new CallDetails(kit.profiles);
+    screens.prepend(this.#signIn.el, this.#home.el, this.#details.el);
     const phone = h(
       'div',
       { class: 'phone' },
@@ -189,6 +193,21 @@ export class App {
     await this.#kit.calls(userIds, mediaType);
   }
 
+  /** A history row's "Details": the call's delivery trace from the server, in plain words. */
+  async #showDetails(record: CallRecord, opener: HTMLElement): Promise<void> {
+    const self = this.#identity?.userId;
+    if (!self) return;
+    this.#details.open(record, { userId: self, deviceId: this.#engine.deviceId }, opener);
+    try {
+      const steps = await this.#engine.getCallTrace(record.callId);
+      void this.#kit.profiles.load(steps.map((s) => s.userId));
+      this.#details.setTrace(record.callId, steps);
+    } catch (err) {
+      const code = (err as CallEngineError).code;
+      this.#details.setError(record.callId, typeof code === 'number' ? describeError(code, (err as Error).message) : (err as Error).message);
+    }
+  }
+
   async #deleteRecord(callId: string): Promise<void> {
     try {
       await this.#engine.deleteRecordCalls([callId]);
@@ -236,6 +255,7 @@ export class App {
   }
 
   #screen(name: 'signin' | 'home'): void {
+    if (name !== 'home') this.#details.close();
     show(this.#signIn.el, name === 'signin');
     show(this.#home.el, name === 'home');
   }

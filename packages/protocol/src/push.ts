@@ -39,6 +39,25 @@ export function pushTargetKey(t: PushTarget): string {
   return t.type === 'webpush' ? t.subscription.endpoint : `${t.type}:${t.token}`;
 }
 
+/**
+ * One step of a call's delivery trace as the signaling request `call.trace` answers it (SPEC §9;
+ * the REST `get_call_trace` has the same steps in Tencent's capitalised shape). `detail` holds
+ * what the step knows: `kind` (invite/withdraw), `provider`, `status`, `ms`, `error`, `reason`.
+ */
+export const CallTraceStepSchema = z.object({
+  userId: UserIdSchema,
+  deviceId: z.optional(z.string().check(z.maxLength(128))),
+  step: z.string().check(z.maxLength(64)),
+  time: z.number(),
+  detail: z.optional(z.record(z.string(), z.unknown())),
+});
+
+/** A call's trace (the `call.trace` answer). */
+export const CallTraceStepListSchema = z.array(CallTraceStepSchema);
+
+/** One step of a call's delivery trace (`engine.getCallTrace`). */
+export type CallTraceStep = z.infer<typeof CallTraceStepSchema>;
+
 /** Body of `POST /push/action`. */
 export const PushActionBodySchema = z.object({
   callId: CallIdSchema,

@@ -13,6 +13,8 @@ import { HistoryView, otherParties } from './HistoryView.js';
 export interface HomeActions {
   onCall(userIds: string[], mediaType: CallMediaType): void;
   onDelete(callId: string): void;
+  /** Show a history row's details (its delivery trace). */
+  onDetails(record: CallRecord, opener: HTMLElement): void;
   onSignOut(): void;
   onShowHistory(): void;
   /** The "check camera and microphone first" box changed. */
@@ -42,7 +44,7 @@ export class HomeScreen {
     private readonly profiles: ProfileBook,
     private readonly actions: HomeActions,
   ) {
-    this.history = new HistoryView(profiles, { onCall: (ids, t) => actions.onCall(ids, t), onDelete: (id) => actions.onDelete(id) });
+    this.history = new HistoryView(profiles, { onCall: (ids, t) => actions.onCall(ids, t), onDelete: (id) => actions.onDelete(id), onDetails: (r, opener) => actions.onDetails(r, opener) });
     this.#me = h('div', { class: 'me' });
     this.#link = h('span', { class: 'link-state', attrs: { role: 'status', 'data-state': 'online' } }, 'Online');
     this.#dial = new IdListInput({

@@ -4,8 +4,8 @@
  * answer becomes -1401 instead of a TypeError deep in application code.
  * @packageDocumentation
  */
-import { CallRecordListSchema, UserProfileListSchema, isValidCallId, isValidUserId } from '@opencall/protocol/wire';
-import type { AuthResult, CallRecord, UserProfile } from '@opencall/protocol/wire';
+import { CallRecordListSchema, CallTraceStepListSchema, UserProfileListSchema, isValidCallId, isValidUserId } from '@opencall/protocol/wire';
+import type { AuthResult, CallRecord, CallTraceStep, UserProfile } from '@opencall/protocol/wire';
 import { CallEngineError } from '../errors.js';
 
 function bad(what: string): CallEngineError {
@@ -66,5 +66,12 @@ export function parseProfiles(data: unknown): UserProfile[] {
 export function parseRecords(data: unknown): CallRecord[] {
   const r = CallRecordListSchema.safeParse(record(data, 'records.query').records);
   if (!r.success) throw bad(`records.query (${r.error.issues[0]?.path.join('.') ?? ''})`);
+  return r.data;
+}
+
+/** The `call.trace` answer. */
+export function parseTrace(data: unknown): CallTraceStep[] {
+  const r = CallTraceStepListSchema.safeParse(record(data, 'call.trace').trace);
+  if (!r.success) throw bad('call.trace');
   return r.data;
 }

@@ -96,6 +96,8 @@ export const ClientMessageSchemas = {
   'push.unregister': z.object({ target: PushTargetSchema }),
   /** `onCallReceived` fired on this device (the delivery trace's `received` step). */
   'call.received': z.object({ callId: CallIdSchema }),
+  /** The delivery trace of a call the signed-in user was part of (SPEC §9). */
+  'call.trace': z.object({ callId: CallIdSchema }),
   /** Delete the user's own copies of records. */
   'records.delete': z.object({ callIds: z.array(CallIdSchema).check(z.minLength(1), z.maxLength(500)) }),
 } as const;

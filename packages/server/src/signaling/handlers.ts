@@ -13,7 +13,7 @@ import type { Session } from './Session.js';
 import type { SessionManager } from './SessionManager.js';
 import type { MediaRelay } from './MediaRelay.js';
 import type { IpRateLimiter } from '../http/IpRateLimiter.js';
-import { callReceived, registerPush, unregisterPush } from '../push/handlers.js';
+import { callReceived, callTrace, registerPush, unregisterPush } from '../push/handlers.js';
 
 /** Dependencies of the handlers. */
 export interface HandlerDeps {
@@ -176,5 +176,6 @@ export const handlers: Handlers = {
   'push.register': registerPush,
   'push.unregister': unregisterPush,
   'call.received': callReceived,
+  'call.trace': callTrace,
 };
 
