@@ -108,7 +108,7 @@ export const handlers: Handlers = {
         ...(glareable ? { onCalleesBusy: async () => glare(s, callees[0]!, await d.storage.membershipsOf(s.userId), d) } : {}),
       });
       return { callId };
-    }, { defer: true }),
+    }, { defer: true, key: `user:${s.userId}` }),
 
   'call.accept': simple('accept'),
   'call.reject': simple('reject'),
@@ -129,7 +129,7 @@ export const handlers: Handlers = {
         ctx,
       });
       return { userIds: (reply as string[] | undefined) ?? [] };
-    }, { defer: true }),
+    }, { defer: true, key: `call:${data.callId}` }),
 
   'call.join': (s, data, d) =>
     d.service.exclusive(async () => {
@@ -143,7 +143,7 @@ export const handlers: Handlers = {
         maxParticipants: d.config.maxParticipants,
       });
       return {};
-    }, { defer: true }),
+    }, { defer: true, key: `call:${data.callId}` }),
 
   'call.switchMediaType': async (s, data, d) => {
     await d.service.run(data.callId, { type: 'switchMediaType', userId: s.userId, deviceId: s.deviceId, mediaType: data.mediaType });
