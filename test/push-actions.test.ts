@@ -13,9 +13,21 @@ import { startTestServer } from './helpers/server.js';
 import { LocalPushService } from './helpers/pushService.js';
 import { cleanup, sleep, user } from './helpers/users.js';
 import type { TestUser } from './helpers/users.js';
-import { VAPID, pushAction, registerAndClose, stepsOf, traceUntil } from './push-support.js';
+import { VAPID, pushAction, registerAndClose, stepsOf, trace, traceUntil } from './push-support.js';
 
 const audio = CallMediaType.audio;
+
+/**
+ * A resent invite push carries the seconds left to ring (rounded up), not the full 30 s. The
+ * resend happened between `earliest` and `latest` (ms after the call started): its TTL is what
+ * was left then, with a second of slack for the server's own clock reading.
+ */
+function assertTtlCountsDown(ttl: number, earliest: number, latest: number): void {
+  const most = Math.min(30, Math.ceil(30 - earliest / 1000) + 1);
+  const least = Math.max(1, Math.ceil(30 - latest / 1000) - 1);
+  assert.ok(ttl >= least && ttl <= most, `TTL is the time left to ring: ${ttl}, expected ${least}…${most}`);
+  if (earliest >= 2000) assert.ok(ttl < 30, `TTL counts down: ${ttl}`);
+}
 
 describe('push actions (SPEC §9)', () => {
   let server: RunningServer;
@@ -122,20 +134,70 @@ describe('push crash safety (SPEC §9)', () => {
     live.push(alice, bob);
     const sub = push.subscribe('hang');
     await registerAndClose(bob, sub);
+    const started = Date.now();
     const { callId } = await alice.engine.calls([bob.id], audio);
     // The push is committed and its request is held open by the service: the row is not settled.
     await push.waitFor((p) => p.payload['callId'] === callId);
     await srv.kill();
     push.setMode(sub.endpoint, 'ok');
+    const restarting = Date.now() - started;
     await srv.restart();
     await push.waitFor((p) => p.payload['callId'] === callId && push.for(sub.endpoint).length === 2, 10_000);
+    const resent = Date.now() - started;
     await sleep(1500);
     const invites = push.for(sub.endpoint).filter((p) => p.payload['callId'] === callId);
     assert.equal(invites.length, 2, 'one unanswered attempt before the kill, exactly one after the restart');
     assert.equal(invites[1]!.payload['type'], 'call.invite');
-    assert.ok(invites[1]!.ttl < 30 && invites[1]!.ttl > 0, `TTL counts down: ${invites[1]!.ttl}`);
+    assertTtlCountsDown(invites[1]!.ttl, restarting, resent);
     const steps = await traceUntil(srv.url, callId, (s) => s.some((x) => x.Step === 'push.sent'));
     assert.deepEqual(stepsOf(steps, bob.id), ['push.queued (invite)', 'push.sent (invite webpush 201)']);
+    await alice.engine.hangup().catch(() => undefined);
+  });
+});
+
+describe('push crash safety: killed between the commit and the send (SPEC §9)', () => {
+  let srv: RestartableServer;
+  let push: LocalPushService;
+  const live: TestUser[] = [];
+  before(async () => {
+    push = await new LocalPushService().start();
+    srv = new RestartableServer({ defaultRingTimeoutSeconds: 30, push: { vapid: VAPID, allowHttpEndpoints: true } });
+    // Test-only switch (docs/push.md): this incarnation commits push rows but never sends them, so
+    // the kill lands in the window between the commit and the send every time.
+    await srv.start({ OPENCALL_TEST_HOLD_PUSHES: '1' });
+  });
+  after(async () => {
+    await cleanup(...live);
+    await srv.dispose();
+    await push.close();
+  });
+
+  it('SIGKILL after the invite committed its push row, before any send: the push goes out after restart, once', async () => {
+    const alice = await fastUser(srv.url, 'kc_alice');
+    const bob = await fastUser(srv.url, 'kc_bob');
+    live.push(alice, bob);
+    const sub = push.subscribe();
+    await registerAndClose(bob, sub);
+    const started = Date.now();
+    const { callId } = await alice.engine.calls([bob.id], audio);
+    // `push.queued` is written in the invite's transaction, with the queue row.
+    const before = await traceUntil(srv.url, callId, (s) => s.some((x) => x.UserId === bob.id && x.Step === 'push.queued'));
+    assert.deepEqual(stepsOf(before, bob.id), ['push.queued (invite)']);
+    assert.equal(push.for(sub.endpoint).length, 0, 'nothing was sent before the kill');
+    await srv.kill();
+    const restarting = Date.now() - started;
+    await srv.restart();
+    const steps = await traceUntil(srv.url, callId, (s) => s.some((x) => x.Step === 'push.sent'), 15_000);
+    const resent = Date.now() - started;
+    // Three scan intervals (500 ms each) after the send: a second send would have happened by now.
+    await sleep(1500);
+    const invites = push.for(sub.endpoint).filter((p) => p.payload['callId'] === callId);
+    assert.equal(invites.length, 1, 'exactly one push after the restart');
+    assert.equal(invites[0]!.payload['type'], 'call.invite');
+    assert.equal(invites[0]!.payload['userId'], bob.id);
+    assertTtlCountsDown(invites[0]!.ttl, restarting, resent);
+    assert.deepEqual(stepsOf(steps, bob.id), ['push.queued (invite)', 'push.sent (invite webpush 201)']);
+    assert.deepEqual(stepsOf(await trace(srv.url, callId), bob.id), ['push.queued (invite)', 'push.sent (invite webpush 201)']);
     await alice.engine.hangup().catch(() => undefined);
   });
 });

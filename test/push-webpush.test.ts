@@ -174,5 +174,13 @@ describe('Web Push (SPEC §9)', () => {
     const times = steps.map((s) => s.Time);
     assert.deepEqual(times, [...times].sort((a, b) => a - b), 'steps are in time order');
     assert.deepEqual(await trace(server.url, callId), steps, 'the trace is stable once the call is over');
+
+    // engine.getCallTrace (the web app's Details): the same steps, for anyone who was in the call.
+    const wire = steps.map((x) => ({ userId: x.UserId, ...(x.DeviceId ? { deviceId: x.DeviceId } : {}), step: x.Step, time: x.Time, ...(x.Detail ? { detail: x.Detail } : {}) }));
+    assert.deepEqual(await alice!.engine.getCallTrace(callId), wire, 'the caller reads it');
+    assert.deepEqual(await open!.engine.getCallTrace(callId), wire, 'an invitee reads it');
+    const [stranger] = await users('px_stranger');
+    await assert.rejects(stranger!.engine.getCallTrace(callId), (e: { code?: number }) => e.code === -1203, 'someone who was not in the call is refused');
+    await assert.rejects(alice!.engine.getCallTrace('not a call id'), (e: { code?: number }) => e.code === -1202);
   });
 });

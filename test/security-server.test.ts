@@ -255,8 +255,19 @@ describe('#8 a timer tick that fails is retried', () => {
     const a = await user(s, 't8_a');
     const { callId } = await a.engine.calls(['t8_offline'], CallMediaType.audio, { timeout: 1 });
     // Another writer holds the database across the deadline (and the server's 5 s busy_timeout).
-    const db = new Database(file);
-    db.exec('BEGIN IMMEDIATE');
+    // The server runs in this process and commits each turn's writes at the end of the turn (group
+    // commit): a lock wait here would block that commit too, so take the lock without waiting,
+    // between the server's turns.
+    const db = new Database(file, { timeout: 0 });
+    for (;;) {
+      try {
+        db.exec('BEGIN IMMEDIATE');
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
     await new Promise((r) => setTimeout(r, 1500));
     db.exec('COMMIT');
     db.close();

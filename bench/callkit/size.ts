@@ -4,7 +4,10 @@
  * two bundlers: Vite (Rollup, what the web app and the examples use) and esbuild (whose metafile
  * says how much of the output each package is). The size is gzip -9 of the result.
  *
- *   node --import tsx --conditions=source bench/callkit/size.ts
+ *   npm run bench:size        (node --import tsx --conditions=source bench/callkit/size.ts)
+ *
+ * It enforces the budget: the run fails (exit code 1) when the kit plus the SDK is over 80 KB with
+ * either bundler, so CI or a release check can run it as is.
  */
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -63,16 +66,27 @@ export async function viteBundleSize(code: string): Promise<number> {
 
 const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
 
+/** Issue 13's budget for the kit plus the client SDK, minified and gzipped (KB of 1024 bytes, as printed). */
+export const KIT_BUDGET_BYTES = 80 * 1024;
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const entries: [string, string][] = [
-    ['client SDK (`CallEngine`)', `export { CallEngine } from '@opencall/client';`],
-    ['kit + client SDK (`CallKit`)', `export { CallKit } from '@opencall/callkit';`],
+  const entries: [string, string, budget: number | null][] = [
+    ['client SDK (`CallEngine`)', `export { CallEngine } from '@opencall/client';`, null],
+    ['kit + client SDK (`CallKit`)', `export { CallKit } from '@opencall/callkit';`, KIT_BUDGET_BYTES],
   ];
+  const over: string[] = [];
   console.log('| bundle | Vite (Rollup): min + gzip | esbuild: minified | esbuild: min + gzip | esbuild: largest parts (minified) |\n|---|---|---|---|---|');
-  for (const [name, code] of entries) {
+  for (const [name, code, budget] of entries) {
     const r = await bundleSize(code);
     const v = await viteBundleSize(code);
+    if (budget !== null && Math.max(r.gzip, v) > budget) over.push(`${name}: ${kb(Math.max(r.gzip, v))} > ${kb(budget)}`);
     const parts = Object.entries(r.byPackage).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([p, n]) => `${p} ${kb(n)}`).join(', ');
     console.log(`| ${name} | **${kb(v)}** | ${kb(r.min)} | ${kb(r.gzip)} | ${parts} |`);
+  }
+  if (over.length) {
+    console.error(`\nOver the budget: ${over.join('; ')}`);
+    process.exitCode = 1;
+  } else {
+    console.log(`\nWithin the budget: kit + client SDK ≤ ${kb(KIT_BUDGET_BYTES)} min + gzip with both bundlers.`);
   }
 }

@@ -2,15 +2,17 @@
  * The call kit in real Chromium: the embedding examples (`examples/embed`, built once by Vite) are
  * served at `<server>/examples/…` through Playwright routes, so they share the OpenCall server's
  * origin (its `/config.json`, `/dev/usersig` and `/ws`) exactly as a page of the site would.
- * Kit elements live in a shadow root: helpers read through it.
+ * Kit elements live in a shadow root: helpers read through it. Suites get their server and Chromium
+ * from {@link useKitBrowser}.
  * @packageDocumentation
  */
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import type { RunningServer } from '@opencall/server';
-import { ensureBuilt, launchChromium } from './browser.js';
+import { after, afterEach, before } from 'node:test';
+import type { RunningServer, ServerOptions } from '@opencall/server';
+import { ensureBuilt, launchChromium, startWebServer } from './browser.js';
 import type { AppPage, ViteApp } from './browser.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -135,4 +137,55 @@ export async function newestTrack(page: Page, kind: 'audio' | 'video'): Promise<
       olderEnded: tracks.slice(0, -1).every((t) => t.readyState === 'ended'),
     };
   }, kind);
+}
+
+/** The server and Chromium of a kit suite (see {@link useKitBrowser}). */
+export interface KitBrowser {
+  /** The OpenCall server (started by the suite's `before`). */
+  readonly server: RunningServer;
+  /** Chromium with three fake devices of each kind (see {@link launchKitChromium}). */
+  readonly browser: Browser;
+  /** {@link openExample} on this suite's server; the page's context closes after the current test. */
+  open(which: 'plain' | 'react', userId: string, opts?: ExampleOptions): Promise<AppPage>;
+}
+
+/**
+ * The set-up every kit suite shares, registered as the enclosing `describe`'s hooks: one server
+ * and one Chromium for the suite (`before` / `after`), the pages a test opened closed after it
+ * (`afterEach`). The default server options are not about heartbeats: a roomy window keeps a
+ * loaded machine from dropping a page.
+ */
+export function useKitBrowser(serverOptions: ServerOptions = { defaultRingTimeoutSeconds: 30, heartbeatTimeoutMs: 15_000 }): KitBrowser {
+  let server: RunningServer | undefined;
+  let browser: Browser | undefined;
+  let pages: AppPage[] = [];
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`useKitBrowser: ${what} is used before the suite's before() ran`);
+    return value;
+  };
+  before(async () => {
+    server = await startWebServer(serverOptions);
+    browser = await launchKitChromium();
+  });
+  afterEach(async () => {
+    await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
+    pages = [];
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    get server() {
+      return started(server, 'the server');
+    },
+    get browser() {
+      return started(browser, 'Chromium');
+    },
+    async open(which, userId, opts) {
+      const page = await openExample(started(browser, 'Chromium'), started(server, 'the server'), which, userId, opts);
+      pages.push(page);
+      return page;
+    },
+  };
 }

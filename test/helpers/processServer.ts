@@ -27,11 +27,12 @@ export interface ProcessServer {
 /**
  * Spawns a server process with `options`; resolves with its URL. A process that does not listen
  * within `startTimeoutMs` is killed (so it cannot bind the port later) and the promise rejects.
+ * `env` adds environment variables to the parent's (e.g. a test-only switch).
  */
-export function startServerProcess(options: ServerOptions, startTimeoutMs = 20_000, env?: Record<string, string>): Promise<ProcessServer> {
+export function startServerProcess(options: ServerOptions, startTimeoutMs = 20_000, env: Record<string, string> = {}): Promise<ProcessServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', fixture, JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...(env ? { env: { ...process.env, ...env } } : {}),
+    env: { ...process.env, ...env },
   });
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   let err = '';

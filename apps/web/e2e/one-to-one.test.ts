@@ -1,6 +1,6 @@
 /**
  * The calling page in real Chromium against a real server, 1-to-1: a video call where each side
- * sees the other's video playing, a decline, a missed call in history, a mute the other side sees,
+ * sees the other's video playing, the same from the dialer's camera check, a decline, a missed call in history, a mute the other side sees,
  * and a busy callee. Every test also checks the pages logged no console error.
  */
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -72,6 +72,30 @@ describe('web app: 1-to-1 calls in Chromium', { skip: browserSkip('web app e2e (
     await bob!.page.getByRole('button', { name: 'Hang up' }).click();
     assert.equal(await waitOutcome(alice!), 'Bob hung up');
     noErrors();
+  });
+
+  it('the dialer box "check my camera and microphone": the video call starts from the preview; the choice is remembered', async () => {
+    const [alice, bob] = await people(['pv_alice', 'Alice'], ['pv_bob', 'Bob']);
+    const box = alice!.page.getByLabel('Check my camera and microphone before a video call');
+    assert.equal(await box.isChecked(), false, 'off by default');
+    await box.check();
+    await dial(alice!, ['pv_bob'], 'video');
+    await alice!.page.locator('.call[data-phase="preview"]').waitFor();
+    assert.ok((await poll(() => framesOf(alice!, 'pv_alice'), (n) => n > 5, 15_000)) > 5, 'own camera in the preview');
+    assert.equal(await bob!.page.locator('.incoming').isVisible(), false, 'nothing rings before Start');
+    await alice!.page.getByRole('button', { name: 'Start the video call' }).click();
+    assert.equal(await waitIncoming(bob!), 'Alice');
+    await bob!.page.getByRole('button', { name: 'Accept video call' }).click();
+    await waitConnected(alice!);
+    // The page offers the floating window (and the browser's picture-in-picture window).
+    assert.ok(await alice!.page.getByRole('button', { name: 'Minimise the call to a floating window' }).isVisible());
+    assert.ok(await alice!.page.getByRole('button', { name: 'Open the call in a picture-in-picture window' }).isVisible());
+    await alice!.page.getByRole('button', { name: 'Hang up' }).click();
+    assert.equal(await waitOutcome(bob!), 'Alice hung up');
+    noErrors();
+    await alice!.page.reload();
+    await signIn(alice!, 'pv_alice', 'Alice');
+    assert.equal(await alice!.page.getByLabel('Check my camera and microphone before a video call').isChecked(), true, 'remembered');
   });
 
   it('decline: the caller reads "<name> declined", the callee "Call declined"', async () => {

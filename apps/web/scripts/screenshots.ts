@@ -1,6 +1,7 @@
 /**
  * Takes the screenshots in docs/screenshots/ with real Chromium against a real server:
- * sign-in, dialer, calling, incoming call, in-call audio, in-call video, group video, outcome, history.
+ * sign-in, dialer, calling, incoming call, in-call audio, in-call video, group video, outcome, history,
+ * call details.
  * Run: `node --import tsx --conditions=source apps/web/scripts/screenshots.ts [outDir]`.
  * @packageDocumentation
  */
@@ -105,6 +106,10 @@ try {
   await alice.page.getByRole('tab', { name: /History/ }).click();
   await sleep(800);
   await shot(alice, 'history');
+  // Details of the newest call: where it rang for each person and how it ended (the delivery trace).
+  await alice.page.locator('.history-item').first().getByRole('button', { name: /^Details of the call/ }).click();
+  await alice.page.getByRole('dialog', { name: 'Call details' }).locator('.trace-step').first().waitFor();
+  await shot(alice, 'call-details');
 } finally {
   await browser.close();
   await server.close();

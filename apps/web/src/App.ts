@@ -11,10 +11,11 @@ import { CallKit } from '@opencall/callkit';
 import { IncomingNotice, Toasts, avatarDataUrl, describeError, h, show } from '@opencall/callkit/parts';
 import { fetchUserSig } from './config.js';
 import type { PageConfig } from './config.js';
+import { CallDetails } from './ui/CallDetails.js';
 import { HomeScreen } from './ui/HomeScreen.js';
 import { SignInScreen } from './ui/SignInScreen.js';
 import type { SignInInput } from './ui/SignInScreen.js';
-import { loadIdentity, saveIdentity, lastSeenHistory, markHistorySeen } from './storage.js';
+import { loadIdentity, saveIdentity, lastSeenHistory, markHistorySeen, loadPreviewChoice, savePreviewChoice } from './storage.js';
 import { enableOfflinePush, listenForAcceptRequests } from './push/offlinePush.js';
 
 /** The calling page. */
@@ -25,6 +26,7 @@ export class App {
   readonly #toasts = new Toasts();
   readonly #signIn: SignInScreen;
   readonly #home: HomeScreen;
+  readonly #details: CallDetails;
   readonly #reconnecting: HTMLElement;
   #identity: SignInInput | null = null;
   #signingOut = false;
@@ -38,7 +40,9 @@ export class App {
   static async create(root: HTMLElement, config: PageConfig): Promise<App> {
     const engine = new CallEngine({ serverUrl: config.serverUrl, sdkAppId: config.sdkAppId });
     const screens = h('div', { class: 'screens' });
-    const kit = await CallKit.mount(screens, { engine, fill: 'element' });
+    const kit = await CallKit.mount(screens, { engine, fill: 'element', preview: loadPreviewChoice() });
+    // A call can float (or go to the browser's picture-in-picture window) while history is browsed.
+    kit.enableFloatWindow(true);
     return new App(root, config, engine, kit, screens);
   }
 
@@ -50,14 +54,21 @@ export class App {
     this.#home = new HomeScreen(kit.profiles, {
       onCall: (ids, type) => void this.#dial(ids, type),
       onDelete: (callId) => void this.#deleteRecord(callId),
+      onDetails: (record, opener) => void this.#showDetails(record, opener),
       onSignOut: () => void this.signOut(),
+      onPreviewChange: (preview) => {
+        savePreviewChoice(preview);
+        kit.enablePreview(preview);
+      },
       onShowHistory: () => {
         if (this.#identity) markHistorySeen(this.#identity.userId);
         void this.refreshHistory();
       },
     });
     this.#reconnecting = h('div', { class: 'reconnecting', attrs: { role: 'status' } }, h('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }), 'Connection lost. Reconnecting…');
-    screens.prepend(this.#signIn.el, this.#home.el);
+    this.#home.setPreview(loadPreviewChoice());
+    this.#details = new CallDetails(kit.profiles);
+    screens.prepend(this.#signIn.el, this.#home.el, this.#details.el);
     const phone = h(
       'div',
       { class: 'phone' },
@@ -182,6 +193,21 @@ export class App {
     await this.#kit.calls(userIds, mediaType);
   }
 
+  /** A history row's "Details": the call's delivery trace from the server, in plain words. */
+  async #showDetails(record: CallRecord, opener: HTMLElement): Promise<void> {
+    const self = this.#identity?.userId;
+    if (!self) return;
+    this.#details.open(record, { userId: self, deviceId: this.#engine.deviceId }, opener);
+    try {
+      const steps = await this.#engine.getCallTrace(record.callId);
+      void this.#kit.profiles.load(steps.map((s) => s.userId));
+      this.#details.setTrace(record.callId, steps);
+    } catch (err) {
+      const code = (err as CallEngineError).code;
+      this.#details.setError(record.callId, typeof code === 'number' ? describeError(code, (err as Error).message) : (err as Error).message);
+    }
+  }
+
   async #deleteRecord(callId: string): Promise<void> {
     try {
       await this.#engine.deleteRecordCalls([callId]);
@@ -229,6 +255,7 @@ export class App {
   }
 
   #screen(name: 'signin' | 'home'): void {
+    if (name !== 'home') this.#details.close();
     show(this.#signIn.el, name === 'signin');
     show(this.#home.el, name === 'home');
   }

@@ -1,6 +1,7 @@
 /**
- * What the page remembers in localStorage: the last identity (to prefill the sign-in form) and when
- * the history was last looked at (for the missed-calls badge). Never the UserSig.
+ * What the page remembers in localStorage: the last identity (to prefill the sign-in form), when
+ * the history was last looked at (for the missed-calls badge) and whether video calls start with a
+ * camera preview. Never the UserSig.
  * @packageDocumentation
  */
 import type { SignInInput } from './ui/SignInScreen.js';
@@ -49,4 +50,14 @@ export function lastSeenHistory(userId: string): number {
 /** Records that `userId` looked at the history now. */
 export function markHistorySeen(userId: string): void {
   write(`opencall.historySeen.${userId}`, String(Date.now()));
+}
+
+/** Whether video calls start with the camera and microphone preview on this browser. */
+export function loadPreviewChoice(): boolean {
+  return read('opencall.previewVideo') === '1';
+}
+
+/** Remembers the preview choice. */
+export function savePreviewChoice(preview: boolean): void {
+  write('opencall.previewVideo', preview ? '1' : '0');
 }

@@ -1,30 +1,29 @@
 /**
- * The call kit's accessibility in real Chromium: an axe-core check of every kit screen (no serious
- * or critical violation) and a whole call operated with the keyboard only.
+ * The call kit's accessibility in real Chromium: an axe-core check of every kit screen, the
+ * preview and the picture-in-picture window included (no serious or critical violation), and a
+ * whole call operated with the keyboard only.
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import type { Browser, Page } from 'playwright-core';
-import type { RunningServer } from '@opencall/server';
-import { browserSkip, poll, startWebServer, waitConnected, waitIncoming, waitOutcome } from '../../../test/helpers/browser.js';
-import type { AppPage } from '../../../test/helpers/browser.js';
-import { launchKitChromium, openExample } from '../../../test/helpers/kit.js';
+import type { Page } from 'playwright-core';
+import { browserSkip, poll, waitConnected, waitIncoming, waitOutcome } from '../../../test/helpers/browser.js';
+import { useKitBrowser } from '../../../test/helpers/kit.js';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 /** Serious and critical axe violations inside the kit, as "rule: target" lines. */
-async function axeKit(page: Page, screen: string): Promise<string[]> {
+async function axeKit(page: Page, screen: string, root = 'opencall-callkit'): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
   // axe's checks move the focus; a keyboard user's focus is put back where it was.
-  const found = await page.evaluate(async () => {
+  const found = await page.evaluate(async (include) => {
     let focused: Element | null = document.activeElement;
     while (focused?.shadowRoot?.activeElement) focused = focused.shadowRoot.activeElement;
     const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
-    const result = await axe.run({ include: [['opencall-callkit']] }, { resultTypes: ['violations'] });
+    const result = await axe.run({ include: [[include]] }, { resultTypes: ['violations'] });
     (focused as HTMLElement | null)?.focus();
     return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
-  });
+  }, root);
   return found.map((f) => `${screen}: ${f}`);
 }
 
@@ -51,33 +50,22 @@ async function tabTo(page: Page, name: string, key = 'Tab'): Promise<void> {
 }
 
 describe('call kit: accessibility and keyboard', { skip: browserSkip('call kit e2e (embed)'), timeout: 240_000 }, () => {
-  let server: RunningServer;
-  let browser: Browser;
-  let pages: AppPage[] = [];
-
-  before(async () => {
-    // Not about heartbeats: a roomy window keeps a loaded machine from dropping a page.
-    server = await startWebServer({ defaultRingTimeoutSeconds: 30, heartbeatTimeoutMs: 15_000 });
-    browser = await launchKitChromium();
-  });
-  afterEach(async () => {
-    await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
-    pages = [];
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const kit = useKitBrowser();
 
   it('every kit screen passes axe (no serious or critical violations) and a whole call works by keyboard only', async () => {
-    const alice = await openExample(browser, server, 'plain', 'a_alice', { viewport: { width: 1280, height: 800 } });
-    const bob = await openExample(browser, server, 'plain', 'a_bob');
-    pages.push(alice, bob);
+    const alice = await kit.open('plain', 'a_alice', { viewport: { width: 1280, height: 800 } });
+    const bob = await kit.open('plain', 'a_bob');
     const violations: string[] = [];
 
-    // Alice dials with the keyboard: Tab to the host page's field, type, Enter submits.
+    // Alice dials with the keyboard: Tab to the host page's field, type, Enter submits. Her kit
+    // previews camera and microphone first; Start has the focus, so Enter places the call.
+    await alice.page.evaluate(() => (window as unknown as { kit: { enablePreview(on: boolean): void } }).kit.enablePreview(true));
     await tabTo(alice.page, 'User ID');
     await alice.page.keyboard.type('a_bob');
+    await alice.page.keyboard.press('Enter');
+    await alice.page.locator('opencall-callkit .call[data-phase="preview"]').waitFor();
+    violations.push(...(await axeKit(alice.page, 'preview')));
+    assert.equal(await focusedName(alice.page), 'Start the video call');
     await alice.page.keyboard.press('Enter');
     await alice.page.locator('opencall-callkit .call[data-phase="outgoing"]').waitFor();
     violations.push(...(await axeKit(alice.page, 'calling')));
@@ -113,6 +101,20 @@ describe('call kit: accessibility and keyboard', { skip: browserSkip('call kit e
     violations.push(...(await axeKit(alice.page, 'floating window')));
     await tabTo(alice.page, 'Return to the full call screen');
     await alice.page.keyboard.press('Enter');
+    await alice.page.locator('opencall-callkit .kit[data-mode="full"]').waitFor();
+    // The picture-in-picture window, opened and closed by keyboard (a key press is a user activation).
+    await tabTo(alice.page, 'Open the call in a picture-in-picture window', 'Shift+Tab');
+    const opened = alice.context.waitForEvent('page', { timeout: 15_000 });
+    await alice.page.keyboard.press('Enter');
+    const pip = await opened;
+    await pip.locator('[data-opencall-pip] .kit[data-mode="pip"]').waitFor();
+    violations.push(...(await axeKit(pip, 'picture-in-picture window', '[data-opencall-pip]')));
+    assert.equal(await focusedName(pip), 'Hang up', 'the window focuses Hang up');
+    await tabTo(pip, 'Return to the full call screen');
+    // Enter acts on key down; the window is gone before a key up could reach it.
+    const closed = pip.waitForEvent('close', { timeout: 15_000 });
+    await pip.keyboard.down('Enter');
+    await closed;
     await alice.page.locator('opencall-callkit .kit[data-mode="full"]').waitFor();
 
     // Hang up by keyboard: the call screen focuses Hang up after a screen change.

@@ -5,13 +5,11 @@
  * receiving, the new device's track is live), the call floats while the host page is used, and the
  * language switches during the call.
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import type { RunningServer } from '@opencall/server';
-import { browserSkip, framesOf, poll, startWebServer, waitConnected, waitOutcome } from '../../../test/helpers/browser.js';
-import type { AppPage } from '../../../test/helpers/browser.js';
-import { bytesReceived, launchKitChromium, newestTrack, openExample, recordMedia } from '../../../test/helpers/kit.js';
+import type { Page } from 'playwright-core';
+import { browserSkip, framesOf, poll, waitConnected, waitOutcome } from '../../../test/helpers/browser.js';
+import { bytesReceived, newestTrack, recordMedia, useKitBrowser } from '../../../test/helpers/kit.js';
 
 const PHONE = { width: 400, height: 820 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -32,28 +30,12 @@ async function grows(read: () => Promise<number>, by: number, what: string): Pro
 }
 
 describe('call kit: a call between a phone and a desktop page', { skip: browserSkip('call kit e2e'), timeout: 240_000 }, () => {
-  let server: RunningServer;
-  let browser: Browser;
-  let pages: AppPage[] = [];
-
-  before(async () => {
-    // This suite is not about heartbeats: a roomy window keeps a loaded machine from dropping a page.
-    server = await startWebServer({ defaultRingTimeoutSeconds: 20, heartbeatTimeoutMs: 15_000 });
-    browser = await launchKitChromium();
-  });
-  afterEach(async () => {
-    await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
-    pages = [];
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  // A shorter ring timeout than the helper's default; heartbeats kept roomy for a loaded machine.
+  const kit = useKitBrowser({ defaultRingTimeoutSeconds: 20, heartbeatTimeoutMs: 15_000 });
 
   it('video both ways, desktop layout, device switching, floating window and language switch', async () => {
-    const alice = await openExample(browser, server, 'plain', 'k_alice', { viewport: PHONE, setup: recordMedia });
-    const bob = await openExample(browser, server, 'plain', 'k_bob', { viewport: DESKTOP, setup: recordMedia });
-    pages.push(alice, bob);
+    const alice = await kit.open('plain', 'k_alice', { viewport: PHONE, setup: recordMedia });
+    const bob = await kit.open('plain', 'k_bob', { viewport: DESKTOP, setup: recordMedia });
 
     // The host page's own form places the call; nothing of the kit shows before.
     assert.equal(await bob.page.locator('opencall-callkit .kit').isVisible(), false);

@@ -2,39 +2,19 @@
  * The embedding examples in real Chromium: the React app calls the plain page while the plain page
  * carries hostile global CSS (the kit still renders and works: shadow DOM).
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import type { RunningServer } from '@opencall/server';
-import { browserSkip, poll, startWebServer, waitConnected, waitIncoming, waitOutcome } from '../../../test/helpers/browser.js';
-import type { AppPage } from '../../../test/helpers/browser.js';
-import { launchKitChromium, openExample } from '../../../test/helpers/kit.js';
+import { browserSkip, poll, waitConnected, waitIncoming, waitOutcome } from '../../../test/helpers/browser.js';
+import { useKitBrowser } from '../../../test/helpers/kit.js';
 
 const HOSTILE = '* { all: unset } div { display: none !important } button { visibility: hidden } video { display: none }';
 
 describe('call kit: embedding examples and hostile CSS', { skip: browserSkip('call kit e2e (embed)'), timeout: 240_000 }, () => {
-  let server: RunningServer;
-  let browser: Browser;
-  let pages: AppPage[] = [];
-
-  before(async () => {
-    // Not about heartbeats: a roomy window keeps a loaded machine from dropping a page.
-    server = await startWebServer({ defaultRingTimeoutSeconds: 30, heartbeatTimeoutMs: 15_000 });
-    browser = await launchKitChromium();
-  });
-  afterEach(async () => {
-    await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
-    pages = [];
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const kit = useKitBrowser();
 
   it('the React example calls the plain example whose page has hostile global CSS', async () => {
-    const react = await openExample(browser, server, 'react', 'e_react');
-    const plain = await openExample(browser, server, 'plain', 'e_plain', { hostileCss: HOSTILE });
-    pages.push(react, plain);
+    const react = await kit.open('react', 'e_react');
+    const plain = await kit.open('plain', 'e_plain', { hostileCss: HOSTILE });
     // The host page is wrecked by its own CSS…
     assert.equal(await plain.page.locator('#counter').isVisible(), false);
     await react.page.getByLabel('User ID').fill('e_plain');

@@ -1,6 +1,6 @@
 /**
  * Regenerates the call kit's screenshots in docs/screenshots/kit-*.png: every screen at phone size
- * (400×820) and desktop size (1280×800), from the plain embedding example on a real server with
+ * (400×820) and desktop size (1280×800) (the picture-in-picture window at 360×520), from the plain embedding example on a real server with
  * Chromium's fake camera (the green test pattern).
  *
  *   node --import tsx --conditions=source packages/callkit/scripts/screenshots.ts
@@ -24,6 +24,17 @@ try {
     const me = await openExample(browser, server, 'plain', `${size}_bob`, { viewport });
     await caller.page.evaluate(() => (window as unknown as { kit: { setSelfInfo(n: string, a: string): Promise<void> } }).kit.setSelfInfo('Alice Martin', ''));
     await me.page.evaluate(() => (window as unknown as { kit: { setSelfInfo(n: string, a: string): Promise<void> } }).kit.setSelfInfo('Bob Stone', ''));
+    // The preview before a video call (placed from there with Start; cancelled here).
+    await me.page.evaluate((id) => {
+      const kit = (window as unknown as { kit: { enablePreview(on: boolean): void; calls(ids: string[], type: number): Promise<void> } }).kit;
+      kit.enablePreview(true);
+      void kit.calls([id], 2);
+    }, `${size}_alice`);
+    await me.page.locator('opencall-callkit .call[data-phase="preview"]').waitFor();
+    await me.page.waitForFunction(() => Number(document.querySelector('opencall-callkit')?.shadowRoot?.querySelector('.mic-level')?.getAttribute('aria-valuenow')) > 20, undefined, { timeout: 10_000 });
+    await shot(me.page, `preview-${size}`);
+    await me.page.getByRole('button', { name: 'Cancel call' }).click();
+    await me.page.locator('opencall-callkit .kit').waitFor({ state: 'hidden' });
     await caller.page.locator('#callee').fill(`${size}_bob`);
     await caller.page.getByRole('button', { name: 'Video call' }).click();
     await me.page.getByRole('button', { name: 'Accept video call' }).waitFor();
@@ -41,6 +52,17 @@ try {
     await sleep(600);
     await shot(me.page, `floating-${size}`);
     await me.page.getByRole('button', { name: 'Return to the full call screen' }).click();
+    if (size === 'desktop') {
+      // The browser's picture-in-picture window (headless Chromium opens it as a page; sized like a real one).
+      const opened = me.context.waitForEvent('page');
+      await me.page.getByRole('button', { name: 'Open the call in a picture-in-picture window' }).click();
+      const pip = await opened;
+      await pip.setViewportSize({ width: 360, height: 520 });
+      await sleep(1200);
+      await pip.screenshot({ path: join(OUT, 'kit-pip.png') });
+      await pip.close();
+      await me.page.locator('opencall-callkit .kit[data-mode="full"]').waitFor();
+    }
     await me.page.evaluate(() => (window as unknown as { kit: { setLanguage(l: string): void } }).kit.setLanguage('ja'));
     await sleep(300);
     await shot(me.page, `in-call-ja-${size}`);

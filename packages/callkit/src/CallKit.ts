@@ -16,7 +16,7 @@ import type { CallMediaType, CallParams, CallEngineOptions } from '@opencall/cli
 import { setLanguage as switchLanguage } from './i18n/index.js';
 import type { Language } from './i18n/index.js';
 import { KitView } from './KitView.js';
-import type { CallKitHooks } from './KitView.js';
+import type { CallKitHooks, ViewMode } from './KitView.js';
 import { OpenCallKitElement, defineCallKitElement } from './element.js';
 import { ProfileBook } from './profiles.js';
 import { Tones } from './sounds.js';
@@ -31,6 +31,8 @@ export type CallKitOptions = CallKitSource &
     fill?: 'window' | 'element';
     /** Starting language (default `en`). */
     language?: Language;
+    /** Video calls start with a camera and microphone preview (see {@link CallKit.enablePreview}). */
+    preview?: boolean;
   };
 
 /** The calling UI of one page. */
@@ -61,6 +63,7 @@ export class CallKit {
     element.show(this.#view.el);
     this.profiles.setLoader((ids) => this.engine.getUserProfiles(ids));
     if (options.language) switchLanguage(options.language);
+    if (options.preview) this.#view.enablePreview(true);
     const userId = this.engine.userId;
     if (userId) this.#view.attachUser(userId);
   }
@@ -106,19 +109,47 @@ export class CallKit {
     await this.engine.join(callId);
   }
 
+  /**
+   * Preview before video calls: `calls()` first shows the caller their camera and microphone level,
+   * with the device menu, and places the call when they press Start (Cancel places nothing; `calls()`
+   * resolves either way). Off by default: `calls()` places the call at once, and the camera and the
+   * microphone level still show while it rings.
+   */
+  enablePreview(enable: boolean): void {
+    this.#view.enablePreview(enable);
+  }
+
   /** Switches every string of the kit: `en`, `zh-cn` or `ja`. */
   setLanguage(language: Language): void {
     switchLanguage(language);
   }
 
-  /** Offers minimising the call to a draggable floating window (the host page stays usable). */
+  /**
+   * Offers minimising the call: a button for the draggable floating window inside the page, and,
+   * where the browser has Document Picture-in-Picture, one for its always-on-top window.
+   */
   enableFloatWindow(enable: boolean): void {
     this.#view.enableFloat(enable);
   }
 
-  /** Minimises the current call to the floating window (`false`: back to full size). */
+  /** Minimises the current call to the floating window (`false`: back to full size from either window). */
   minimise(minimised = true): void {
     this.#view.setMinimised(minimised);
+  }
+
+  /**
+   * Moves the current call into the browser's picture-in-picture window (Document
+   * Picture-in-Picture), or into the floating window where the browser has none or refuses one.
+   * Call it from a user gesture (a click handler): browsers open the window only then. Resolves
+   * with where the call shows (`full` when no call is up).
+   */
+  popOut(): Promise<ViewMode> {
+    return this.#view.popOut();
+  }
+
+  /** Where the call shows: `full`, `float` (floating window) or `pip` (picture-in-picture window). */
+  get viewMode(): ViewMode {
+    return this.#view.mode;
   }
 
   /** Plays `url` (looped) as the incoming-call ringtone; null restores the built-in tone. */

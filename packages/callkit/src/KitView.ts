@@ -7,10 +7,11 @@
 import { CallMediaType } from '@opencall/client';
 import type { CallEngine, CallParams, ConnectionState, DeviceKind } from '@opencall/client';
 import { CallController } from './call/CallController.js';
+import { MicMeter } from './call/MicMeter.js';
 import type { Phase } from './call/CallModel.js';
 import type { Outcome } from './call/outcomes.js';
 import { h, show } from './dom.js';
-import { onLanguageChange, t } from './i18n/index.js';
+import { language, onLanguageChange, t } from './i18n/index.js';
 import type { ProfileBook } from './profiles.js';
 import type { Tones } from './sounds.js';
 import { CallScreen } from './ui/CallScreen.js';
@@ -20,6 +21,9 @@ import { IncomingScreen } from './ui/IncomingScreen.js';
 import { InviteDialog } from './ui/InviteDialog.js';
 import { OutcomeScreen } from './ui/OutcomeScreen.js';
 import { Toasts } from './ui/Toasts.js';
+import { openPip } from './ui/pip.js';
+import type { PipWindow } from './ui/pip.js';
+import { KIT_CSS } from './styles.js';
 
 /** What a call looked like, for the `beforeCalling` / `afterCalling` hooks. */
 export interface CallInfo {
@@ -39,11 +43,17 @@ export interface CallKitHooks {
   beforeCalling?: (info: CallInfo) => void;
   /** The call is over and its end card closed. */
   afterCalling?: (info: CallInfo) => void;
-  /** The call went to the floating window. */
-  onMinimized?: () => void;
-  /** The call came back from the floating window. */
+  /** The call went to the floating window (`float`) or the browser's picture-in-picture window (`pip`). */
+  onMinimized?: (mode: 'float' | 'pip') => void;
+  /** The call came back to full size (from the floating or the picture-in-picture window). */
   onMaximized?: () => void;
 }
+
+/** Where the call shows: full size, the in-page floating window, or the browser's picture-in-picture window. */
+export type ViewMode = 'full' | 'float' | 'pip';
+
+/** Size of the picture-in-picture window asked for (the browser may choose another). */
+const PIP_SIZE = { width: 360, height: 520 };
 
 /** The call UI of one kit. */
 export class KitView {
@@ -64,8 +74,11 @@ export class KitView {
   readonly #offs: (() => void)[] = [];
   #calls: CallController | null = null;
   #link: ConnectionState = 'connected';
-  #minimised = false;
+  #mode: ViewMode = 'full';
+  #pip: PipWindow | null = null;
   #current: CallInfo | null = null;
+  #preview = false;
+  readonly #meter = new MicMeter((level) => this.#call.setMicLevel(level));
 
   constructor(engine: CallEngine, profiles: ProfileBook, tones: Tones, hooks: CallKitHooks) {
     this.#engine = engine;
@@ -74,7 +87,11 @@ export class KitView {
     this.#hooks = hooks;
     this.#incoming = new IncomingScreen(profiles, { onAccept: () => void this.#calls?.accept(), onReject: () => void this.#calls?.reject() });
     this.#call = new CallScreen(profiles, {
-      onHangup: () => void this.#calls?.hangup(),
+      onHangup: () => {
+        if (this.#calls?.model.phase === 'preview') this.#calls.cancelPreview();
+        else void this.#calls?.hangup();
+      },
+      onStart: () => this.#calls?.startPreviewed(),
       onToggleMic: () => void this.#calls?.toggleMic(),
       onToggleCamera: () => void this.#calls?.toggleCamera(),
       onSwitchToAudio: () => void this.#calls?.switchToAudio(),
@@ -84,6 +101,7 @@ export class KitView {
       onDevices: () => void this.#devices.open(),
       onFlip: () => void this.#calls?.flipCamera(),
       onMinimise: () => this.setMinimised(true),
+      onPopOut: () => void this.popOut(),
       onMaximise: () => this.setMinimised(false),
     });
     this.#invite = new InviteDialog((ids) => void this.#calls?.invite(ids));
@@ -93,6 +111,7 @@ export class KitView {
         switchDevice: async (kind, deviceId) => {
           await engine.switchDevice(kind, deviceId);
           this.#chosen.set(kind, deviceId);
+          if (kind === 'microphone' && this.#meter.running) void this.#meter.start(deviceId);
         },
         currentDevice: (kind) => this.#chosen.get(kind) ?? '',
       },
@@ -101,12 +120,13 @@ export class KitView {
     this.#banner = h('div', { class: 'kit-link', attrs: { role: 'status' } }, h('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }), h('span', { class: 'kit-link-text' }));
     this.el = h('div', { class: 'kit', attrs: { 'data-mode': 'full', part: 'call' } }, this.#banner, this.#call.el, this.#incoming.el, this.#outcome.el, this.#toasts.el, this.#invite.el, this.#devices.el);
     // The floating window moves by its header (pointer) or by the arrow keys when it has the focus.
-    makeDraggable(this.el, this.el, () => this.#minimised);
+    makeDraggable(this.el, this.el, () => this.#mode === 'float');
     // Full size, the call covers the page: Tab cycles inside it (a modal screen) instead of
-    // wandering into the covered page. The floating window lets focus leave: the page is usable.
+    // wandering into the covered page; the picture-in-picture window holds nothing else either.
+    // The floating window lets focus leave: the page is usable.
     this.el.addEventListener('keydown', (e) => {
-      if (e.key === 'Tab' && !this.#minimised) trapTab(this.el, e);
-      if (e.key === 'Enter' && this.#minimised && e.target === this.el) this.setMinimised(false);
+      if (e.key === 'Tab' && this.#mode !== 'float') trapTab(this.el, e);
+      if (e.key === 'Enter' && this.#mode === 'float' && e.target === this.el) this.setMinimised(false);
     });
     this.#offs.push(
       engine.on('connectionStateChanged', ({ state }) => this.#onLink(state)),
@@ -142,10 +162,11 @@ export class KitView {
       else this.#call.setPending(control, pending);
     };
     this.#engine.addObserver(calls.observer);
+    // The call screen redraws first, so a phase change focuses controls that are already shown.
+    this.#call.attach(calls.model);
     calls.model.subscribe((change) => {
       if (change === 'phase') this.#onPhase(calls);
     });
-    this.#call.attach(calls.model);
     this.#calls = calls;
   }
 
@@ -166,7 +187,12 @@ export class KitView {
   async dial(userIds: string[], mediaType: CallMediaType, params?: CallParams): Promise<void> {
     const calls = this.#calls;
     if (!calls) throw new Error('call kit.init() first');
-    await calls.dial(userIds, mediaType, params);
+    await calls.dial(userIds, mediaType, params, this.#preview);
+  }
+
+  /** Video calls start with a camera and microphone preview (the call is placed from there). */
+  enablePreview(enable: boolean): void {
+    this.#preview = enable;
   }
 
   /** Shows the minimise button. */
@@ -175,29 +201,82 @@ export class KitView {
     if (!enable) this.setMinimised(false);
   }
 
-  /** Minimises the call to the floating window or brings it back. */
+  /** Where the call shows now. */
+  get mode(): ViewMode {
+    return this.#mode;
+  }
+
+  /** Minimises the call to the floating window, or brings it back to full size (from either window). */
   setMinimised(minimised: boolean): void {
-    if (this.#minimised === minimised) return;
-    this.#minimised = minimised;
-    this.el.dataset.mode = minimised ? 'float' : 'full';
+    this.#setMode(minimised ? 'float' : 'full');
+  }
+
+  /**
+   * Moves the call into the browser's picture-in-picture window; where the browser has none (or
+   * refuses one: no user activation), into the floating window. Resolves with where it went.
+   */
+  async popOut(): Promise<ViewMode> {
+    if (this.#mode === 'pip' || this.el.hidden) return this.#mode;
+    let pip: PipWindow;
+    try {
+      pip = await openPip({
+        content: this.el,
+        css: KIT_CSS,
+        themeFrom: (this.el.getRootNode() as ShadowRoot).host ?? this.el,
+        title: t('call.pipTitle'),
+        lang: language(),
+        ...PIP_SIZE,
+        onClosed: () => {
+          // The window closed by itself (its close button, the page going away): back to full size.
+          if (this.#pip === pip) {
+            this.#pip = null;
+            this.#setMode('full');
+          }
+        },
+      });
+    } catch {
+      this.setMinimised(true);
+      return this.#mode;
+    }
+    // The call ended while the browser opened the window: nothing to show there.
+    if (this.el.hidden) {
+      pip.close();
+      return this.#mode;
+    }
+    this.#pip = pip;
+    this.#setMode('pip');
+    return this.#mode;
+  }
+
+  #setMode(mode: ViewMode): void {
+    const was = this.#mode;
+    if (was === mode) return;
+    this.#mode = mode;
+    if (was === 'pip' && this.#pip) {
+      const pip = this.#pip;
+      this.#pip = null;
+      pip.close();
+    }
+    this.el.dataset.mode = mode;
     resetDrag(this.el);
     // The floating window is focusable so the arrow keys can move it.
-    if (minimised) this.el.tabIndex = 0;
-    else this.el.removeAttribute('tabindex');
-    if (minimised) {
+    if (mode === 'float') {
+      this.el.tabIndex = 0;
       this.el.setAttribute('role', 'group');
       this.el.setAttribute('aria-label', t('call.floatWindow'));
     } else {
+      this.el.removeAttribute('tabindex');
       this.el.removeAttribute('role');
       this.el.removeAttribute('aria-label');
     }
-    if (minimised) this.#hooks.onMinimized?.();
-    else this.#hooks.onMaximized?.();
+    if (was === 'full') this.#hooks.onMinimized?.(mode === 'pip' ? 'pip' : 'float');
+    else if (mode === 'full') this.#hooks.onMaximized?.();
     this.#call.focus();
   }
 
   /** Detaches from the engine and removes everything. */
   destroy(): void {
+    this.setMinimised(false);
     this.detachUser();
     for (const off of this.#offs.splice(0)) off();
     this.el.remove();
@@ -206,7 +285,16 @@ export class KitView {
   #onPhase(calls: CallController): void {
     const m = calls.model;
     const phase: Phase = m.phase;
+    // Until the call connects the engine has no level of this microphone: the kit measures it.
+    if (phase === 'preview' || phase === 'outgoing') {
+      if (!this.#meter.running) void this.#meter.start(this.#chosen.get('microphone') ?? '');
+    } else this.#meter.stop();
     switch (phase) {
+      case 'preview':
+        this.#outcome.cancel();
+        this.#screen('call');
+        this.#call.focus();
+        break;
       case 'incoming':
       case 'outgoing': {
         this.#current = { direction: phase, callId: m.callId, mediaType: m.mediaType, userIds: phase === 'incoming' ? [m.callerId, ...m.invitees.filter((u) => u !== m.selfId)] : [...m.invitees] };
@@ -273,7 +361,7 @@ export class KitView {
     show(this.#call.el, name === 'call');
     show(this.#outcome.el, name === 'outcome');
     if (name !== 'incoming' && name !== 'call') this.#tones.stop();
-    if (name === 'idle' && this.#minimised) this.setMinimised(false);
+    if (name === 'idle' && this.#mode !== 'full') this.setMinimised(false);
   }
 }
 

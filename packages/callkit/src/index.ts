@@ -5,7 +5,7 @@
  */
 export { CallKit } from './CallKit.js';
 export type { CallKitOptions, CallKitSource } from './CallKit.js';
-export type { CallInfo, CallKitHooks } from './KitView.js';
+export type { CallInfo, CallKitHooks, ViewMode } from './KitView.js';
 export { CALLKIT_TAG, OpenCallKitElement, defineCallKitElement } from './element.js';
 export { MESSAGES, isLanguage } from './i18n/index.js';
 export type { Language, MessageKey, Messages } from './i18n/index.js';

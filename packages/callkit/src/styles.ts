@@ -4,6 +4,7 @@
  * `opencall-callkit { --opencall-accent: #0ea5e9; --opencall-bg: #111; }`. Layouts: the phone
  * layout by default, the desktop layout when the kit is at least 720 px wide (a container query,
  * so it follows the kit's box, not the window), and the floating window (`data-mode="float"`).
+ * In the browser's picture-in-picture window (`data-mode="pip"`) the kit fills that window.
  * @packageDocumentation
  */
 
@@ -56,7 +57,7 @@ select {
 .head-btn { color: #fff; background: rgba(0, 0, 0, .25); }
 .head-btn:hover { background: rgba(255, 255, 255, .18); color: #fff; }
 .kit[data-mode='full'] .maximise { display: none; }
-.kit[data-mode='float'] .minimise { display: none; }
+.kit[data-mode='float'] :is(.minimise, .popout), .kit[data-mode='pip'] :is(.minimise, .popout) { display: none; }
 .tile[data-slot='pip'] { cursor: grab; touch-action: none; }
 /* Buttons */
 .btn {
@@ -155,6 +156,10 @@ input:focus { border-color: var(--focus); outline: none; box-shadow: 0 0 0 3px r
 .call .call-head .net { margin-top: 6px; }
 .calling-card { position: absolute; inset: 0; z-index: 2; display: flex; flex-direction: column; align-items: center; justify-content: center; gap: 14px; pointer-events: none; }
 .calling-more { color: rgba(255, 255, 255, .8); }
+.mic-level { display: flex; align-items: center; gap: 8px; margin-top: 18px; padding: 6px 12px; border-radius: 999px; background: rgba(0, 0, 0, .35); }
+.mic-level .icon { width: 18px; height: 18px; }
+.mic-level-track { width: 120px; height: 6px; border-radius: 3px; background: rgba(255, 255, 255, .25); overflow: hidden; }
+.mic-level-bar { display: block; height: 100%; background: var(--accent); transform-origin: left; transform: scaleX(var(--level, 0)); transition: transform .1s linear; }
 .call[data-phase='outgoing'][data-media='video'] .calling-card .pulse { opacity: .95; }
 .controls {
   position: absolute; bottom: 0; left: 0; right: 0; z-index: 4; display: flex; justify-content: center; gap: 10px; flex-wrap: wrap;
@@ -290,4 +295,12 @@ input:focus { border-color: var(--focus); outline: none; box-shadow: 0 0 0 3px r
 .kit[data-mode='float'] .tile[data-slot='main'] .tile-label { display: none; }
 .kit[data-mode='float'] .avatar-xl { width: 72px; height: 72px; font-size: 28px; }
 .kit[data-mode='float'] .stage[data-layout='grid'] { padding: 48px 4px 70px; gap: 4px; }
+
+/* Picture-in-picture window: the whole call in a small always-on-top window, controls on one row. */
+.kit[data-mode='pip'] .controls { gap: 8px; padding: 24px 8px 14px; }
+.kit[data-mode='pip'] .round-btn { min-width: 0; }
+.kit[data-mode='pip'] .round-btn-disc { width: 48px; height: 48px; }
+.kit[data-mode='pip'] .round-btn-caption { display: none; }
+.kit[data-mode='pip'] .tile[data-slot='main'] .tile-label { bottom: 84px; }
+.kit[data-mode='pip'] .call-head { padding: 14px 14px 32px; }
 `;

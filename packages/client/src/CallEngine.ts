@@ -13,6 +13,7 @@ import type {
   CallMediaType,
   CallParams,
   CallRecord,
+  CallTraceStep,
   PushTarget,
   RecentCallsFilter,
   UserProfile,
@@ -25,7 +26,7 @@ import { MediaController } from './media/MediaController.js';
 import type { DeviceInfo, DeviceKind, MediaView, VideoEncoderParams, VideoRenderParams } from './media/MediaAdapter.js';
 import type { CallEngineOptions, ResolvedOptions } from './options.js';
 import { EngineSession } from './session/EngineSession.js';
-import { parseCallId, parseIdList, parseProfiles, parseRecords } from './signaling/responses.js';
+import { parseCallId, parseIdList, parseProfiles, parseRecords, parseTrace } from './signaling/responses.js';
 import type { CallSnapshot } from './state/CallStore.js';
 import { SerialQueue } from './util/SerialQueue.js';
 import type { Unsubscribe } from './util/TypedEmitter.js';
@@ -283,6 +284,15 @@ export class CallEngine {
       const data = await s.request('push.unregister', { target: checkPushTarget(target) });
       return (data as { removed?: unknown } | undefined)?.removed === true;
     });
+  }
+
+  /**
+   * The delivery trace of a call you were part of (SPEC §9): per invitee, in order, the devices
+   * rung, each push with provider/status/latency, `received`, `notification.shown` and the outcome.
+   * A call you were not in → -1203.
+   */
+  getCallTrace(callId: string): Promise<CallTraceStep[]> {
+    return this.#run('getCallTrace', async (s) => parseTrace(await s.request('call.trace', { callId: checkCallId(callId) })));
   }
 
   /** Opens the camera (front by default), rendering the local preview into `view`. */

@@ -40,8 +40,8 @@ test('on() takes the short SPEC §10 names and the observer names alike; unknown
 });
 
 test('every argument name is a field of the matching server event schema', () => {
-  for (const option of ServerEventSchema.options) {
-    const name = option.shape.name.value;
+  for (const option of ServerEventSchema.def.options) {
+    const name = option.shape.name.def.values[0]!;
     if (name === 'media.signal' || name === 'media.topology') continue;
     const names: readonly string[] = CALL_EVENT_ARG_NAMES[name];
     for (const field of names) assert.ok(field in option.shape, `${name}.${field} is not a server event field`);

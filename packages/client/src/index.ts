@@ -49,6 +49,7 @@ export type {
   CallResultKind,
   CallScene,
   CallTimings,
+  CallTraceStep,
   IceServer,
   OfflinePushInfo,
   PushTarget,

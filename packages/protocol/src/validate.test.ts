@@ -44,6 +44,13 @@ describe('parseClientMessage', () => {
     assert.match(r.error.message, /userIds\.0/);
   });
 
+  it('reports zod\'s English messages (zod/mini alone would say "Invalid input")', () => {
+    const r = parseClientMessage(frame({ v: 1, id: 1, type: 'profile.set', data: { nickname: 'x'.repeat(129), avatar: 7 } }));
+    assert.equal(r.ok ? '' : r.error.message, 'invalid parameter: nickname: Too big: expected string to have <=128 characters');
+    const e = parseClientMessage(frame({ v: 1, id: 1, type: 'call.accept', data: {} }));
+    assert.equal(e.ok ? '' : e.error.message, 'invalid parameter: callId: Invalid input: expected string, received undefined');
+  });
+
   it('refuses media type none', () => {
     const r = parseClientMessage(frame({ v: 1, id: 1, type: 'call.start', data: { userIds: ['bob'], mediaType: 0 } }));
     assert.equal(r.ok ? 0 : r.error.code, ErrorCode.INVALID_PARAMETER);

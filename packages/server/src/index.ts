@@ -139,6 +139,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // Without a receiver the outbox would only grow.
     webhooks: webhooks !== null,
     timerClaims: clustered ? { store: storage, holder: nodeId } : null,
+    keyedCommands: clustered,
     hooks: {
       onCommitted: (state, effects) => {
         const endedNow = effects.some((e) => e.kind === 'webhook' && e.command === 'Call.CallbackAfterEndCall');

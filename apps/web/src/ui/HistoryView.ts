@@ -1,6 +1,7 @@
 /**
  * Call history: incoming, outgoing and missed calls with their duration, newest first, each with
- * "call back" and "delete". Records come from `queryRecentCalls`; this view only draws them.
+ * "call back", "details" (the call's delivery trace, CallDetails.ts) and "delete". Records come
+ * from `queryRecentCalls`; this view only draws them.
  * @packageDocumentation
  */
 import { CallMediaType } from '@opencall/client';
@@ -37,7 +38,12 @@ export class HistoryView {
 
   constructor(
     private readonly profiles: ProfileBook,
-    private readonly actions: { onCall: (userIds: string[], mediaType: CallMediaType) => void; onDelete: (callId: string) => void },
+    private readonly actions: {
+      onCall: (userIds: string[], mediaType: CallMediaType) => void;
+      onDelete: (callId: string) => void;
+      /** "Details" of a row; `opener` gets the focus back when the details close. */
+      onDetails: (record: CallRecord, opener: HTMLElement) => void;
+    },
   ) {
     this.#list = h('ul', { class: 'history-list', attrs: { 'aria-label': 'Recent calls' } });
     this.#filterButtons = (['all', 'missed'] as const).map((f) =>
@@ -123,6 +129,15 @@ export class HistoryView {
           on: { click: () => this.actions.onCall(others, video ? CallMediaType.video : CallMediaType.audio) },
         },
         icon(video ? 'video' : 'phone'),
+      ),
+      h(
+        'button',
+        {
+          class: 'icon-btn details',
+          attrs: { type: 'button', 'aria-label': `Details of the call with ${names}`, title: 'Details: where it rang, each push, how it ended' },
+          on: { click: (e) => this.actions.onDetails(r, e.currentTarget as HTMLElement) },
+        },
+        icon('info'),
       ),
       h(
         'button',

@@ -13,8 +13,12 @@ import { HistoryView, otherParties } from './HistoryView.js';
 export interface HomeActions {
   onCall(userIds: string[], mediaType: CallMediaType): void;
   onDelete(callId: string): void;
+  /** Show a history row's details (its delivery trace). */
+  onDetails(record: CallRecord, opener: HTMLElement): void;
   onSignOut(): void;
   onShowHistory(): void;
+  /** The "check camera and microphone first" box changed. */
+  onPreviewChange(preview: boolean): void;
 }
 
 /** Connection state shown in the header. */
@@ -32,6 +36,7 @@ export class HomeScreen {
   readonly #dialPanel: HTMLElement;
   readonly #tabs: { call: HTMLButtonElement; history: HTMLButtonElement };
   readonly #badge: HTMLElement;
+  readonly #preview: HTMLInputElement;
   #selfId = '';
   #records: CallRecord[] = [];
 
@@ -39,7 +44,7 @@ export class HomeScreen {
     private readonly profiles: ProfileBook,
     private readonly actions: HomeActions,
   ) {
-    this.history = new HistoryView(profiles, { onCall: (ids, t) => actions.onCall(ids, t), onDelete: (id) => actions.onDelete(id) });
+    this.history = new HistoryView(profiles, { onCall: (ids, t) => actions.onCall(ids, t), onDelete: (id) => actions.onDelete(id), onDetails: (r, opener) => actions.onDetails(r, opener) });
     this.#me = h('div', { class: 'me' });
     this.#link = h('span', { class: 'link-state', attrs: { role: 'status', 'data-state': 'online' } }, 'Online');
     this.#dial = new IdListInput({
@@ -50,6 +55,7 @@ export class HomeScreen {
       onEnterEmpty: () => this.#dialNow(CallMediaType.video),
     });
     this.#contacts = h('ul', { class: 'contacts', attrs: { 'aria-label': 'Recent contacts' } });
+    this.#preview = h('input', { attrs: { type: 'checkbox', id: 'preview-video' }, on: { change: () => actions.onPreviewChange(this.#preview.checked) } });
     this.#dialPanel = h(
       'section',
       { class: 'panel dialer', attrs: { 'aria-labelledby': 'dialer-title' } },
@@ -62,6 +68,7 @@ export class HomeScreen {
         h('button', { class: 'btn secondary', attrs: { type: 'button', 'aria-label': 'Start audio call' }, on: { click: () => this.#dialNow(CallMediaType.audio) } }, icon('phone'), 'Audio'),
         h('button', { class: 'btn primary', attrs: { type: 'button', 'aria-label': 'Start video call' }, on: { click: () => this.#dialNow(CallMediaType.video) } }, icon('video'), 'Video'),
       ),
+      h('div', { class: 'check' }, this.#preview, h('label', { attrs: { for: 'preview-video' } }, 'Check my camera and microphone before a video call')),
       h('h3', { class: 'section-title' }, 'Recent contacts'),
       this.#contacts,
     );
@@ -100,6 +107,11 @@ export class HomeScreen {
     this.#selfId = userId;
     this.#dial.clear();
     this.#renderMe();
+  }
+
+  /** Ticks (or clears) the "check camera and microphone first" box (the saved choice). */
+  setPreview(preview: boolean): void {
+    this.#preview.checked = preview;
   }
 
   /** Shows the connection state in the header. */

@@ -10,6 +10,7 @@ import type { CallEngine, CallEngineError, CallEndReason, CallObserver, CallObse
 import type { ProfileBook } from '../profiles.js';
 import type { Tones } from '../sounds.js';
 import { CallModel } from './CallModel.js';
+import type { Phase } from './CallModel.js';
 import { describeError, describeOutcome } from './outcomes.js';
 import { IncomingNotice } from './notify.js';
 import { t } from '../i18n/index.js';
@@ -44,6 +45,8 @@ export class CallController {
   #facing: Camera = Camera.front;
   #micOpen = false;
   #lastDial: { userIds: string[]; mediaType: CallMediaType } | null = null;
+  /** Settles the preview: true places the call, false drops it. */
+  #previewDecision: ((place: boolean) => void) | null = null;
 
   constructor(selfId: string, deps: CallControllerDeps) {
     this.model = new CallModel(selfId);
@@ -55,9 +58,13 @@ export class CallController {
     return this.#lastDial;
   }
 
-  /** Starts a call to one or more people. */
-  async dial(userIds: string[], mediaType: CallMediaType, params?: CallParams): Promise<void> {
-    if (this.model.isActive) {
+  /**
+   * Starts a call to one or more people. With `preview` (video calls), the caller first sees their
+   * camera and microphone level with the device menu at hand, and the call is placed only once they
+   * press Start ({@link startPreviewed}); Cancel ({@link cancelPreview}) places nothing.
+   */
+  async dial(userIds: string[], mediaType: CallMediaType, params?: CallParams, preview = false): Promise<void> {
+    if (this.model.isActive || this.model.phase === 'preview') {
       this.#d.toast(t('toast.finishFirst'), 'warn');
       return;
     }
@@ -65,6 +72,20 @@ export class CallController {
     this.#lastDial = { userIds, mediaType };
     tones.unlock();
     void profiles.load(userIds);
+    if (preview && mediaType === CallMediaType.video) {
+      this.model.previewing(userIds, mediaType);
+      await this.#openMic();
+      await this.#openCamera();
+      const place = await new Promise<boolean>((resolve) => (this.#previewDecision = resolve));
+      this.#previewDecision = null;
+      if (!place) {
+        // Only what the preview opened is closed: a call ringing meanwhile opens its own devices on accept.
+        // (A call ringing meanwhile has already cleared the preview.)
+        if (this.#phase() === 'preview') this.model.clear();
+        await this.#closeDevices();
+        return;
+      }
+    }
     this.model.dialing(userIds, mediaType);
     tones.ringback();
     // Devices first, so the media connection starts with the tracks when the callee answers.
@@ -81,6 +102,21 @@ export class CallController {
         this.model.ended({ title: t('end.failed'), detail: describeError((err as CallEngineError).code, (err as Error).message), tone: 'error' });
       }
     }
+  }
+
+  /** The phase now (a method: the compiler would otherwise keep a narrowing across an await). */
+  #phase(): Phase {
+    return this.model.phase;
+  }
+
+  /** Places the call being previewed. */
+  startPreviewed(): void {
+    this.#previewDecision?.(true);
+  }
+
+  /** Drops the call being previewed (nothing was placed). */
+  cancelPreview(): void {
+    this.#previewDecision?.(false);
   }
 
   /** Answers the ringing call. */
@@ -167,6 +203,7 @@ export class CallController {
 
   /** Ends whatever the page shows without the engine (signed out, kicked). */
   reset(): void {
+    this.cancelPreview();
     this.#d.tones.stop();
     this.#notice.close();
     void this.#closeDevices();
@@ -217,6 +254,11 @@ export class CallController {
   #onReceived(callId: string, callerId: string, calleeIdList: string[], mediaType: CallMediaType, info: CallObserverExtraInfo): void {
     const { profiles, tones } = this.#d;
     if (info.callerProfile) profiles.remember(info.callerProfile);
+    // A call ringing during the preview takes over: nothing had been placed yet.
+    if (this.model.phase === 'preview') {
+      this.cancelPreview();
+      this.model.clear();
+    }
     if (!this.model.received(callId, callerId, calleeIdList, mediaType)) return;
     void profiles.load(calleeIdList);
     tones.ringtone();
@@ -276,11 +318,11 @@ export class CallController {
   }
 
   async #closeDevices(): Promise<void> {
-    if (this.#cameraOpen) await this.#closeCamera();
-    if (this.#micOpen) {
-      this.#micOpen = false;
-      await this.#d.engine.closeMicrophone().catch(() => undefined);
-    }
+    // Both flags drop at once: an accept right after (a call ringing as the preview closes) opens anew.
+    const mic = this.#micOpen;
+    this.#micOpen = false;
+    const camera = this.#cameraOpen ? this.#closeCamera() : undefined;
+    await Promise.all([camera, mic ? this.#d.engine.closeMicrophone().catch(() => undefined) : undefined]);
   }
 
   /** Runs a button's request once at a time, reporting failures in words. */

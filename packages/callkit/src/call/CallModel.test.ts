@@ -27,6 +27,21 @@ describe('CallModel', () => {
     assert.deepEqual(changes, ['phase', 'phase', 'peers', 'phase']);
   });
 
+  it('preview: nothing placed (a ring may take over), then dialing from it', () => {
+    const m = new CallModel('a');
+    const phases: string[] = [];
+    m.subscribe(() => phases.push(m.phase));
+    m.previewing(['b'], CallMediaType.video);
+    assert.equal(m.phase, 'preview');
+    assert.equal(m.isActive, false, 'the preview is not a call');
+    assert.equal(m.self.video, true);
+    assert.deepEqual(m.ringing.map((p) => p.userId), ['b']);
+    m.dialing(['b'], CallMediaType.video);
+    assert.equal(m.phase, 'outgoing');
+    assert.equal(m.isActive, true);
+    assert.deepEqual(phases, ['preview', 'outgoing']);
+  });
+
   it('a calls() answer arriving after the call ended does not revive it', () => {
     const m = new CallModel('a');
     m.dialing(['b'], CallMediaType.audio);

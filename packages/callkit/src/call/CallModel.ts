@@ -8,8 +8,8 @@
 import { CallMediaType, NetworkQuality } from '@opencall/client';
 import type { Outcome } from './outcomes.js';
 
-/** Which call screen is up. */
-export type Phase = 'idle' | 'outgoing' | 'incoming' | 'connected' | 'ended';
+/** Which call screen is up (`preview`: this user checks camera and microphone before placing a call). */
+export type Phase = 'idle' | 'preview' | 'outgoing' | 'incoming' | 'connected' | 'ended';
 
 /** One other person in the call. */
 export interface Peer {
@@ -69,7 +69,10 @@ export class CallModel {
     return () => this.#listeners.delete(listener);
   }
 
-  /** True while a call screen (not the end screen) is up. */
+  /**
+   * True while a call screen (not the end screen) is up. The preview is not a call: nothing was
+   * placed, so a call ringing meanwhile takes over.
+   */
   get isActive(): boolean {
     return this.phase === 'outgoing' || this.phase === 'incoming' || this.phase === 'connected';
   }
@@ -87,6 +90,19 @@ export class CallModel {
   /** Invitees still ringing. */
   get ringing(): Peer[] {
     return [...this.peers.values()].filter((p) => p.state === 'ringing');
+  }
+
+  /** This user checks camera and microphone before calling `userIds` (nothing is placed yet). */
+  previewing(userIds: string[], mediaType: CallMediaType): void {
+    this.#reset();
+    this.phase = 'preview';
+    this.isCaller = true;
+    this.callerId = this.selfId;
+    this.mediaType = mediaType;
+    this.invitees = [...userIds];
+    for (const u of userIds) this.peers.set(u, peer(u, 'ringing'));
+    this.self.video = mediaType === CallMediaType.video;
+    this.#emit('phase');
   }
 
   /** This user starts a call (before the server answers; events may arrive before `calls()` resolves). */

@@ -1,6 +1,6 @@
 /**
- * The call screen, from dialing to hanging up: who you are calling (with your camera preview behind
- * a video call), then the participants' tiles, the call timer and the controls (mute, camera,
+ * The call screen, from the preview to hanging up: who you are calling (with your camera preview
+ * behind a video call and your microphone level until the call connects; Start in the preview), then the participants' tiles, the call timer and the controls (mute, camera,
  * switch to audio, invite, hang up). It reads the {@link CallModel} and reports the video elements
  * of connected people so the controller can render their video into them.
  * @packageDocumentation
@@ -18,6 +18,7 @@ import type { TileSlot } from './Tile.js';
 import { netBars, roundButton, setNetBars, updateToggle } from './widgets.js';
 import { onLanguageChange, t } from '../i18n/index.js';
 import { makeDraggable } from './drag.js';
+import { pipSupported } from './pip.js';
 
 /** What the call screen asks the controller to do. */
 export interface CallActions {
@@ -36,11 +37,15 @@ export interface CallActions {
   onFlip(): void;
   /** Minimise to the floating window (shown only when the floating window is enabled). */
   onMinimise(): void;
+  /** Move the call into the browser's picture-in-picture window (shown where the browser has one). */
+  onPopOut(): void;
   /** Back from the floating window. */
   onMaximise(): void;
+  /** Place the call being previewed. */
+  onStart(): void;
 }
 
-type ButtonName = 'mic' | 'camera' | 'flip' | 'audioOnly' | 'invite' | 'devices' | 'hangup';
+type ButtonName = 'mic' | 'camera' | 'flip' | 'audioOnly' | 'invite' | 'devices' | 'hangup' | 'start';
 
 /** The outgoing/connected call overlay. */
 export class CallScreen {
@@ -51,10 +56,13 @@ export class CallScreen {
   readonly #selfNet: HTMLElement;
   readonly #stage: HTMLElement;
   readonly #calling: HTMLElement;
+  readonly #meter: HTMLElement;
+  #meterLevel = -1;
   readonly #tiles = new Map<string, Tile>();
   readonly #viewed = new Set<string>();
   readonly #buttons: Record<ButtonName, HTMLButtonElement>;
   readonly #minimise: HTMLButtonElement;
+  readonly #popOut: HTMLButtonElement;
   readonly #maximise: HTMLButtonElement;
   #activeSpeaker: string | null = null;
   #floatAllowed = false;
@@ -71,6 +79,13 @@ export class CallScreen {
     this.#selfNet = netBars(null);
     this.#stage = h('div', { class: 'stage' });
     this.#calling = h('div', { class: 'calling-card' });
+    // The microphone level before the call connects (the kit's own meter; the call reports it after).
+    this.#meter = h(
+      'div',
+      { class: 'mic-level', attrs: { role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': 0 } },
+      icon('mic'),
+      h('span', { class: 'mic-level-track' }, h('span', { class: 'mic-level-bar' })),
+    );
     // Labels are set by #render (they depend on the call and the language).
     const button = (ic: IconName, onClick: () => void, kind?: 'danger'): HTMLButtonElement => roundButton({ label: '', caption: '', icon: ic, onClick, ...(kind ? { kind } : {}) });
     this.#buttons = {
@@ -81,15 +96,17 @@ export class CallScreen {
       invite: button('addUser', () => actions.onInvite()),
       devices: button('settings', () => actions.onDevices()),
       hangup: button('hangup', () => actions.onHangup(), 'danger'),
+      start: roundButton({ label: '', caption: '', icon: 'video', kind: 'accept', onClick: () => actions.onStart() }),
     };
     for (const [name, btn] of Object.entries(this.#buttons)) btn.dataset.kind = name;
     this.#minimise = h('button', { class: 'icon-btn head-btn minimise', attrs: { type: 'button' }, on: { click: () => actions.onMinimise() } }, icon('minimise'));
+    this.#popOut = h('button', { class: 'icon-btn head-btn popout', attrs: { type: 'button' }, on: { click: () => actions.onPopOut() } }, icon('popOut'));
     this.#maximise = h('button', { class: 'icon-btn head-btn maximise', attrs: { type: 'button' }, on: { click: () => actions.onMaximise() } }, icon('maximise'));
     this.el = h(
       'section',
       { class: 'overlay call', attrs: { 'aria-labelledby': 'call-title', role: 'region' } },
       this.#stage,
-      h('header', { class: 'call-head' }, h('div', { class: 'call-head-text' }, this.#title, this.#status), h('div', { class: 'call-head-end' }, this.#selfNet, this.#minimise, this.#maximise)),
+      h('header', { class: 'call-head' }, h('div', { class: 'call-head-text' }, this.#title, this.#status), h('div', { class: 'call-head-end' }, this.#selfNet, this.#minimise, this.#popOut, this.#maximise)),
       this.#calling,
       h('div', { class: 'controls', attrs: { role: 'toolbar' } }, ...Object.values(this.#buttons)),
     );
@@ -135,9 +152,17 @@ export class CallScreen {
     this.#buttons[control].disabled = pending;
   }
 
-  /** Focuses the hang-up button (keyboard users land on the most important control). */
+  /** Focuses the hang-up button, or Start in the preview (keyboard users land on the most important control). */
   focus(): void {
-    this.#buttons.hangup.focus();
+    (this.#model?.phase === 'preview' ? this.#buttons.start : this.#buttons.hangup).focus();
+  }
+
+  /** Shows the microphone level (0–100) of the preview and the outgoing ring. */
+  setMicLevel(level: number): void {
+    if (level === this.#meterLevel) return;
+    this.#meterLevel = level;
+    this.#meter.style.setProperty('--level', String(level / 100));
+    this.#meter.setAttribute('aria-valuenow', String(level));
   }
 
   #onChange(model: CallModel, change: Change): void {
@@ -146,8 +171,12 @@ export class CallScreen {
   }
 
   #render(m: CallModel, relabel = false): void {
+    // While a call rings here the ring screen shows, not this one: nothing to draw on the ring's
+    // critical path (its first paint); the screen draws when the call is accepted.
+    if (m.phase === 'incoming') return;
     const video = m.mediaType === CallMediaType.video;
     const connected = m.phase === 'connected';
+    const preview = m.phase === 'preview';
     this.el.dataset.phase = m.phase;
     this.el.dataset.media = video ? 'video' : 'audio';
     const joined = m.joined;
@@ -183,13 +212,19 @@ export class CallScreen {
     show(this.#calling, layout === 'calling');
     if (layout === 'calling') this.#renderCalling(m);
     const single = !m.isGroup;
-    show(this.#buttons.camera, video);
+    show(this.#buttons.mic, !preview);
+    show(this.#buttons.camera, video && !preview);
+    show(this.#buttons.start, preview);
     show(this.#buttons.audioOnly, video && connected && single);
     show(this.#buttons.invite, connected);
     show(this.#buttons.flip, video && m.self.video && coarsePointer());
-    show(this.#minimise, this.#floatAllowed);
-    this.#minimise.setAttribute('aria-label', t('call.minimise'));
-    this.#minimise.title = t('call.minimise');
+    // Nothing to minimise in the preview: no call is up yet.
+    show(this.#minimise, this.#floatAllowed && !preview);
+    show(this.#popOut, this.#floatAllowed && !preview && pipSupported());
+    for (const [btn, key] of [[this.#minimise, 'call.minimise'], [this.#popOut, 'call.popOut']] as const) {
+      btn.setAttribute('aria-label', t(key));
+      btn.title = t(key);
+    }
     this.#maximise.setAttribute('aria-label', t('call.maximise'));
     this.#maximise.title = t('call.maximise');
     const b = this.#buttons;
@@ -200,6 +235,8 @@ export class CallScreen {
     updateToggle(b.invite, { label: t('call.invite'), caption: t('call.inviteCaption'), icon: 'addUser', pressed: null });
     updateToggle(b.devices, { label: t('call.devices'), caption: t('call.devicesCaption'), icon: 'settings', pressed: null });
     updateToggle(b.hangup, { label: t(connected ? 'call.hangup' : 'call.cancel'), caption: t(connected ? 'call.hangupCaption' : 'call.cancelCaption'), icon: 'hangup', pressed: null });
+    updateToggle(b.start, { label: t('preview.start'), caption: t('preview.startCaption'), icon: 'video', pressed: null });
+    this.#meter.setAttribute('aria-label', t('preview.micLevel'));
     this.#renderStatus(m);
     this.#renderLevels(m, relabel);
   }
@@ -211,6 +248,7 @@ export class CallScreen {
       this.#calling,
       h('div', { class: 'pulse' }, avatarEl(first, this.profiles.nameOf(first), this.profiles.avatarOf(first), 'xl')),
       ids.length > 1 ? h('p', { class: 'calling-more' }, t('call.more', { count: ids.length - 1 })) : null,
+      this.#meter,
     );
   }
 
@@ -218,6 +256,7 @@ export class CallScreen {
     let text: string;
     if (m.phase === 'connected' && m.connectedAt !== null) text = formatDuration(Date.now() - m.connectedAt);
     else if (m.phase === 'outgoing') text = t(m.mediaType === CallMediaType.video ? 'call.videoCalling' : 'call.calling');
+    else if (m.phase === 'preview') text = t('preview.status');
     else text = '';
     if (this.#status.textContent !== text) this.#status.textContent = text;
     this.#status.dataset.kind = m.phase === 'connected' ? 'timer' : 'status';

@@ -18,6 +18,8 @@ export function makeDraggable(target: HTMLElement, handle: HTMLElement, enabled:
   const moveTo = (dx: number, dy: number): void => {
     // Keep at least 40 px of the element on screen.
     const r = target.getBoundingClientRect();
+    // The window the element is in now (the call may have moved to a picture-in-picture window).
+    const { innerWidth, innerHeight } = target.ownerDocument.defaultView ?? window;
     const cur = offset();
     const baseLeft = r.left - cur.dx;
     const baseTop = r.top - cur.dy;

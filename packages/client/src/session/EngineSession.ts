@@ -181,11 +181,12 @@ export class EngineSession {
       return;
     }
     this.store.apply(event);
-    hub.emitServerEvent(event);
-    // The delivery trace's `received` step (SPEC §9): the app was told about the call on this device.
+    // The delivery trace's `received` step (SPEC §9): the app is told about the call on this device.
+    // Sent before the observers run, so an observer that answers at once is traced received → accepted.
     if (event.name === 'onCallReceived') {
       this.request('call.received', { callId: event.callId }).catch((err: unknown) => options.logger.debug('call.received report failed', { error: String(err) }));
     }
+    hub.emitServerEvent(event);
     media.handleEvent(event);
     media.sync(this.store.snapshot(), (call) => this.#mediaContext(call));
     if (event.name === 'onKickedOffline') this.#onKicked();

@@ -4,8 +4,8 @@
  * answer becomes -1401 instead of a TypeError deep in application code.
  * @packageDocumentation
  */
-import { CallRecordSchema, UserProfileSchema, isValidCallId, isValidUserId } from '@opencall/protocol/wire';
-import type { AuthResult, CallRecord, UserProfile } from '@opencall/protocol/wire';
+import { CallRecordListSchema, CallTraceStepListSchema, UserProfileListSchema, isValidCallId, isValidUserId } from '@opencall/protocol/wire';
+import type { AuthResult, CallRecord, CallTraceStep, UserProfile } from '@opencall/protocol/wire';
 import { CallEngineError } from '../errors.js';
 
 function bad(what: string): CallEngineError {
@@ -57,14 +57,21 @@ export function parseIdList(data: unknown, key: 'userIds' | 'callIds', what: str
 
 /** The `profile.get` answer. */
 export function parseProfiles(data: unknown): UserProfile[] {
-  const r = UserProfileSchema.array().safeParse(record(data, 'profile.get').profiles);
+  const r = UserProfileListSchema.safeParse(record(data, 'profile.get').profiles);
   if (!r.success) throw bad('profile.get');
   return r.data;
 }
 
 /** The `records.query` answer. */
 export function parseRecords(data: unknown): CallRecord[] {
-  const r = CallRecordSchema.array().safeParse(record(data, 'records.query').records);
+  const r = CallRecordListSchema.safeParse(record(data, 'records.query').records);
   if (!r.success) throw bad(`records.query (${r.error.issues[0]?.path.join('.') ?? ''})`);
+  return r.data;
+}
+
+/** The `call.trace` answer. */
+export function parseTrace(data: unknown): CallTraceStep[] {
+  const r = CallTraceStepListSchema.safeParse(record(data, 'call.trace').trace);
+  if (!r.success) throw bad('call.trace');
   return r.data;
 }

@@ -2,7 +2,7 @@
  * Messages a client sends. Every message is `{ v, id, type, data }`; `id` correlates the server's
  * response. One schema per message; unknown fields are stripped, unknown types refused.
  */
-import { z } from 'zod';
+import * as z from '../zod.js';
 import {
   CallIdSchema,
   CallParamsSchema,
@@ -23,14 +23,14 @@ const MAX_IDS = 64;
 export const ClientMessageSchemas = {
   /** First message on a socket: authenticate, or resume a previous session. */
   auth: z.object({
-    sdkAppId: z.number().int(),
+    sdkAppId: z.int(),
     userId: UserIdSchema,
-    userSig: z.string().min(1).max(8192),
+    userSig: z.string().check(z.minLength(1), z.maxLength(8192)),
     deviceId: DeviceIdSchema,
     /** Resume: the session id the server gave earlier and the last event seq this device processed. */
-    resume: z.object({ sessionId: z.string().max(64), lastSeq: z.number().int().min(0) }).optional(),
+    resume: z.optional(z.object({ sessionId: z.string().check(z.maxLength(64)), lastSeq: z.int().check(z.minimum(0)) })),
     /** Multi-device ringing opt-in (policy `multi`). */
-    multiDevice: z.boolean().optional(),
+    multiDevice: z.optional(z.boolean()),
   }),
   /** Heartbeat. */
   ping: z.object({}),
@@ -38,9 +38,9 @@ export const ClientMessageSchemas = {
   logout: z.object({}),
   /** Start a call (`calls()`). */
   'call.start': z.object({
-    userIds: z.array(UserIdSchema).min(1).max(MAX_IDS),
+    userIds: z.array(UserIdSchema).check(z.minLength(1), z.maxLength(MAX_IDS)),
     mediaType: MediaTypeSchema,
-    params: CallParamsSchema.optional(),
+    params: z.optional(CallParamsSchema),
   }),
   /** Accept the ringing call. */
   'call.accept': z.object({ callId: CallIdSchema }),
@@ -53,8 +53,8 @@ export const ClientMessageSchemas = {
   /** Invite more users into a running call. */
   'call.invite': z.object({
     callId: CallIdSchema,
-    userIds: z.array(UserIdSchema).min(1).max(MAX_IDS),
-    params: CallParamsSchema.pick({ userData: true, timeout: true, offlinePushInfo: true }).optional(),
+    userIds: z.array(UserIdSchema).check(z.minLength(1), z.maxLength(MAX_IDS)),
+    params: z.optional(z.pick(CallParamsSchema, { userData: true, timeout: true, offlinePushInfo: true })),
   }),
   /** Join a running call (or move it to this device). */
   'call.join': z.object({ callId: CallIdSchema }),
@@ -69,23 +69,23 @@ export const ClientMessageSchemas = {
     to: z.union([UserIdSchema, z.literal('sfu')]),
     signal: z.object({
       kind: MediaSignalKindSchema,
-      sdp: z.string().max(65536).optional(),
-      candidate: IceCandidateSchema.nullable().optional(),
-      feeds: z.array(z.number()).max(16).optional(),
-      pc: MediaPcSchema.optional(),
+      sdp: z.optional(z.string().check(z.maxLength(65536))),
+      candidate: z.optional(z.nullable(IceCandidateSchema)),
+      feeds: z.optional(z.array(z.number()).check(z.maxLength(16))),
+      pc: z.optional(MediaPcSchema),
       /** On an SFU `offer` with `pc: 'pub'`: a new peer connection (not a renegotiation of the old one). */
-      fresh: z.boolean().optional(),
+      fresh: z.optional(z.boolean()),
     }),
   }),
   /**
    * This device's microphone/camera state, relayed to the other participants. `connected: true`
    * reports that this device's media path is up (the call's `timings.mediaConnectedAt`).
    */
-  'media.state': z.object({ callId: CallIdSchema, audio: z.boolean(), video: z.boolean(), connected: z.boolean().optional() }),
+  'media.state': z.object({ callId: CallIdSchema, audio: z.boolean(), video: z.boolean(), connected: z.optional(z.boolean()) }),
   /** Set the user's nickname and avatar. */
-  'profile.set': z.object({ nickname: z.string().max(128), avatar: z.string().max(2048) }),
+  'profile.set': z.object({ nickname: z.string().check(z.maxLength(128)), avatar: z.string().check(z.maxLength(2048)) }),
   /** Read profiles. */
-  'profile.get': z.object({ userIds: z.array(UserIdSchema).min(1).max(100) }),
+  'profile.get': z.object({ userIds: z.array(UserIdSchema).check(z.minLength(1), z.maxLength(100)) }),
   /** Opt this device in or out of multi-device ringing. */
   'device.multi': z.object({ enable: z.boolean() }),
   /** Recent call records of the signed-in user. */
@@ -96,8 +96,10 @@ export const ClientMessageSchemas = {
   'push.unregister': z.object({ target: PushTargetSchema }),
   /** `onCallReceived` fired on this device (the delivery trace's `received` step). */
   'call.received': z.object({ callId: CallIdSchema }),
+  /** The delivery trace of a call the signed-in user was part of (SPEC §9). */
+  'call.trace': z.object({ callId: CallIdSchema }),
   /** Delete the user's own copies of records. */
-  'records.delete': z.object({ callIds: z.array(CallIdSchema).min(1).max(500) }),
+  'records.delete': z.object({ callIds: z.array(CallIdSchema).check(z.minLength(1), z.maxLength(500)) }),
 } as const;
 
 /** A client message type. */
@@ -111,13 +113,13 @@ export type ClientMessage = {
 
 /** The envelope every client message shares. */
 export const ClientEnvelopeSchema = z.object({
-  v: z.number().int(),
-  id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  type: z.string().max(64),
-  data: z.unknown().optional(),
+  v: z.int(),
+  id: z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER)),
+  type: z.string().check(z.maxLength(64)),
+  data: z.optional(z.unknown()),
   /**
    * Set on a request re-sent after a reconnection (same id): it may have run already on a server
    * process that died before answering, so the server looks its stored result up first.
    */
-  retry: z.literal(true).optional(),
+  retry: z.optional(z.literal(true)),
 });

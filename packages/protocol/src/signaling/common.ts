@@ -1,17 +1,17 @@
 /** Schemas shared by several wire messages. */
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { CALL_ID_PATTERN, DEVICE_ID_PATTERN, RESERVED_USER_IDS, USER_ID_PATTERN } from '../ids.js';
 import { CallEndReason, CallMediaType, CallRole } from '../enums.js';
 
 /** A user id: 1–32 bytes of `[A-Za-z0-9_-]`, never a reserved id (`sfu`). */
-export const UserIdSchema = z
-  .string()
-  .regex(USER_ID_PATTERN, 'user id must be 1-32 of [A-Za-z0-9_-]')
-  .refine((id) => !RESERVED_USER_IDS.has(id), 'this user id is reserved');
+export const UserIdSchema = z.string().check(
+  z.regex(USER_ID_PATTERN, 'user id must be 1-32 of [A-Za-z0-9_-]'),
+  z.refine((id: string) => !RESERVED_USER_IDS.has(id), 'this user id is reserved'),
+);
 /** A call id. */
-export const CallIdSchema = z.string().regex(CALL_ID_PATTERN, 'malformed call id');
+export const CallIdSchema = z.string().check(z.regex(CALL_ID_PATTERN, 'malformed call id'));
 /** A device id chosen by the engine instance. */
-export const DeviceIdSchema = z.string().regex(DEVICE_ID_PATTERN, 'malformed device id');
+export const DeviceIdSchema = z.string().check(z.regex(DEVICE_ID_PATTERN, 'malformed device id'));
 /** Audio or video (none is never valid on the wire). */
 export const MediaTypeSchema = z.union([z.literal(CallMediaType.audio), z.literal(CallMediaType.video)]);
 /** Any end reason. */
@@ -21,8 +21,8 @@ export const RoleSchema = z.enum(CallRole);
 
 /** Room id of a call: numeric or string, as in TUICallEngine. */
 export const RoomIdSchema = z.object({
-  intRoomId: z.number().int().min(0).max(4294967295).optional(),
-  strRoomId: z.string().max(64).optional(),
+  intRoomId: z.optional(z.int().check(z.minimum(0), z.maximum(4294967295))),
+  strRoomId: z.optional(z.string().check(z.maxLength(64))),
 });
 /** Room id of a call. */
 export type RoomId = z.infer<typeof RoomIdSchema>;
@@ -37,33 +37,33 @@ const PUSH_TEXT_MAX = 256;
  * nor store an unbounded structure on a call.
  */
 export const OfflinePushInfoSchema = z.object({
-  title: z.string().max(PUSH_TEXT_MAX).optional(),
-  desc: z.string().max(1024).optional(),
+  title: z.optional(z.string().check(z.maxLength(PUSH_TEXT_MAX))),
+  desc: z.optional(z.string().check(z.maxLength(1024))),
   /** App-defined extra text for the push (Tencent: `ext`). */
-  ext: z.string().max(4096).optional(),
-  ignoreIOSBadge: z.boolean().optional(),
-  iOSSound: z.string().max(PUSH_TEXT_MAX).optional(),
-  androidSound: z.string().max(PUSH_TEXT_MAX).optional(),
-  androidOPPOChannelID: z.string().max(PUSH_TEXT_MAX).optional(),
-  androidVIVOClassification: z.number().int().min(0).max(1).optional(),
-  androidXiaoMiChannelID: z.string().max(PUSH_TEXT_MAX).optional(),
-  androidFCMChannelID: z.string().max(PUSH_TEXT_MAX).optional(),
-  androidHuaWeiCategory: z.string().max(PUSH_TEXT_MAX).optional(),
-  isDisablePush: z.boolean().optional(),
-  iOSPushType: z.number().int().min(0).max(1).optional(),
+  ext: z.optional(z.string().check(z.maxLength(4096))),
+  ignoreIOSBadge: z.optional(z.boolean()),
+  iOSSound: z.optional(z.string().check(z.maxLength(PUSH_TEXT_MAX))),
+  androidSound: z.optional(z.string().check(z.maxLength(PUSH_TEXT_MAX))),
+  androidOPPOChannelID: z.optional(z.string().check(z.maxLength(PUSH_TEXT_MAX))),
+  androidVIVOClassification: z.optional(z.int().check(z.minimum(0), z.maximum(1))),
+  androidXiaoMiChannelID: z.optional(z.string().check(z.maxLength(PUSH_TEXT_MAX))),
+  androidFCMChannelID: z.optional(z.string().check(z.maxLength(PUSH_TEXT_MAX))),
+  androidHuaWeiCategory: z.optional(z.string().check(z.maxLength(PUSH_TEXT_MAX))),
+  isDisablePush: z.optional(z.boolean()),
+  iOSPushType: z.optional(z.int().check(z.minimum(0), z.maximum(1))),
 });
 /** Offline push payload. */
 export type OfflinePushInfo = z.infer<typeof OfflinePushInfoSchema>;
 
 /** Optional parameters of `calls()` / `inviteUser()` (TUICallEngine's `TUICallParams`). */
 export const CallParamsSchema = z.object({
-  roomId: RoomIdSchema.optional(),
+  roomId: z.optional(RoomIdSchema),
   /** Ring seconds; 0 or absent = server default. */
-  timeout: z.number().int().min(0).max(3600).optional(),
-  userData: z.string().max(4096).optional(),
-  chatGroupId: z.string().max(128).optional(),
-  isEphemeralCall: z.boolean().optional(),
-  offlinePushInfo: OfflinePushInfoSchema.optional(),
+  timeout: z.optional(z.int().check(z.minimum(0), z.maximum(3600))),
+  userData: z.optional(z.string().check(z.maxLength(4096))),
+  chatGroupId: z.optional(z.string().check(z.maxLength(128))),
+  isEphemeralCall: z.optional(z.boolean()),
+  offlinePushInfo: z.optional(OfflinePushInfoSchema),
 });
 /** Optional parameters of `calls()` / `inviteUser()`. */
 export type CallParams = z.infer<typeof CallParamsSchema>;
@@ -71,11 +71,14 @@ export type CallParams = z.infer<typeof CallParamsSchema>;
 /** A user's public profile. */
 export const UserProfileSchema = z.object({
   userId: UserIdSchema,
-  nickname: z.string().max(128),
-  avatar: z.string().max(2048),
+  nickname: z.string().check(z.maxLength(128)),
+  avatar: z.string().check(z.maxLength(2048)),
 });
 /** A user's public profile. */
 export type UserProfile = z.infer<typeof UserProfileSchema>;
+
+/** A list of profiles (the `profile.get` answer). */
+export const UserProfileListSchema = z.array(UserProfileSchema);
 
 /** Extra information handed to call observers (TUICallObserverExtraInfo). */
 export const ExtraInfoSchema = z.object({
@@ -84,7 +87,7 @@ export const ExtraInfoSchema = z.object({
   userData: z.string(),
   chatGroupId: z.string(),
   isEphemeralCall: z.boolean(),
-  callerProfile: UserProfileSchema.optional(),
+  callerProfile: z.optional(UserProfileSchema),
 });
 /** Extra information handed to call observers. */
 export type CallObserverExtraInfo = z.infer<typeof ExtraInfoSchema>;
@@ -99,7 +102,7 @@ export const MediaSignalKindSchema = z.enum(['offer', 'answer', 'candidate', 're
 export const MediaPcSchema = z.enum(['pub', 'sub', 'p2p']);
 /** A trickled ICE candidate (`RTCIceCandidateInit`); `null` in a signal means end of candidates. */
 export const IceCandidateSchema = z.object({
-  candidate: z.string().max(1024),
-  sdpMid: z.string().max(64).nullable().optional(),
-  sdpMLineIndex: z.number().int().min(0).max(64).nullable().optional(),
+  candidate: z.string().check(z.maxLength(1024)),
+  sdpMid: z.optional(z.nullable(z.string().check(z.maxLength(64)))),
+  sdpMLineIndex: z.optional(z.nullable(z.int().check(z.minimum(0), z.maximum(64)))),
 });

@@ -2,7 +2,7 @@
  * Messages the server sends: responses to requests, ordered events, and protocol errors.
  * Call events carry exactly the arguments of the CallObserver callback they drive, by name.
  */
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { CallMediaType, NetworkQuality } from '../enums.js';
 import {
   CallIdSchema,
@@ -32,16 +32,14 @@ export type SfuStream = z.infer<typeof SfuStreamSchema>;
  * carry `streams` (the mid → user map that labels the incoming tracks) and `fresh: true` when the
  * offer starts a new subscriber connection that replaces the device's previous one.
  */
-export const RelayedSignalSchema = z
-  .object({
-    kind: MediaSignalKindSchema,
-    sdp: z.string().optional(),
-    candidate: IceCandidateSchema.nullable().optional(),
-    pc: MediaPcSchema.optional(),
-    fresh: z.boolean().optional(),
-    streams: z.array(SfuStreamSchema).optional(),
-  })
-  .loose();
+export const RelayedSignalSchema = z.looseObject({
+  kind: MediaSignalKindSchema,
+  sdp: z.optional(z.string()),
+  candidate: z.optional(z.nullable(IceCandidateSchema)),
+  pc: z.optional(MediaPcSchema),
+  fresh: z.optional(z.boolean()),
+  streams: z.optional(z.array(SfuStreamSchema)),
+});
 /** A media signal as a device receives it. */
 export type RelayedSignal = z.infer<typeof RelayedSignalSchema>;
 const userEvent = <N extends string>(name: N) =>
@@ -107,7 +105,7 @@ export const ServerEventSchema = z.discriminatedUnion('name', [
     name: z.literal('media.topology'),
     callId,
     mode: z.enum(['p2p', 'sfu', 'mesh']),
-    feeds: z.array(z.object({ userId: UserIdSchema, feed: z.number() })).optional(),
+    feeds: z.optional(z.array(z.object({ userId: UserIdSchema, feed: z.number() }))),
   }),
   z.object({ name: z.literal('onKickedOffline') }),
   z.object({ name: z.literal('onUserSigExpired') }),
@@ -137,19 +135,19 @@ export type ResponseMessage = z.infer<typeof ResponseSchema>;
 export const EventMessageSchema = z.object({
   v: z.literal(1),
   type: z.literal('event'),
-  seq: z.number().int(),
+  seq: z.int(),
   event: ServerEventSchema,
   /**
    * Stable id of an event a call's state change produced (`<callId>:<version>:<n>`). After a
    * server crash such an event may come again (replayed from storage); a client processes each
    * id once.
    */
-  eid: z.string().max(200).optional(),
+  eid: z.optional(z.string().check(z.maxLength(200))),
   /**
    * Set on a stored event sent again late (after another node died, or with the answer of a
    * re-sent request): a client skips it when it has already processed a later state of that call.
    */
-  replay: z.literal(true).optional(),
+  replay: z.optional(z.literal(true)),
 });
 /** An ordered event message. */
 export type EventMessage = z.infer<typeof EventMessageSchema>;

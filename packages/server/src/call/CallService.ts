@@ -22,7 +22,7 @@ import type { CallState, Command, Effect, Target, UserContext } from './types.js
 import type { CallRecord, ServerEvent } from '@opencall/protocol/wire';
 import type { CallChange, Membership, Storage } from '../storage/Storage.js';
 import { BUSY_LEG_STATES, VersionConflictError } from '../storage/Storage.js';
-import { Mutex } from '../util/Mutex.js';
+import { KeyedMutex, Mutex } from '../util/Mutex.js';
 import { TimerRunner } from './TimerRunner.js';
 import type { TimerClaims } from './TimerRunner.js';
 import { pushRowsOf } from '../push/queue.js';
@@ -76,12 +76,21 @@ export interface CallServiceOptions {
   webhooks?: boolean;
   /** Cluster mode: claim overdue timers of every node from the database as `holder`. */
   timerClaims?: { store: TimerClaims; holder: string } | null;
+  /**
+   * Cluster mode: commands given a `key` (a call, a user) run one at a time per key instead of
+   * one at a time per process. Other nodes run commands concurrently with this one anyway, so
+   * correctness already rests on the database (version check, one-busy-leg index, whole-command
+   * retries); the per-key queues only keep a call's own commands from racing. Ignored on a
+   * storage that stages (group commit needs the one process-wide turn).
+   */
+  keyedCommands?: boolean;
 }
 
 /** The call application service. */
 export class CallService {
   readonly #o: CallServiceOptions;
   readonly #mutex = new Mutex();
+  readonly #keyedMutex = new KeyedMutex();
   readonly #timers: TimerRunner;
   /** Deferred after-commit work of the `exclusive` run now holding the mutex (defer mode), or null. */
   #deferred: Promise<void>[] | null = null;
@@ -108,10 +117,12 @@ export class CallService {
    * write because another node won (a version conflict, or a user's second busy leg), the whole of
    * `fn` runs again, so its busy and glare look-ups see the winner.
    */
-  exclusive<T>(fn: () => Promise<T>, opts?: { defer?: boolean }): Promise<T> {
+  exclusive<T>(fn: () => Promise<T>, opts?: { defer?: boolean; key?: string }): Promise<T> {
     const deferred: Promise<void>[] = [];
-    const run = this.#mutex.run(async () => {
-      this.#deferred = opts?.defer ? deferred : null;
+    // Keyed runs overlap, so they never stage (`#deferred` belongs to the one process-wide turn).
+    const keyed = opts?.key !== undefined && this.#o.keyedCommands === true && !this.#o.storage.stage;
+    const body = async (): Promise<T> => {
+      if (!keyed) this.#deferred = opts?.defer ? deferred : null;
       try {
         for (let attempt = 1; ; attempt++) {
           try {
@@ -122,9 +133,10 @@ export class CallService {
           }
         }
       } finally {
-        this.#deferred = null;
+        if (!keyed) this.#deferred = null;
       }
-    });
+    };
+    const run = keyed ? this.#keyedMutex.run(opts.key!, body) : this.#mutex.run(body);
     if (!opts?.defer) return run;
     // Outside the mutex: wait until what `fn` staged is durable and its events are sent, so the
     // caller's answer still follows them (and reports a failed batch as the command's failure).
@@ -219,7 +231,7 @@ export class CallService {
 
   /** `apply` under the mutex. */
   run(callId: string, command: Command, request?: RequestContext): Promise<{ state: CallState; reply: unknown }> {
-    return this.exclusive(() => this.apply(callId, command, request), { defer: true });
+    return this.exclusive(() => this.apply(callId, command, request), { defer: true, key: `call:${callId}` });
   }
 
   /**

@@ -5,13 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { YAMLParseError, parse } from 'yaml';
-import type { z } from 'zod';
+import type * as z from '@opencall/protocol/zod';
 import { ServerOptionsSchema } from './schema.js';
 import { SECRET_FILES, readSecretFile } from './secrets.js';
 
 /** The object-shaped schema reached through wrappers (default, prefault, optional), if any. */
-function objectShape(schema: z.ZodType): Record<string, z.ZodType> | null {
-  const def = (schema as unknown as { _zod: { def: { type: string; shape?: Record<string, z.ZodType>; innerType?: z.ZodType; options?: z.ZodType[] } } })._zod.def;
+function objectShape(schema: z.ZodMiniType): Record<string, z.ZodMiniType> | null {
+  const def = (schema as unknown as { _zod: { def: { type: string; shape?: Record<string, z.ZodMiniType>; innerType?: z.ZodMiniType; options?: z.ZodMiniType[] } } })._zod.def;
   if (def.type === 'object') return def.shape ?? null;
   if (def.innerType) return objectShape(def.innerType);
   if (def.type === 'union') {
@@ -25,7 +25,7 @@ function objectShape(schema: z.ZodType): Record<string, z.ZodType> | null {
 }
 
 /** Dotted paths of keys in `value` that the schema does not know. */
-export function unknownKeys(shape: Record<string, z.ZodType>, value: Record<string, unknown>, prefix = ''): string[] {
+export function unknownKeys(shape: Record<string, z.ZodMiniType>, value: Record<string, unknown>, prefix = ''): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(value)) {
     const child = shape[k];

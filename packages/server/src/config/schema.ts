@@ -2,44 +2,44 @@
  * Server options (SPEC §2): one schema, validated once at start-up, then frozen. Defaults live in
  * the schema so `--help`, docs and code agree.
  */
-import { z } from 'zod';
+import * as z from '@opencall/protocol/zod';
 
 const LimitsSchema = z.object({
   /** Largest accepted WebSocket frame or HTTP body, bytes. */
-  maxMessageBytes: z.number().int().min(1024).default(64 * 1024),
+  maxMessageBytes: z._default(z.int().check(z.minimum(1024)), 64 * 1024),
   /** Messages per second per signaling connection (token bucket, burst = 2 s worth). */
-  messagesPerSecondPerConnection: z.number().min(1).default(50),
+  messagesPerSecondPerConnection: z._default(z.number().check(z.minimum(1)), 50),
   /** HTTP requests per second per client IP (REST, dev sig endpoint). */
-  requestsPerSecondPerIp: z.number().min(1).default(100),
+  requestsPerSecondPerIp: z._default(z.number().check(z.minimum(1)), 100),
   /** Signed-in devices per user (policy `multi`). */
-  maxDevicesPerUser: z.number().int().min(1).default(5),
+  maxDevicesPerUser: z._default(z.int().check(z.minimum(1)), 5),
   /** A socket that has not signed in within this many ms is closed (SPEC §3: 10 s). */
-  authTimeoutMs: z.number().int().min(100).default(10_000),
+  authTimeoutMs: z._default(z.int().check(z.minimum(100)), 10_000),
   /** Open signaling sockets in all; more are refused at the upgrade (HTTP 503). */
-  maxConnections: z.number().int().min(1).default(10_000),
+  maxConnections: z._default(z.int().check(z.minimum(1)), 10_000),
   /** Open signaling sockets per client IP; more are refused at the upgrade (HTTP 429). */
-  maxConnectionsPerIp: z.number().int().min(1).default(100),
+  maxConnectionsPerIp: z._default(z.int().check(z.minimum(1)), 100),
   /** An HTTP request (headers and body) must arrive within this many ms, or the socket is closed. */
-  httpRequestTimeoutMs: z.number().int().min(100).default(30_000),
+  httpRequestTimeoutMs: z._default(z.int().check(z.minimum(100)), 30_000),
   /** Calls one user may start per minute (`call.start`, any device); more → 4029. Burst: half of it. */
-  callsPerMinutePerUser: z.number().min(1).default(60),
+  callsPerMinutePerUser: z._default(z.number().check(z.minimum(1)), 60),
   /** Invitations waiting for a signed-out user; beyond it new invitations see the user busy. */
-  maxPendingInvitesPerUser: z.number().int().min(1).default(20),
+  maxPendingInvitesPerUser: z._default(z.int().check(z.minimum(1)), 20),
   /** Bytes of events kept per device session for replay after a reconnection. */
-  replayBufferBytes: z.number().int().min(4096).default(1024 * 1024),
+  replayBufferBytes: z._default(z.int().check(z.minimum(4096)), 1024 * 1024),
 });
 
 const WebhookRetrySchema = z.object({
-  initialDelayMs: z.number().int().min(1).default(1000),
-  maxDelayMs: z.number().int().min(1).default(300_000),
-  maxAgeMs: z.number().int().min(1).default(3_600_000),
-  timeoutMs: z.number().int().min(1).default(5000),
+  initialDelayMs: z._default(z.int().check(z.minimum(1)), 1000),
+  maxDelayMs: z._default(z.int().check(z.minimum(1)), 300_000),
+  maxAgeMs: z._default(z.int().check(z.minimum(1)), 3_600_000),
+  timeoutMs: z._default(z.int().check(z.minimum(1)), 5000),
 });
 
 const TurnSchema = z.object({
-  urls: z.union([z.string(), z.array(z.string()).min(1)]),
-  secret: z.string().min(1),
-  ttlSeconds: z.number().int().min(60).default(86_400),
+  urls: z.union([z.string(), z.array(z.string()).check(z.minLength(1))]),
+  secret: z.string().check(z.minLength(1)),
+  ttlSeconds: z._default(z.int().check(z.minimum(60)), 86_400),
 });
 
 /** base64url (the `web-push` VAPID key format). */
@@ -48,100 +48,100 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 /** Offline push (SPEC §9). */
 const PushSchema = z.object({
   /** Web Push VAPID keys; development mode generates and keeps a pair in the data folder. */
-  vapid: z
-    .object({
+  vapid: z.optional(
+    z.object({
       /** base64url of the 65-byte uncompressed P-256 public point. */
-      publicKey: z.string().length(87).regex(B64URL),
+      publicKey: z.string().check(z.length(87), z.regex(B64URL)),
       /** base64url of the 32-byte private key. */
-      privateKey: z.string().length(43).regex(B64URL),
+      privateKey: z.string().check(z.length(43), z.regex(B64URL)),
       /** `mailto:` or `https:` contact for push services. */
-      subject: z.string().regex(/^(mailto:|https:)/),
-    })
-    .optional(),
+      subject: z.string().check(z.regex(/^(mailto:|https:)/)),
+    }),
+  ),
   /** FCM HTTP v1. */
-  fcm: z
-    .object({
-      projectId: z.string().min(1),
+  fcm: z.optional(
+    z.object({
+      projectId: z.string().check(z.minLength(1)),
       /** The service-account JSON (its `client_email`, `private_key` and optional `token_uri` are used). */
-      serviceAccount: z.looseObject({ client_email: z.string().min(1), private_key: z.string().min(1), token_uri: z.url().optional() }),
+      serviceAccount: z.looseObject({ client_email: z.string().check(z.minLength(1)), private_key: z.string().check(z.minLength(1)), token_uri: z.optional(z.url()) }),
       /** Send endpoint base (tests point it at a local server). */
-      endpoint: z.url().default('https://fcm.googleapis.com'),
-    })
-    .optional(),
+      endpoint: z._default(z.url(), 'https://fcm.googleapis.com'),
+    }),
+  ),
   /** APNs with token (ES256 JWT) authentication over HTTP/2. */
-  apns: z
-    .object({
-      teamId: z.string().min(1),
-      keyId: z.string().min(1),
+  apns: z.optional(
+    z.object({
+      teamId: z.string().check(z.minLength(1)),
+      keyId: z.string().check(z.minLength(1)),
       /** The .p8 key (PEM). */
-      privateKey: z.string().min(1),
-      bundleId: z.string().min(1),
-      production: z.boolean().default(false),
+      privateKey: z.string().check(z.minLength(1)),
+      bundleId: z.string().check(z.minLength(1)),
+      production: z._default(z.boolean(), false),
       /** Overrides the Apple host chosen by `production` (tests point it at a local HTTP/2 server). */
-      endpoint: z.url().optional(),
-    })
-    .optional(),
+      endpoint: z.optional(z.url()),
+    }),
+  ),
   /** Hand every push to the app's own backend instead of the providers (signed like webhooks). */
-  webhookUrl: z.url().optional(),
+  webhookUrl: z.optional(z.url()),
   /** Allow `http:` Web Push endpoints (local push services in tests); otherwise only `https:`. */
-  allowHttpEndpoints: z.boolean().default(false),
+  allowHttpEndpoints: z._default(z.boolean(), false),
   /** Registrations kept per user; the oldest is dropped beyond it. */
-  maxTargetsPerUser: z.number().int().min(1).max(100).default(10),
+  maxTargetsPerUser: z._default(z.int().check(z.minimum(1), z.maximum(100)), 10),
   /** Deadline of one provider request. */
-  timeoutMs: z.number().int().min(100).default(10_000),
+  timeoutMs: z._default(z.int().check(z.minimum(100)), 10_000),
 });
 
 /** Schema of `startServer(options)`. */
 export const ServerOptionsSchema = z.object({
-  port: z.number().int().min(0).max(65535).default(3000),
-  host: z.string().default('127.0.0.1'),
-  sdkAppId: z.number().int().positive().default(1400000000),
+  port: z._default(z.int().check(z.minimum(0), z.maximum(65535)), 3000),
+  host: z._default(z.string(), '127.0.0.1'),
+  sdkAppId: z._default(z.int().check(z.positive()), 1400000000),
   /** HMAC key for UserSigs; none → development mode. */
-  secretKey: z.string().min(1).optional(),
+  secretKey: z.optional(z.string().check(z.minLength(1))),
   /** `:memory:`, a SQLite file path (or `sqlite:<path>`), or a `postgres://` URL (cluster mode, SPEC §8). */
-  storage: z.string().min(1).default(':memory:'),
+  storage: z._default(z.string().check(z.minLength(1)), ':memory:'),
   /** `redis://host:port[/db]`: required with a `postgres://` storage (SPEC §8). */
-  redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  redis: z.optional(z.string().check(z.regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'))),
   /** Prefix of every Redis key and channel, so several clusters (or test runs) share one Redis. */
-  clusterName: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1-64)').default('opencall'),
+  clusterName: z._default(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1-64)')), 'opencall'),
   /** This node's name in logs, /healthz and metrics (random when absent). */
-  nodeId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1-64)').optional(),
+  nodeId: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1-64)'))),
   /** Development mode on a non-loopback `host` is refused unless this is true (SPEC §2). */
-  unsafeDevModeOnNetwork: z.boolean().default(false),
+  unsafeDevModeOnNetwork: z._default(z.boolean(), false),
   /** When set, `GET /metrics` requires `Authorization: Bearer <metricsToken>`. */
-  metricsToken: z.string().min(16).optional(),
+  metricsToken: z.optional(z.string().check(z.minLength(16))),
   /** Ended calls and call records older than this many days are deleted (none: kept forever). */
-  historyRetentionDays: z.number().min(1).optional(),
+  historyRetentionDays: z.optional(z.number().check(z.minimum(1))),
   /** Where development mode keeps its generated key (default: the storage file's folder, or ./data). */
-  dataDir: z.string().optional(),
-  devicePolicy: z.enum(['kick', 'multi']).default('kick'),
-  heartbeatTimeoutMs: z.number().int().min(200).default(15_000),
-  defaultRingTimeoutSeconds: z.number().min(0.1).default(30),
-  maxParticipants: z.number().int().min(2).max(50).default(9),
-  adminUserId: z.string().default('administrator'),
-  webhookUrl: z.url().optional(),
+  dataDir: z.optional(z.string()),
+  devicePolicy: z._default(z.enum(['kick', 'multi']), 'kick'),
+  heartbeatTimeoutMs: z._default(z.int().check(z.minimum(200)), 15_000),
+  defaultRingTimeoutSeconds: z._default(z.number().check(z.minimum(0.1)), 30),
+  maxParticipants: z._default(z.int().check(z.minimum(2), z.maximum(50)), 9),
+  adminUserId: z._default(z.string(), 'administrator'),
+  webhookUrl: z.optional(z.url()),
   /** Signs webhooks; an empty string is refused (it would sign with no key at all). */
-  webhookSecret: z.string().min(1, 'must not be empty (omit it to send unsigned webhooks)').optional(),
-  webhookRetry: WebhookRetrySchema.prefault({}),
-  limits: LimitsSchema.prefault({}),
-  sfu: z.union([z.enum(['auto', 'none']), z.object({ janusUrl: z.string(), apiSecret: z.string().optional() })]).default('auto'),
-  turn: TurnSchema.optional(),
-  push: PushSchema.prefault({}),
-  webApp: z.boolean().default(true),
+  webhookSecret: z.optional(z.string().check(z.minLength(1, 'must not be empty (omit it to send unsigned webhooks)'))),
+  webhookRetry: z.prefault(WebhookRetrySchema, {}),
+  limits: z.prefault(LimitsSchema, {}),
+  sfu: z._default(z.union([z.enum(['auto', 'none']), z.object({ janusUrl: z.string(), apiSecret: z.optional(z.string()) })]), 'auto'),
+  turn: z.optional(TurnSchema),
+  push: z.prefault(PushSchema, {}),
+  webApp: z._default(z.boolean(), true),
   /** Production: where the web page fetches UserSigs from. */
-  userSigUrl: z.string().optional(),
+  userSigUrl: z.optional(z.string()),
   /**
    * Addresses/CIDRs of reverse proxies (or `true`: every peer, only when the port is firewalled to
    * the proxy) whose `X-Forwarded-For`/`-Proto`/`-Host` are believed for rate limits, logs and
    * URLs. From any other peer those headers are ignored.
    */
-  trustProxy: z.union([z.boolean(), z.array(z.string().min(1))]).default(false),
+  trustProxy: z._default(z.union([z.boolean(), z.array(z.string().check(z.minLength(1)))]), false),
   /** The https URL users reach (links, push payloads, /openapi.json); default: from the request. */
-  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  publicUrl: z.optional(z.url({ protocol: /^https?$/ })),
   /** SIGTERM / `close()`: how long in-flight work may take before sockets are cut. */
-  shutdownTimeoutMs: z.number().int().min(0).default(10_000),
+  shutdownTimeoutMs: z._default(z.int().check(z.minimum(0)), 10_000),
   /** pino level. */
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logLevel: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
 });
 
 /** True when `storage` names a PostgreSQL database (cluster mode). */

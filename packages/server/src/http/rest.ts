@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { z } from 'zod';
+import type * as z from '@opencall/protocol/zod';
 import { ErrorCode, MAX_JSON_DEPTH, jsonTooDeep, verifyUserSig } from '@opencall/protocol';
 import type { CallService } from '../call/CallService.js';
 import { MachineError } from '../call/MachineError.js';
@@ -66,7 +66,7 @@ export function registerRest(app: FastifyInstance, d: RestDeps): void {
   };
 
   /** Parses the raw body (after auth, so an anonymous caller learns nothing from body errors). */
-  const bodyOf = <S extends z.ZodType>(schema: S, raw: unknown): z.output<S> => {
+  const bodyOf = <S extends z.ZodMiniType>(schema: S, raw: unknown): z.output<S> => {
     let json: unknown = {};
     if (typeof raw === 'string' && raw.trim() !== '') {
       if (jsonTooDeep(raw)) throw new RestError(ErrorCode.REST_INVALID_PARAMETER, `the body nests deeper than ${MAX_JSON_DEPTH} levels`);

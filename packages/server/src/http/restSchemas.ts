@@ -2,19 +2,19 @@
  * Request and response schemas of the Tencent-shaped REST API (SPEC §6.2). The routes validate
  * with these and /openapi.json is generated from them, so the document cannot drift from the code.
  */
-import { z } from 'zod';
+import * as z from '@opencall/protocol/zod';
 
 /** Query string every REST call carries (admin UserSig auth). */
 export const RestQuerySchema = z.object({
-  sdkappid: z.coerce.number().int().describe('Must equal the server’s sdkAppId'),
-  identifier: z.string().min(1).max(32).describe('Must be the admin user id (`adminUserId`, default `administrator`)'),
-  usersig: z.string().min(1).max(8192).describe('A UserSig of the admin user'),
-  random: z.string().max(32).optional().describe('Any value; ignored (Tencent clients send a random 32-bit number)'),
-  contenttype: z.literal('json').optional().describe('Only `json` is supported'),
+  sdkappid: z.coerce.number().check(z.int(), z.describe('Must equal the server’s sdkAppId')),
+  identifier: z.string().check(z.minLength(1), z.maxLength(32), z.describe('Must be the admin user id (`adminUserId`, default `administrator`)')),
+  usersig: z.string().check(z.minLength(1), z.maxLength(8192), z.describe('A UserSig of the admin user')),
+  random: z.optional(z.string().check(z.maxLength(32))).check(z.describe('Any value; ignored (Tencent clients send a random 32-bit number)')),
+  contenttype: z.optional(z.literal('json')).check(z.describe('Only `json` is supported')),
 });
 
 /** Body naming one call (a fresh schema per route, so each gets its own OpenAPI component). */
-const callIdBody = () => z.object({ CallId: z.string().min(1).max(64) });
+const callIdBody = () => z.object({ CallId: z.string().check(z.minLength(1), z.maxLength(64)) });
 
 /** Body of `get_record_by_callid`. */
 export const GetRecordBodySchema = callIdBody();
@@ -26,10 +26,10 @@ export const GetCallTraceBodySchema = callIdBody();
 /** One delivery-trace step (SPEC §9). */
 const TraceStepSchema = z.object({
   UserId: z.string(),
-  DeviceId: z.string().optional(),
-  Step: z.string().describe('rung, push.queued, push.sent, push.failed, push.gone, push.none, push.skipped, push.expired, received, notification.shown, accepted, joined, rejected, noResponse, busy, canceled, offline, endByServer'),
-  Time: z.number().int().describe('ms epoch'),
-  Detail: z.record(z.string(), z.unknown()).optional().describe('provider, status, ms, kind, reason, error'),
+  DeviceId: z.optional(z.string()),
+  Step: z.string().check(z.describe('rung, push.queued, push.sent, push.failed, push.gone, push.none, push.skipped, push.expired, received, notification.shown, accepted, joined, rejected, noResponse, busy, canceled, offline, endByServer')),
+  Time: z.int().check(z.describe('ms epoch')),
+  Detail: z.optional(z.record(z.string(), z.unknown())).check(z.describe('provider, status, ms, kind, reason, error')),
 });
 
 /** Tencent `CallResult` names (SPEC §6.2). */
@@ -37,51 +37,51 @@ export const CALL_RESULTS = ['Cancel', 'Reject', 'NotAnswer', 'NormalEnd', 'Call
 
 /** Body of `get_record_by_filter`. Times are Unix seconds on the call's start time. */
 export const RecordFilterBodySchema = z.object({
-  StartTime: z.number().int().min(0).optional().describe('Unix seconds, inclusive; default now − 7 days'),
-  EndTime: z.number().int().min(0).optional().describe('Unix seconds, inclusive; default now'),
-  CallResult: z.enum(CALL_RESULTS).optional(),
-  CallType: z.enum(['SingleCall', 'MultiCall']).optional().describe('MultiCall covers multi and group calls'),
-  NumberPerPage: z.number().int().min(1).max(100).optional().describe('Default 10'),
-  Page: z.number().int().min(1).max(1_000_000).optional().describe('1-based; default 1'),
+  StartTime: z.optional(z.int().check(z.minimum(0))).check(z.describe('Unix seconds, inclusive; default now − 7 days')),
+  EndTime: z.optional(z.int().check(z.minimum(0))).check(z.describe('Unix seconds, inclusive; default now')),
+  CallResult: z.optional(z.enum(CALL_RESULTS)),
+  CallType: z.optional(z.enum(['SingleCall', 'MultiCall'])).check(z.describe('MultiCall covers multi and group calls')),
+  NumberPerPage: z.optional(z.int().check(z.minimum(1), z.maximum(100))).check(z.describe('Default 10')),
+  Page: z.optional(z.int().check(z.minimum(1), z.maximum(1_000_000))).check(z.describe('1-based; default 1')),
 });
 
-const ms = z.number().int();
+const ms = z.int();
 
 /** §6.1 timings of a call, ms epoch. */
 export const TimingsSchema = z.object({
   invitedAt: ms,
-  ringingAt: z.record(z.string(), ms).describe('First time each invitee’s device rang'),
-  acceptedAt: ms.nullable(),
-  mediaConnectedAt: ms.nullable(),
-  endedAt: ms.nullable(),
+  ringingAt: z.record(z.string(), ms).check(z.describe('First time each invitee’s device rang')),
+  acceptedAt: z.nullable(ms),
+  mediaConnectedAt: z.nullable(ms),
+  endedAt: z.nullable(ms),
 });
 
-const unixSeconds = z.number().int();
+const unixSeconds = z.int();
 
 /** TencentCallRecord (SPEC §6.2): the admin view of one ended call. */
 export const TencentCallRecordSchema = z.object({
   CallId: z.string(),
   Caller_Account: z.string(),
-  CalleeList_Account: z.array(z.string()).describe('Everyone ever invited, the caller excluded'),
+  CalleeList_Account: z.array(z.string()).check(z.describe('Everyone ever invited, the caller excluded')),
   MediaType: z.enum(['Audio', 'Video']),
   CallType: z.enum(['SingleCall', 'MultiCall']),
-  StartTime: unixSeconds.describe('Unix seconds: the invitation'),
-  AcceptTime: unixSeconds.describe('Unix seconds: first time two users were connected; 0 if never'),
-  EndTime: unixSeconds.describe('Unix seconds'),
+  StartTime: unixSeconds.check(z.describe('Unix seconds: the invitation')),
+  AcceptTime: unixSeconds.check(z.describe('Unix seconds: first time two users were connected; 0 if never')),
+  EndTime: unixSeconds.check(z.describe('Unix seconds')),
   CallResult: z.enum(CALL_RESULTS),
   RoomId: z.string(),
-  RoomIdType: z.union([z.literal(1), z.literal(2)]).describe('1: integer room id, 2: string room id'),
-  Timings: TimingsSchema.describe('ms epoch'),
+  RoomIdType: z.union([z.literal(1), z.literal(2)]).check(z.describe('1: integer room id, 2: string room id')),
+  Timings: TimingsSchema.check(z.describe('ms epoch')),
 });
 
 /** The envelope of every answer; `Response` only on success and only for routes that return data. */
-function envelope<T extends z.ZodType>(response: T) {
+function envelope<T extends z.ZodMiniType>(response: T) {
   return z.object({
     ActionStatus: z.enum(['OK', 'FAIL']),
-    ErrorCode: z.number().int().describe('0 on success'),
-    ErrorInfo: z.string().describe('Empty on success'),
+    ErrorCode: z.int().check(z.describe('0 on success')),
+    ErrorInfo: z.string().check(z.describe('Empty on success')),
     RequestId: z.string(),
-    Response: response.optional(),
+    Response: z.optional(response),
   });
 }
 
@@ -101,7 +101,7 @@ export const REST_ROUTES = [
     summary: 'Ended calls by start time, result and type, newest first, paged',
     description: 'Ephemeral calls are not listed. StartTime after EndTime: ErrorCode 101002.',
     body: RecordFilterBodySchema,
-    response: envelope(z.object({ TotalNum: z.number().int(), Page: z.number().int(), CallRecordList: z.array(TencentCallRecordSchema) })),
+    response: envelope(z.object({ TotalNum: z.int(), Page: z.int(), CallRecordList: z.array(TencentCallRecordSchema) })),
   },
   {
     path: '/v4/call_engine_http_srv/end_call',
@@ -127,7 +127,7 @@ const ERROR_CODES = `Every answer is HTTP 200 with the envelope; failures have A
 sig was made for another user, 70014 sdkappid mismatch, 4029 too many requests from this IP.`;
 
 /** JSON Schemas of registered zod schemas under `#/components/schemas/<id>`, refs between them. */
-function components(entries: [string, z.ZodType][], io: 'input' | 'output'): Record<string, Record<string, unknown>> {
+function components(entries: [string, z.ZodMiniType][], io: 'input' | 'output'): Record<string, Record<string, unknown>> {
   const registry = z.registry<{ id: string }>();
   for (const [id, schema] of entries) registry.add(schema, { id });
   const out = z.toJSONSchema(registry, { io, uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Record<string, unknown>> };
@@ -144,12 +144,12 @@ export function openApiDocument(): Record<string, unknown> {
   const name = (operationId: string, suffix: string): string =>
     operationId.split('_').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('') + suffix;
   // Requests are read as input (unknown fields are accepted and ignored); responses as output.
-  const requests = components(REST_ROUTES.map((r) => [name(r.operationId, 'Request'), r.body] as [string, z.ZodType]), 'input');
+  const requests = components(REST_ROUTES.map((r) => [name(r.operationId, 'Request'), r.body] as [string, z.ZodMiniType]), 'input');
   const responses = components(
     [
       ['Timings', TimingsSchema],
       ['TencentCallRecord', TencentCallRecordSchema],
-      ...REST_ROUTES.map((r) => [name(r.operationId, 'Response'), r.response] as [string, z.ZodType]),
+      ...REST_ROUTES.map((r) => [name(r.operationId, 'Response'), r.response] as [string, z.ZodMiniType]),
     ],
     'output',
   );

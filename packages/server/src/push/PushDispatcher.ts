@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import { PushTargetSchema, pushTargetKey, type PushTarget } from '@opencall/protocol';
 import type { Storage } from '../storage/Storage.js';
+import { OutboxPump } from '../util/OutboxPump.js';
 import type { PushRow, TraceRow } from '../storage/push.js';
 import type { PushPayload } from '../call/types.js';
 import { actionToken } from './actionToken.js';
@@ -54,61 +55,38 @@ export class PushDispatcher {
   readonly #now: () => number;
   readonly #inFlight = new Map<number, Promise<void>>();
   readonly #controllers = new Set<AbortController>();
-  #timer: NodeJS.Timeout | null = null;
-  #pumping: Promise<void> | null = null;
-  #rerun = false;
-  #started = false;
+  /** Kick/poll loop: one scan at a time. */
+  readonly #pump: OutboxPump;
   #closed = false;
 
   constructor(options: PushDispatcherOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    this.#pump = new OutboxPump({
+      pass: () => this.#scan(),
+      pollIntervalMs: options.pollIntervalMs ?? 500,
+      onError: (err) => this.#o.log.error({ err }, 'push queue scan failed'),
+    });
   }
 
   /** Starts scanning (what a previous process left is sent first). */
   start(): void {
-    if (this.#started || this.#closed) return;
-    this.#started = true;
-    this.kick();
+    if (this.#closed) return;
+    this.#pump.start();
   }
 
   /** Scans now (call after a commit that queued pushes). */
   kick(): void {
-    if (!this.#started || this.#closed) return;
-    if (this.#pumping) {
-      this.#rerun = true;
-      return;
-    }
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#pumping = this.#scan()
-      .catch((err: unknown) => this.#o.log.error({ err }, 'push queue scan failed'))
-      .finally(() => {
-        this.#pumping = null;
-        if (this.#rerun) {
-          this.#rerun = false;
-          this.kick();
-        } else this.#schedule();
-      });
+    this.#pump.kick();
   }
 
   /** Stops, aborts requests in flight (their rows stay pending for the next process). */
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#timer) clearTimeout(this.#timer);
     for (const c of this.#controllers) c.abort();
-    await this.#pumping;
+    await this.#pump.close();
     await Promise.allSettled([...this.#inFlight.values()]);
     for (const sender of Object.values(this.#o.senders)) sender.close?.();
-  }
-
-  #schedule(): void {
-    if (this.#closed || this.#timer) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.kick();
-    }, this.#o.pollIntervalMs ?? 500);
-    this.#timer.unref();
   }
 
   async #scan(): Promise<void> {

@@ -1,11 +1,13 @@
 /**
  * Signaling requests of offline push (SPEC §9): registering and removing a device's push target,
- * and the engine's report that `onCallReceived` fired (the trace's `received` step).
+ * the engine's report that `onCallReceived` fired (the trace's `received` step), and reading a
+ * call's trace.
  */
 import { pushTargetKey, type ClientMessageData, type PushTarget } from '@opencall/protocol';
 import { MachineError } from '../call/MachineError.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Storage } from '../storage/Storage.js';
+import { wireTraceStep } from './trace.js';
 
 /** What these handlers need. */
 interface Deps {
@@ -50,6 +52,16 @@ export async function registerPush(c: Caller, data: ClientMessageData<'push.regi
 /** `push.unregister`: removes the target; `removed` says whether it was registered. */
 export async function unregisterPush(c: Caller, data: ClientMessageData<'push.unregister'>, d: Deps): Promise<object> {
   return { removed: await d.storage.removePushTarget(c.userId, pushTargetKey(data.target)) };
+}
+
+/**
+ * `call.trace`: the delivery trace of a call, for anyone who was part of it (caller or invitee):
+ * the web app's "Details" of a history row. Others are refused like for `call.received`.
+ */
+export async function callTrace(c: Caller, data: ClientMessageData<'call.trace'>, d: Deps): Promise<object> {
+  const call = await d.storage.getCall(data.callId);
+  if (!call?.members[c.userId]) throw MachineError.state('you are not in this call');
+  return { trace: (await d.storage.callTrace(data.callId)).map(wireTraceStep) };
 }
 
 /** `call.received`: the engine showed the incoming call on this device. */

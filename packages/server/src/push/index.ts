@@ -18,6 +18,12 @@ export { PushDispatcher } from './PushDispatcher.js';
 export { registerPushRoutes } from './routes.js';
 export { actionToken, actionTokenKey, verifyActionToken } from './actionToken.js';
 
+/**
+ * Test-only environment variable: `1` makes the dispatcher hold every push (queued, never sent), so
+ * a crash test can kill the server between a commit and its push send. Never set it in production.
+ */
+export const HOLD_PUSHES_ENV = 'OPENCALL_TEST_HOLD_PUSHES';
+
 /** The running push part of a server. */
 export interface PushSetup {
   dispatcher: PushDispatcher;
@@ -44,6 +50,11 @@ export function setupPush(
   if (p.apns) senders.apns = new ApnsSender(p.apns, now);
   const webhook = p.webhookUrl ? new PushWebhookSender(p.webhookUrl, config.webhookSecret) : null;
   const tokenKey = actionTokenKey(config.secretKey);
-  const dispatcher = new PushDispatcher({ storage, senders, webhook, tokenKey, timeoutMs: p.timeoutMs, log, now, ...(gate ? { gate } : {}) });
+  // TEST ONLY (docs/push.md): queue pushes but never send them, so a crash test can SIGKILL the
+  // process in the window between the invite's commit and the push send, deterministically.
+  const held = process.env[HOLD_PUSHES_ENV] === '1';
+  if (held) log.warn(`${HOLD_PUSHES_ENV}=1: pushes are queued but not sent (test-only setting)`);
+  const open = held ? () => false : gate;
+  const dispatcher = new PushDispatcher({ storage, senders, webhook, tokenKey, timeoutMs: p.timeoutMs, log, now, ...(open ? { gate: open } : {}) });
   return { dispatcher, vapidPublicKey: vapid?.publicKey ?? null, tokenKey };
 }

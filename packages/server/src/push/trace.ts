@@ -1,4 +1,5 @@
-/** The delivery trace's REST shape (SPEC §9 `get_call_trace`). */
+/** The delivery trace's answer shapes: REST (SPEC §9 `get_call_trace`) and signaling (`call.trace`). */
+import type { CallTraceStep } from '@opencall/protocol';
 import type { TraceRow } from '../storage/push.js';
 
 /** One step as `get_call_trace` answers it. */
@@ -8,6 +9,17 @@ export interface RestTraceStep {
   Step: string;
   Time: number;
   Detail?: Record<string, unknown>;
+}
+
+/** A stored trace row in the signaling shape (`call.trace`, `engine.getCallTrace`). */
+export function wireTraceStep(r: TraceRow): CallTraceStep {
+  return {
+    userId: r.userId,
+    ...(r.deviceId ? { deviceId: r.deviceId } : {}),
+    step: r.step,
+    time: r.time,
+    ...(r.detail ? { detail: JSON.parse(r.detail) as Record<string, unknown> } : {}),
+  };
 }
 
 /** A stored trace row in the REST shape. */

@@ -13,7 +13,7 @@ import type { Session } from './Session.js';
 import type { SessionManager } from './SessionManager.js';
 import type { MediaRelay } from './MediaRelay.js';
 import type { IpRateLimiter } from '../http/IpRateLimiter.js';
-import { callReceived, registerPush, unregisterPush } from '../push/handlers.js';
+import { callReceived, callTrace, registerPush, unregisterPush } from '../push/handlers.js';
 import type { RequestContext } from '../call/requests.js';
 import type { DeliverFn } from './storedRequests.js';
 
@@ -122,7 +122,7 @@ export const handlers: Handlers = {
         request: requestOf(s, requestId, (_reply, state) => ({ callId: state.callId })),
       });
       return { callId };
-    }, { defer: true }),
+    }, { defer: true, key: `user:${s.userId}` }),
 
   'call.accept': simple('accept'),
   'call.reject': simple('reject'),
@@ -143,7 +143,7 @@ export const handlers: Handlers = {
         ctx,
       }, requestOf(s, requestId, (r) => ({ userIds: (r as string[] | undefined) ?? [] })));
       return { userIds: (reply as string[] | undefined) ?? [] };
-    }, { defer: true }),
+    }, { defer: true, key: `call:${data.callId}` }),
 
   'call.join': (s, data, d, requestId) =>
     d.service.exclusive(async () => {
@@ -157,7 +157,7 @@ export const handlers: Handlers = {
         maxParticipants: d.config.maxParticipants,
       }, requestOf(s, requestId, empty));
       return {};
-    }, { defer: true }),
+    }, { defer: true, key: `call:${data.callId}` }),
 
   'call.switchMediaType': async (s, data, d, requestId) => {
     await d.service.run(data.callId, { type: 'switchMediaType', userId: s.userId, deviceId: s.deviceId, mediaType: data.mediaType }, requestOf(s, requestId, empty));
@@ -190,5 +190,6 @@ export const handlers: Handlers = {
   'push.register': registerPush,
   'push.unregister': unregisterPush,
   'call.received': callReceived,
+  'call.trace': callTrace,
 };
 

@@ -13,6 +13,7 @@
  */
 import type { Logger } from 'pino';
 import type { OutboxRow, Storage } from '../storage/Storage.js';
+import { OutboxPump } from '../util/OutboxPump.js';
 import { describeError, readCapped } from './response.js';
 import { signWebhook } from './sign.js';
 
@@ -117,7 +118,8 @@ export class WebhookDispatcher {
   readonly #now: () => number;
   readonly #fetch: typeof fetch;
   readonly #concurrency: number;
-  readonly #pollMs: number;
+  /** Kick/poll loop: one pass (scan + purge) at a time. */
+  readonly #pump: OutboxPump;
   readonly #random: () => number;
   readonly #retentionMs: number;
   readonly #purgeMs: number;
@@ -140,12 +142,8 @@ export class WebhookDispatcher {
    */
   readonly #settledDuringScan = new Set<number>();
   readonly #stats = { delivered: 0, failed: 0, dead: 0, purged: 0 };
-  #started = false;
   #closed = false;
   #closing: Promise<void> | null = null;
-  #pumping: Promise<void> | null = null;
-  #rerun = false;
-  #timer: NodeJS.Timeout | null = null;
   #scanLimit = SCAN_LIMIT;
 
   /** Validates the URL at once, so a bad `webhookUrl` fails start-up rather than every delivery. */
@@ -154,7 +152,14 @@ export class WebhookDispatcher {
     this.#now = options.now ?? Date.now;
     this.#fetch = options.fetch ?? fetch;
     this.#concurrency = Math.max(1, options.concurrency ?? 8);
-    this.#pollMs = Math.max(1, options.pollIntervalMs ?? 200);
+    this.#pump = new OutboxPump({
+      pass: async () => {
+        await this.#scan();
+        await this.#purge();
+      },
+      pollIntervalMs: options.pollIntervalMs ?? 200,
+      onError: (err) => this.#o.log.error({ err }, 'webhook outbox scan failed'),
+    });
     this.#random = options.random ?? Math.random;
     this.#retentionMs = Math.max(0, options.retentionMs ?? DEFAULT_RETENTION_MS);
     this.#purgeMs = Math.max(1, options.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS);
@@ -170,9 +175,8 @@ export class WebhookDispatcher {
 
   /** Starts polling. Idempotent; does nothing after `close()`. */
   start(): void {
-    if (this.#started || this.#closed) return;
-    this.#started = true;
-    this.kick();
+    if (this.#closed) return;
+    this.#pump.start();
   }
 
   /**
@@ -180,19 +184,7 @@ export class WebhookDispatcher {
    * safe to call often (concurrent kicks coalesce into one extra scan).
    */
   kick(): void {
-    if (!this.#started || this.#closed) return;
-    if (this.#pumping) {
-      this.#rerun = true;
-      return;
-    }
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#pumping = this.#pump().finally(() => {
-      this.#pumping = null;
-      // A kick that landed after the last scan's loop check must not wait for the poll.
-      if (this.#rerun) this.kick();
-      else this.#schedule();
-    });
+    this.#pump.kick();
   }
 
   /**
@@ -202,10 +194,8 @@ export class WebhookDispatcher {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed = true;
-      if (this.#timer) clearTimeout(this.#timer);
-      this.#timer = null;
       for (const c of this.#controllers) c.abort();
-      await this.#pumping;
+      await this.#pump.close();
       await Promise.allSettled([...this.#inFlight.values()]);
     })();
     return this.#closing;
@@ -224,33 +214,6 @@ export class WebhookDispatcher {
   /** False while another node holds the delivery lease. */
   #open(): boolean {
     return this.#o.gate ? this.#o.gate() : true;
-  }
-
-  /** Arms the next poll. */
-  #schedule(): void {
-    if (this.#closed || this.#timer) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.kick();
-    }, this.#pollMs);
-    // The server's sockets keep the process alive; a pending webhook poll alone should not.
-    this.#timer.unref();
-  }
-
-  /** Scans until no kick arrived meanwhile. Storage errors are logged and retried at the next poll. */
-  async #pump(): Promise<void> {
-    do {
-      this.#rerun = false;
-      try {
-        await this.#scan();
-        await this.#purge();
-      } catch (err) {
-        this.#o.log.error({ err }, 'webhook outbox scan failed');
-        // Back off to the poll instead of spinning on a broken database.
-        this.#rerun = false;
-        return;
-      }
-    } while (this.#rerun && !this.#closed);
   }
 
   /** Starts deliveries for due rows whose call has nothing earlier pending. */
@@ -278,7 +241,7 @@ export class WebhookDispatcher {
     // A full page that left slots idle means blocked rows crowd out deliverable ones: look wider.
     if (rows.length === limit && started < free && limit < MAX_SCAN_LIMIT) {
       this.#scanLimit = Math.min(MAX_SCAN_LIMIT, limit * 4);
-      this.#rerun = true;
+      this.#pump.again();
     } else if (rows.length < limit) {
       this.#scanLimit = SCAN_LIMIT;
     }
