@@ -94,21 +94,18 @@ export class CallModel {
 
   /** This user checks camera and microphone before calling `userIds` (nothing is placed yet). */
   previewing(userIds: string[], mediaType: CallMediaType): void {
-    this.#reset();
-    this.phase = 'preview';
-    this.isCaller = true;
-    this.callerId = this.selfId;
-    this.mediaType = mediaType;
-    this.invitees = [...userIds];
-    for (const u of userIds) this.peers.set(u, peer(u, 'ringing'));
-    this.self.video = mediaType === CallMediaType.video;
-    this.#emit('phase');
+    this.#asCaller('preview', userIds, mediaType);
   }
 
   /** This user starts a call (before the server answers; events may arrive before `calls()` resolves). */
   dialing(userIds: string[], mediaType: CallMediaType): void {
+    this.#asCaller('outgoing', userIds, mediaType);
+  }
+
+  /** A fresh model of this user calling `userIds`, in `phase` (the preview, or the call placed). */
+  #asCaller(phase: 'preview' | 'outgoing', userIds: string[], mediaType: CallMediaType): void {
     this.#reset();
-    this.phase = 'outgoing';
+    this.phase = phase;
     this.isCaller = true;
     this.callerId = this.selfId;
     this.mediaType = mediaType;

@@ -6,21 +6,11 @@
 import type Database from 'better-sqlite3';
 import type { DeviceEventRow, StoredRequest } from '../Storage.js';
 
-/** Row of `requests` as selected. */
-interface RequestDbRow {
-  userId: string;
-  deviceId: string;
-  requestId: number;
-  result: string;
-  events: string;
-  createdAt: number;
-}
-
 /** Prepared statements of the two tables. */
 export class SqliteReplay {
   readonly #insertRequest: Database.Statement<[string, string, number, string, string, number]>;
   readonly #insertEvent: Database.Statement<[string, string, string, string, number]>;
-  readonly #request: Database.Statement<[string, string, number], RequestDbRow>;
+  readonly #request: Database.Statement<[string, string, number], StoredRequest>;
   readonly #forget: Database.Statement<[string, string]>;
   readonly #forgetEvents: Database.Statement<[string, string]>;
   readonly #since: Database.Statement<[number], DeviceEventRow>;
