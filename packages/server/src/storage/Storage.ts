@@ -257,8 +257,9 @@ export interface Storage {
   /** Device events with `createdAt >= since`, in commit order (restart recovery). */
   recentDeviceEvents(since: number): Promise<DeviceEventRow[]>;
   /**
-   * Retention: deletes up to `limit` stored requests and up to `limit` device events with
-   * `createdAt < before`, oldest first. Returns how many of each were deleted.
+   * Retention: deletes up to `limit` stored requests and up to `limit` stored device-event rows
+   * with `createdAt < before`, oldest first. Returns how many rows of each were deleted (an adapter
+   * may store one commit's events as one row, so `events` counts rows, not events).
    */
   purgeReplay(before: number, limit: number): Promise<{ requests: number; events: number }>;
 

@@ -13,7 +13,7 @@ import { tencentCallResult } from './callResult.js';
 import { runStorageContract } from './contract.js';
 import { BusyConflictError, MemoryStorage, SqliteStorage, VersionConflictError, openStorage } from './index.js';
 import Database from 'better-sqlite3';
-import { SCHEMA_V1, SCHEMA_V2 } from './sqlite/schema.js';
+import { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6 } from './sqlite/schema.js';
 
 /** One temp directory for every file-backed test; removed when the file's tests end. */
 const dir = mkdtempSync(join(tmpdir(), 'opencall-storage-'));
@@ -139,6 +139,28 @@ describe('SqliteStorage schema 2 → 3', () => {
     const db = new Database(path);
     assert.equal(db.pragma('user_version', { simple: true }), 2, 'the file is left as it was');
     db.close();
+  });
+});
+
+describe('SqliteStorage schema 6 → 7', () => {
+  it('moves stored device events into per-commit rows, in order, still replayable and forgettable', async (t) => {
+    const path = join(dir, 'v6.db');
+    const v6 = new Database(path);
+    for (const sql of [...SCHEMA_V1, ...SCHEMA_V2, ...SCHEMA_V3, ...SCHEMA_V4, ...SCHEMA_V5, ...SCHEMA_V6]) v6.exec(sql);
+    v6.pragma('user_version = 6');
+    const insert = v6.prepare('INSERT INTO device_events (user_id, device_id, eid, event, created_at) VALUES (?, ?, ?, ?, ?)');
+    insert.run('bob', 'b1', 'c1:1:0', '{"name":"onCallReceived","n":1}', 100);
+    insert.run('alice', 'a1', 'c1:2:0', '{"name":"onCallBegin"}', 200);
+    insert.run('bob', 'b1', 'c1:2:1', '{"name":"onCallBegin"}', 200);
+    v6.close();
+    const s = new SqliteStorage(path);
+    t.after(() => s.close());
+    assert.deepEqual(await s.recentDeviceEvents(150), [
+      { userId: 'alice', deviceId: 'a1', eid: 'c1:2:0', event: '{"name":"onCallBegin"}', createdAt: 200 },
+      { userId: 'bob', deviceId: 'b1', eid: 'c1:2:1', event: '{"name":"onCallBegin"}', createdAt: 200 },
+    ]);
+    await s.forgetDevice('bob', 'b1');
+    assert.deepEqual((await s.recentDeviceEvents(0)).map((e) => e.eid), ['c1:2:0']);
   });
 });
 
