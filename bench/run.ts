@@ -4,7 +4,7 @@
  *   node --import tsx --conditions=source bench/run.ts <signaling|scale|idle|profile|all> [flags]
  *
  * through `npm run bench` (all), `bench:signaling`, `bench:scale`, `bench:idle`, `bench:profile`.
- * Flags: --pairs N (signaling, profile; 100) --steps 10,100,500,1000 (scale) --users 1000,2500,5000,10000
+ * Flags: --storage SPEC (profile: ':memory:', 'sqlite::memory:'; default a SQLite file) --pairs N (signaling, profile; 100) --steps 10,100,500,1000 (scale) --users 1000,2500,5000,10000
  * (idle) --seconds S (measured, 10) --warmup S (2) --workers N (client processes, 2) --repeat N
  * (rounds, 2) --pin (taskset: server on CPU 0, clients on CPU 1) --no-write (print only).
  * Every server listens on 127.0.0.1; every run is bounded in time and stops by itself.
@@ -90,7 +90,9 @@ async function idle(): Promise<void> {
 /** One OpenCall window under `--cpu-prof`; prints where the server's time went. */
 async function profile(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'opencall-prof-'));
-  const server = await startOpencall({ cpuProfDir: dir });
+  // --storage ':memory:' (the memory adapter) or 'sqlite::memory:' profiles without the file.
+  const storage = flags.get('storage');
+  const server = await startOpencall({ cpuProfDir: dir, ...(storage ? { options: { storage } } : {}) });
   try {
     log(line(await runLoad({ server, pairs: settings.pairs, workers: settings.workers, warmupMs: settings.warmupMs, durationMs: settings.durationMs })));
   } finally {

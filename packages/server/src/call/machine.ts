@@ -326,9 +326,10 @@ export function transition(
 
 /**
  * Deep copy of JSON data (a CallState round-trips through storage as JSON): several times
- * cheaper than `structuredClone`, which was a visible per-command cost under load.
+ * cheaper than `structuredClone`, which was a visible per-command cost under load. Throws a
+ * RangeError on a document nested deeper than a call state can be.
  */
-function cloneJson<T>(v: T, depth = 0): T {
+export function cloneJson<T>(v: T, depth = 0): T {
   if (v === null || typeof v !== 'object') return v;
   if (depth > MAX_STATE_DEPTH) throw new RangeError(`call state nested deeper than ${MAX_STATE_DEPTH} levels`);
   if (Array.isArray(v)) return v.map((x: unknown) => cloneJson(x, depth + 1)) as T;

@@ -1,10 +1,12 @@
 /**
  * In-process storage for tests and single-instance demos. It mirrors the SQLite adapter's
  * semantics exactly (both pass `contract.ts`), so tests written against it hold in production.
- * Everything is copied in and out with `structuredClone`: callers mutate the states they get
- * (the state machine builds the next state from them) and must never reach the stored copy.
+ * Everything is copied in and out (as JSON data, like the SQLite adapter's rows): callers mutate
+ * the states they get (the state machine builds the next state from them) and must never reach
+ * the stored copy.
  */
 import type { CallRecord, RecentCallsFilter, UserProfile } from '@opencall/protocol/wire';
+import { cloneJson } from '../../call/machine.js';
 import type { CallState } from '../../call/types.js';
 import { tencentCallResult } from '../callResult.js';
 import {
@@ -70,6 +72,8 @@ export class MemoryStorage implements Storage {
   private readonly calls = new Map<string, CallState>();
   /** Memberships grouped by call, because every commit replaces one call's set. */
   private readonly memberships = new Map<string, Membership[]>();
+  /** The same memberships by user, then call: the busy check and `membershipsOf` look one user up. */
+  private readonly byUser = new Map<string, Map<string, Membership>>();
   private readonly timerRows = new Map<string, TimerRow>();
   private readonly leases = new Map<string, { holder: string; expiresAt: number }>();
   private readonly records = new Map<string, StoredRecord>();
@@ -83,7 +87,7 @@ export class MemoryStorage implements Storage {
   /** Loads a copy of a call, or null. */
   async getCall(callId: string): Promise<CallState | null> {
     const state = this.calls.get(callId);
-    return state ? structuredClone(state) : null;
+    return state ? cloneJson(state) : null;
   }
 
   /**
@@ -102,23 +106,36 @@ export class MemoryStorage implements Storage {
     }
     const busyUser = this.busyElsewhere(change);
     if (busyUser !== null) throw new BusyConflictError(busyUser);
-    const eventIds = new Set(this.outbox.map((r) => r.eventId));
-    for (const w of change.webhooks) {
-      // SQLite's UNIQUE(event_id) would abort the transaction; refuse the same way.
-      if (eventIds.has(w.eventId)) throw new Error(`duplicate webhook event id ${w.eventId}`);
-      eventIds.add(w.eventId);
+    if (change.webhooks.length > 0) {
+      const eventIds = new Set(this.outbox.map((r) => r.eventId));
+      for (const w of change.webhooks) {
+        // SQLite's UNIQUE(event_id) would abort the transaction; refuse the same way.
+        if (eventIds.has(w.eventId)) throw new Error(`duplicate webhook event id ${w.eventId}`);
+        eventIds.add(w.eventId);
+      }
     }
 
-    this.calls.set(state.callId, structuredClone(state));
+    this.calls.set(state.callId, cloneJson(state));
+    for (const m of this.memberships.get(state.callId) ?? []) {
+      const mine = this.byUser.get(m.userId);
+      mine?.delete(state.callId);
+      if (mine?.size === 0) this.byUser.delete(m.userId);
+    }
     if (change.memberships.length > 0) {
-      this.memberships.set(state.callId, structuredClone(change.memberships));
+      const copies = cloneJson(change.memberships);
+      this.memberships.set(state.callId, copies);
+      for (const m of copies) {
+        let mine = this.byUser.get(m.userId);
+        if (!mine) this.byUser.set(m.userId, (mine = new Map()));
+        mine.set(state.callId, m);
+      }
     } else {
       this.memberships.delete(state.callId);
     }
     if (change.timerDueAt === null) this.timerRows.delete(state.callId);
     else this.timerRows.set(state.callId, { dueAt: change.timerDueAt, claimedBy: null, claimedUntil: null });
     for (const { userId, record } of change.records) {
-      this.records.set(recordKey(userId, record.callId), { userId, record: structuredClone(record), deleted: false });
+      this.records.set(recordKey(userId, record.callId), { userId, record: cloneJson(record), deleted: false });
     }
     for (const w of change.webhooks) {
       this.outbox.push({
@@ -141,19 +158,17 @@ export class MemoryStorage implements Storage {
     const wanted = new Set(change.memberships.filter((m) => BUSY_LEG_STATES.has(m.state)).map((m) => m.userId));
     if (wanted.size === 0) return null;
     const taken: string[] = [];
-    for (const [callId, list] of this.memberships) {
-      if (callId === change.state.callId) continue;
-      for (const m of list) if (wanted.has(m.userId) && BUSY_LEG_STATES.has(m.state)) taken.push(m.userId);
+    for (const userId of wanted) {
+      for (const [callId, m] of this.byUser.get(userId) ?? []) {
+        if (callId !== change.state.callId && BUSY_LEG_STATES.has(m.state)) taken.push(userId);
+      }
     }
     return taken.sort()[0] ?? null;
   }
 
   /** Active memberships of a user, ordered by call id like the SQLite primary key. */
   async membershipsOf(userId: string): Promise<Membership[]> {
-    const out: Membership[] = [];
-    for (const list of this.memberships.values()) {
-      for (const m of list) if (m.userId === userId) out.push(structuredClone(m));
-    }
+    const out = [...(this.byUser.get(userId)?.values() ?? [])].map((m) => cloneJson(m));
     return out.sort((a, b) => (a.callId < b.callId ? -1 : a.callId > b.callId ? 1 : 0));
   }
 
@@ -162,7 +177,7 @@ export class MemoryStorage implements Storage {
     return [...this.calls.values()]
       .filter((s) => s.phase !== 'ended')
       .sort((a, b) => -newestFirst(a.createdAt, a.callId, b.createdAt, b.callId))
-      .map((s) => structuredClone(s));
+      .map((s) => cloneJson(s));
   }
 
   /** Armed timers, earliest first. */
@@ -211,7 +226,7 @@ export class MemoryStorage implements Storage {
       .sort((a, b) => newestFirst(a.createdAt, a.callId, b.createdAt, b.callId));
     return {
       total: matching.length,
-      calls: matching.slice(filter.offset, filter.offset + filter.limit).map((s) => structuredClone(s)),
+      calls: matching.slice(filter.offset, filter.offset + filter.limit).map((s) => cloneJson(s)),
     };
   }
 
@@ -231,7 +246,7 @@ export class MemoryStorage implements Storage {
       .map((s) => s.record)
       .sort((a, b) => newestFirst(a.beginTime, a.callId, b.beginTime, b.callId))
       .slice(offset, offset + limit)
-      .map((r) => structuredClone(r));
+      .map((r) => cloneJson(r));
   }
 
   /** Soft-deletes the user's visible copies; returns the ids deleted now, in input order. */
