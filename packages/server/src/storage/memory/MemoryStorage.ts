@@ -126,7 +126,7 @@ export class MemoryStorage implements Storage {
       this.memberships.set(state.callId, copies);
       for (const m of copies) {
         let mine = this.byUser.get(m.userId);
-        if (!mine) this.byUser.set(m.userId, (mine = new Map()));
+        if (!mine) this.byUser.set(m.userId, (mine = new Map<string, Membership>()));
         mine.set(state.callId, m);
       }
     } else {
