@@ -59,11 +59,14 @@ export class SqliteReplay {
        ON CONFLICT (user_id, device_id) DO UPDATE SET upto = excluded.upto`,
     );
     this.#forgotten = db.prepare('SELECT user_id AS userId, device_id AS deviceId, upto FROM forgotten_devices');
+    // Through the time index (few recent rows of a long table); commit order is restored in JS,
+    // since ORDER BY id would make SQLite scan the whole table in id order instead.
     this.#since = db.prepare(
-      'SELECT id, created_at AS createdAt, events FROM commit_events WHERE created_at >= ? ORDER BY id',
+      'SELECT id, created_at AS createdAt, events FROM commit_events INDEXED BY commit_events_created WHERE created_at >= ?',
     );
     this.#purgeRequests = db.prepare(
-      `DELETE FROM requests WHERE rowid IN (SELECT rowid FROM requests WHERE created_at < ? ORDER BY created_at LIMIT ?)`,
+      `DELETE FROM requests WHERE (user_id, device_id, request_id) IN (
+         SELECT user_id, device_id, request_id FROM requests WHERE created_at < ? ORDER BY created_at LIMIT ?)`,
     );
     this.#purgeEvents = db.prepare(
       `DELETE FROM commit_events WHERE id IN (SELECT id FROM commit_events WHERE created_at < ? ORDER BY id LIMIT ?)`,
@@ -99,7 +102,7 @@ export class SqliteReplay {
     const hidden = new Map<string, number>();
     for (const f of this.#forgotten.all()) hidden.set(deviceKey(f.userId, f.deviceId), f.upto);
     const out: DeviceEventRow[] = [];
-    for (const row of this.#since.all(since)) {
+    for (const row of this.#since.all(since).sort((a, b) => a.id - b.id)) {
       for (const [userId, deviceId, eid, event] of JSON.parse(row.events) as PackedEvent[]) {
         const upto = hidden.get(deviceKey(userId, deviceId));
         if (upto !== undefined && row.id <= upto) continue;
