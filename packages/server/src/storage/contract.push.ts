@@ -129,6 +129,21 @@ export function pushContract(open: (t: TestContext) => Promise<Made>): void {
     assert.deepEqual(await s.callTrace('none'), []);
   });
 
+  it('history retention takes a purged call’s trace with it and never a pending push', async (t) => {
+    const { storage: s } = await open(t);
+    const ended = (callId: string, endedAt: number): CallState => ({ ...minimalCall(callId, 1), phase: 'ended', createdAt: endedAt - 100, endedAt });
+    await s.commit(change(ended('old', 1_000), { pushes: [push('old', 'bob', 'invite', 900), push('old', 'carol', 'invite', 900)], trace: [step('old', 'bob', 'rung', 900)] }));
+    await s.commit(change(ended('new', 9_000), { trace: [step('new', 'bob', 'rung', 8_900)] }));
+    await s.appendTrace([step('old', 'bob', 'push.sent', 950)]);
+    const [settled, pending] = await s.duePushes(1e12, 10);
+    assert.ok(settled && pending);
+    await s.settlePush(settled.id, 950, null);
+    assert.deepEqual(await s.purgeHistory(5_000, 100), { calls: 1, records: 0 });
+    assert.deepEqual(await s.callTrace('old'), []);
+    assert.deepEqual((await s.callTrace('new')).map((r) => r.step), ['rung']);
+    assert.deepEqual((await s.duePushes(1e12, 10)).map((r) => r.id), [pending.id], 'a push still waiting is kept');
+  });
+
   it('push rows, registrations and trace survive a reopen', async (t) => {
     const made = await open(t);
     if (!made.reopen) return t.skip('adapter keeps nothing across a reopen');

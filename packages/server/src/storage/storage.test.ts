@@ -164,6 +164,24 @@ describe('SqliteStorage schema 6 → 7', () => {
   });
 });
 
+describe('SqliteStorage history retention', () => {
+  it('deletes push rows settled before the cutoff, keeps later and pending ones', async (t) => {
+    const path = join(dir, 'retention-push.db');
+    const s = new SqliteStorage(path);
+    t.after(() => s.close());
+    const rows = [100, 200, 300].map((at) => ({ callId: 'c', userId: `u${at}`, kind: 'invite' as const, payload: '{}', createdAt: at, expiresAt: at + 30_000 }));
+    await s.commit({ state: { ...state(1, ''), callId: 'c' }, expectedVersion: 0, memberships: [], timerDueAt: null, records: [], webhooks: [], pushes: rows });
+    const [a, b] = await s.duePushes(1e12, 10);
+    await s.settlePush(a!.id, 1_000, null);
+    await s.settlePush(b!.id, 9_000, null);
+    await s.purgeHistory(5_000, 100);
+    const db = new Database(path, { readonly: true });
+    t.after(() => db.close());
+    const left = db.prepare<[], { user_id: string }>('SELECT user_id FROM push_queue ORDER BY id').all().map((r) => r.user_id);
+    assert.deepEqual(left, ['u200', 'u300']);
+  });
+});
+
 describe('tencentCallResult', () => {
   it('maps end reasons to Tencent CallResult names', () => {
     const cases: [CallEndReason | null, string][] = [

@@ -83,4 +83,22 @@ export class MemoryPush {
     // Array.prototype.sort is stable: equal times keep insertion order.
     return list.map((r) => ({ ...r })).sort((a, b) => a.time - b.time);
   }
+
+  /** Drops the traces of calls that are gone (history retention). */
+  dropTraces(callIds: readonly string[]): void {
+    for (const id of callIds) this.traces.delete(id);
+  }
+
+  /** Deletes up to `limit` rows settled before `before`, oldest first; returns how many. */
+  purgeSettled(before: number, limit: number): number {
+    let n = 0;
+    for (let i = 0; i < this.queue.length && n < limit; ) {
+      const r = this.queue[i]!;
+      if (r.settledAt !== null && r.settledAt < before) {
+        this.queue.splice(i, 1);
+        n++;
+      } else i++;
+    }
+    return n;
+  }
 }

@@ -338,6 +338,9 @@ export class MemoryStorage implements Storage {
       .sort((a, b) => a.createdAt - b.createdAt)
       .slice(0, limit);
     for (const c of calls) this.calls.delete(c.callId);
+    // A call's delivery trace goes with it, and so do push rows settled long ago.
+    this.push.dropTraces(calls.map((c) => c.callId));
+    this.push.purgeSettled(before, limit);
     const records = [...this.records.entries()]
       .filter(([, r]) => r.record.beginTime < before)
       .sort(([, a], [, b]) => a.record.beginTime - b.record.beginTime)

@@ -110,8 +110,16 @@ const Q = {
       WHERE (delivered_at IS NOT NULL AND delivered_at < $1) OR (delivered_at IS NULL AND dead AND next_attempt_at < $1)
       ORDER BY id LIMIT $2)`,
   // History retention: ended calls only (the partial listing index covers non-ephemeral ones).
-  purgeCalls: `DELETE FROM calls WHERE call_id IN (
-      SELECT call_id FROM calls WHERE phase = 'ended' AND ended_at < $1 ORDER BY created_at LIMIT $2)`,
+  // A call's delivery trace goes with it (call_trace has no foreign key: steps may be written
+  // before the call row exists on another node).
+  purgeCalls: `WITH gone AS (
+      DELETE FROM calls WHERE call_id IN (
+        SELECT call_id FROM calls WHERE phase = 'ended' AND ended_at < $1 ORDER BY created_at LIMIT $2)
+      RETURNING call_id),
+    steps AS (DELETE FROM call_trace WHERE call_id IN (SELECT call_id FROM gone))
+    SELECT count(*)::int AS n FROM gone`,
+  purgePushes: `DELETE FROM push_queue WHERE id IN (
+      SELECT id FROM push_queue WHERE settled_at IS NOT NULL AND settled_at < $1 ORDER BY id LIMIT $2)`,
   purgeRecords: `DELETE FROM records WHERE (user_id, call_id) IN (
       SELECT user_id, call_id FROM records WHERE begin_time < $1 ORDER BY begin_time LIMIT $2)`,
 } as const;
@@ -298,9 +306,11 @@ export class PostgresStorage implements Storage {
 
   /** Retention of ended calls and records (see Storage). */
   async purgeHistory(before: number, limit: number): Promise<{ calls: number; records: number }> {
-    const calls = await this.sql.unsafe(Q.purgeCalls, [before, limit], { prepare: true });
+    const [calls] = await this.sql.unsafe<{ n: number }[]>(Q.purgeCalls, [before, limit], { prepare: true });
+    // Push rows settled long ago go too.
+    await this.sql.unsafe(Q.purgePushes, [before, limit], { prepare: true });
     const records = await this.sql.unsafe(Q.purgeRecords, [before, limit], { prepare: true });
-    return { calls: calls.count, records: records.count };
+    return { calls: calls?.n ?? 0, records: records.count };
   }
 
   /** Stores a registration (same key replaced), trimming the user's oldest beyond `cap`. */

@@ -151,6 +151,17 @@ function prepareAll(db: Database.Database) {
          SELECT call_id FROM calls WHERE created_at < ? AND phase = 'ended' AND ended_at < ?
          ORDER BY created_at LIMIT ?)`,
     ),
+    // Run just before purgeCalls with the same arguments: it picks the same calls.
+    purgeTraces: db.prepare<[number, number, number]>(
+      `DELETE FROM call_trace WHERE call_id IN (
+         SELECT call_id FROM calls WHERE created_at < ? AND phase = 'ended' AND ended_at < ?
+         ORDER BY created_at LIMIT ?)`,
+    ),
+    // Settled rows are outside the due index: a bounded scan, at most once per retention run.
+    purgePushes: db.prepare<[number, number]>(
+      `DELETE FROM push_queue WHERE id IN (
+         SELECT id FROM push_queue WHERE settled_at IS NOT NULL AND settled_at < ? ORDER BY id LIMIT ?)`,
+    ),
     purgeRecords: db.prepare<[number, number]>(
       `DELETE FROM records WHERE rowid IN (SELECT rowid FROM records WHERE begin_time < ? ORDER BY begin_time LIMIT ?)`,
     ),
@@ -431,10 +442,15 @@ export class SqliteStorage implements Storage {
 
   /** Retention of ended calls and records (see Storage). */
   async purgeHistory(before: number, limit: number): Promise<{ calls: number; records: number }> {
-    return this.batch.write(() => ({
-      calls: this.stmts.purgeCalls.run(before, before, limit).changes,
-      records: this.stmts.purgeRecords.run(before, limit).changes,
-    }));
+    return this.batch.write(() => {
+      // A call's delivery trace goes with it, and so do push rows settled long ago.
+      this.stmts.purgeTraces.run(before, before, limit);
+      this.stmts.purgePushes.run(before, limit);
+      return {
+        calls: this.stmts.purgeCalls.run(before, before, limit).changes,
+        records: this.stmts.purgeRecords.run(before, limit).changes,
+      };
+    });
   }
 
   /** Stores a registration (same key replaced), trimming the user's oldest beyond `cap`. */
