@@ -182,6 +182,22 @@ describe('SqliteStorage history retention', () => {
   });
 });
 
+describe('SqliteStorage stored requests and group commit', () => {
+  it('answers a re-sent request from its stored outcome only once that outcome is durable', async (t) => {
+    const path = join(dir, 'staged-request.db');
+    const s = new SqliteStorage(path);
+    t.after(() => s.close());
+    const request = { userId: 'bob', deviceId: 'b1', requestId: 7, result: '{}', events: '[]', createdAt: 1 };
+    s.stage({ state: { ...state(1, ''), callId: 'c' }, expectedVersion: 0, memberships: [], timerDueAt: null, records: [], webhooks: [], request });
+    const reader = new Database(path, { readonly: true });
+    t.after(() => reader.close());
+    const stored = (): number => reader.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM requests').get()!.n;
+    assert.equal(stored(), 0, 'staged, not durable yet');
+    assert.deepEqual(await s.requestResult('bob', 'b1', 7), request);
+    assert.equal(stored(), 1, 'the answer came after the commit');
+  });
+});
+
 describe('tencentCallResult', () => {
   it('maps end reasons to Tencent CallResult names', () => {
     const cases: [CallEndReason | null, string][] = [

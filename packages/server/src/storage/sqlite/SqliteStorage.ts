@@ -495,6 +495,9 @@ export class SqliteStorage implements Storage {
 
   /** The stored outcome of a request, or null. */
   async requestResult(userId: string, deviceId: string, requestId: number): Promise<StoredRequest | null> {
+    // The answer goes straight to the device: an outcome staged in the open batch is read only
+    // once that batch is durable (or rolled back, and then it is gone and the request runs again).
+    await this.batch.settled();
     return this.replay.request(userId, deviceId, requestId);
   }
 

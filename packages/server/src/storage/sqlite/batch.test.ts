@@ -79,3 +79,13 @@ test('a batch whose COMMIT fails rejects every writer, stores nothing and report
   db.close();
   reader.close();
 });
+
+test('settled() waits for the open batch to be durable, and resolves at once with none open', async () => {
+  const { db, reader } = open('settled.db');
+  const batch = new WriteBatch(db, () => {});
+  await batch.settled();
+  batch.run(() => db.prepare('INSERT INTO t (id, v) VALUES (1, ?)').run('a'));
+  assert.equal(count(reader), 0);
+  await batch.settled();
+  assert.equal(count(reader), 1, 'what was staged before the wait is durable after it');
+});

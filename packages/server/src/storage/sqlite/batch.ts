@@ -76,6 +76,14 @@ export class WriteBatch {
     return result;
   }
 
+  /**
+   * Resolves once the batch open now (if any) has settled, committed or not: a reader that must
+   * not act on staged rows (answering a re-sent request from its stored outcome) waits for it.
+   */
+  async settled(): Promise<void> {
+    await this.#open?.promise.catch(() => {});
+  }
+
   /** Commits the open batch now (at the end of the turn, and before closing). */
   flush(): void {
     const batch = this.#open;
