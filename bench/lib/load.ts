@@ -20,8 +20,8 @@ export class Worker {
   readonly child: ChildProcess;
   readonly #exited: Promise<void>;
 
-  constructor(cpus?: string, entry = WORKER) {
-    const args = ['--import', 'tsx', '--conditions=source', entry];
+  constructor(cpus?: string, entry = WORKER, execArgv: string[] = []) {
+    const args = ['--import', 'tsx', '--conditions=source', ...execArgv, entry];
     const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
     this.child = cpus ? spawn('taskset', ['-c', cpus, process.execPath, ...args], { stdio }) : spawn(process.execPath, args, { stdio });
     this.#exited = new Promise((r) => this.child.once('exit', () => r()));
@@ -86,6 +86,8 @@ export interface LoadOptions {
    * baseline server with the baseline tree's own clients, so client costs compare like for like.
    */
   workerEntry?: string;
+  /** Extra node flags of the workers (`--cpu-prof` for `bench:profile --clients`). */
+  workerExecArgv?: string[];
   /** Called when the measured window opens and closes (extra CPU sampling: a cluster's other processes). */
   onWindow?: { begin(): void; end(): void };
 }
@@ -121,7 +123,7 @@ export interface LoadResult {
 /** Runs one load window against `o.server`. */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const target = o.server.kind;
-  const workers = Array.from({ length: o.workers }, () => new Worker(o.cpus, o.workerEntry));
+  const workers = Array.from({ length: o.workers }, () => new Worker(o.cpus, o.workerEntry, o.workerExecArgv));
   try {
     const tag = `p${Date.now().toString(36)}x`;
     const setupStart = performance.now();
