@@ -1,8 +1,8 @@
 /**
  * The wire of a call cycle (issue 14, fewer frames): what one turn has for a socket leaves as one
  * `batch` frame, in order; a 1-to-1 call's `onCallBegin` carries its `p2p` topology instead of a
- * separate `media.topology` event; `call.received` is a notification (answered only when refused,
- * recorded once per device). Raw sockets, so the frames themselves are checked.
+ * separate `media.topology` event; event ids leave out the callId; `call.received` is a
+ * notification (answered only when refused, recorded once per device). Raw sockets, so the frames themselves are checked.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,6 +55,8 @@ describe('the wire of a call cycle', () => {
       for (const r of [a, b]) {
         const begin = r.frames.find((f) => f.event?.name === 'onCallBegin')!;
         assert.equal(begin.event!['topology'], 'p2p');
+        // The event id leaves out the callId the event names (`<callId>:<version>:<n>` on the client).
+        assert.match((begin as { eid?: string }).eid ?? '', /^:\d+:\d+$/);
         assert.equal(r.frames.some((f) => f.event?.name === 'media.topology'), false);
       }
       // Hang-up: the hanger's end and response in one frame; the peer's leave and end in one.

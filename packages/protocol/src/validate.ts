@@ -144,7 +144,12 @@ export function serverFrameParser(schemas: ServerSchemas): (raw: string) => Serv
     }
     if ((json as { type?: unknown } | null)?.type !== 'batch') return [one(json)];
     const batch = schemas.batch.safeParse(json);
-    return batch.success ? batch.data.m.map(one) : null;
+    if (!batch.success) return null;
+    return batch.data.m.map((item) => {
+      // An item may leave out its `v`: the batch's (checked above) is the version.
+      if (typeof item === 'object' && item !== null && !('v' in item)) (item as { v?: number }).v = PROTOCOL_VERSION;
+      return one(item);
+    });
   };
 }
 

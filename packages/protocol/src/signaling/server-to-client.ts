@@ -159,7 +159,8 @@ export const EventMessageSchema = z.object({
   /**
    * Stable id of an event a call's state change produced (`<callId>:<version>:<n>`). After a
    * server crash such an event may come again (replayed from storage); a client processes each
-   * id once.
+   * id once. Sent without the callId the event itself carries (`:<version>:<n>`, see
+   * {@link wireEventId}).
    */
   eid: z.optional(z.string().check(z.maxLength(200))),
   /**
@@ -170,6 +171,20 @@ export const EventMessageSchema = z.object({
 });
 /** An ordered event message. */
 export type EventMessage = z.infer<typeof EventMessageSchema>;
+
+/**
+ * An event id as sent: `<callId>:<version>:<n>` loses its callId when the event names the same
+ * call (`:<version>:<n>`), so the id is not sent twice. {@link fullEventId} restores it.
+ */
+export function wireEventId(event: ServerEvent, eid: string): string {
+  const callId = 'callId' in event ? event.callId : undefined;
+  return callId !== undefined && eid.length > callId.length && eid.startsWith(callId) && eid[callId.length] === ':' ? eid.slice(callId.length) : eid;
+}
+
+/** The full id of a received event whose `eid` came as {@link wireEventId} made it. */
+export function fullEventId(event: ServerEvent, eid: string): string {
+  return eid.startsWith(':') && 'callId' in event ? event.callId + eid : eid;
+}
 
 /** A protocol error not tied to a request (garbage, oversized frames). */
 export const ErrorMessageSchema = z.object({
@@ -186,9 +201,10 @@ export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 /**
  * Several messages for one device in one frame, in order: what the server has for a socket by the
  * end of one event-loop turn (the events of a commit, and the response of the request that caused
- * them) leaves as one frame instead of one per message. Each item is a whole
- * {@link ServerMessageSchema} message (never a batch) and is checked on its own, so one item a
- * client does not understand does not cost it the others (validate.ts `serverFrameParser`).
+ * them) leaves as one frame instead of one per message. Each item is a {@link ServerMessageSchema}
+ * message (never a batch) that may leave out its `v` (the batch's own covers it), and is checked on
+ * its own, so one item a client does not understand does not cost it the others (validate.ts
+ * `serverFrameParser`).
  */
 export const BatchMessageSchema = z.object({
   v: z.literal(1),

@@ -33,6 +33,8 @@ function flushAll(): void {
 /** Opening and closing text of a batch frame; items go between, comma-separated. */
 const BATCH_HEAD = '{"v":1,"type":"batch","m":[';
 const BATCH_TAIL = ']}';
+/** How every server message's JSON begins (`JSON.stringify` keeps the order the objects are written in). */
+const VERSION_HEAD = '{"v":1,';
 
 /** A `ws` socket that batches the frames of one turn (see the file comment). */
 export class BatchingSocket extends WebSocket {
@@ -66,7 +68,9 @@ export class BatchingSocket extends WebSocket {
     this.#frames = [];
     this.#chars = 0;
     if (this.readyState !== WebSocket.OPEN) return;
-    this.send(frames.length === 1 ? frames[0]! : BATCH_HEAD + frames.join(',') + BATCH_TAIL);
+    if (frames.length === 1) return this.send(frames[0]!);
+    // Items leave out their `"v":1` (the batch's own covers them): every server message starts with it.
+    this.send(BATCH_HEAD + frames.map((f) => (f.startsWith(VERSION_HEAD) ? `{${f.slice(VERSION_HEAD.length)}` : f)).join(',') + BATCH_TAIL);
   }
 
   /** Sends what is queued, then starts the closing handshake. */

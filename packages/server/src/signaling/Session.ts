@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
+import { wireEventId } from '@opencall/protocol/wire';
 import type { ServerEvent } from '@opencall/protocol/wire';
 import type { DeviceSink } from '../cluster/DeviceSink.js';
 import { BatchingSocket } from './BatchingSocket.js';
@@ -97,7 +98,8 @@ export class Session {
   push(event: ServerEvent, eid?: string, replay = false): void {
     if (this.route) return this.route(event, eid, replay);
     const seq = ++this.seq;
-    const frame = JSON.stringify(eid === undefined ? { v: 1, type: 'event', seq, event } : replay ? { v: 1, type: 'event', seq, event, eid, replay } : { v: 1, type: 'event', seq, event, eid });
+    const id = eid === undefined ? undefined : wireEventId(event, eid);
+    const frame = JSON.stringify(id === undefined ? { v: 1, type: 'event', seq, event } : replay ? { v: 1, type: 'event', seq, event, eid: id, replay } : { v: 1, type: 'event', seq, event, eid: id });
     this.#buffer.push({ seq, frame });
     this.#bufferChars += frame.length;
     while (this.#buffer.length > 1 && (this.#buffer.length > REPLAY_LIMIT || this.#bufferChars > this.replayBytes)) {
