@@ -8,7 +8,7 @@
  * (sent by the server before its response) are emitted before the request's promise settles.
  * @packageDocumentation
  */
-import { ErrorCode, fullEventId, parseServerFrame } from '@opencall/protocol/wire';
+import { ErrorCode, parseServerFrame } from '@opencall/protocol/wire';
 import type { AuthResult, ClientMessageData, ClientMessageType, ServerEvent, ServerMessage } from '@opencall/protocol/wire';
 import { CallEngineError } from '../errors.js';
 import type { Logger, WebSocketConstructor } from '../options.js';
@@ -381,7 +381,7 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
       }
       this.#lastSeq = msg.seq;
       // After a server crash, events of earlier commits come again (replayed from storage).
-      if (msg.eid !== undefined && !this.#processed.admit(fullEventId(msg.event, msg.eid), msg.replay === true)) {
+      if (msg.eid !== undefined && !this.#processed.admit(msg.eid, msg.replay === true, 'callId' in msg.event ? msg.event.callId : undefined)) {
         this.#o.logger.debug('replayed event dropped', { eid: msg.eid });
         return;
       }
