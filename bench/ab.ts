@@ -28,6 +28,9 @@ const baseline = arg('baseline');
 if (!baseline) throw new Error('--baseline DIR (another checkout of OpenCall) is required');
 const entry = join(baseline, 'bench/fixtures/server.ts');
 if (!existsSync(entry)) throw new Error(`${entry} does not exist`);
+// The baseline's own clients drive the baseline server (client and protocol change together).
+const baseWorker = join(baseline, 'bench/client/worker.ts');
+if (!existsSync(baseWorker)) throw new Error(`${baseWorker} does not exist`);
 const label = arg('label') ?? 'baseline';
 const settings = { pairs: num('pairs', 100), workers: num('workers', 2), warmupMs: num('warmup', 2) * 1000, durationMs: num('seconds', 10) * 1000 };
 const repeat = num('repeat', 3);
@@ -35,7 +38,7 @@ const repeat = num('repeat', 3);
 async function run(which: 'relay' | 'base' | 'head'): Promise<LoadResult> {
   const server = which === 'relay' ? await startRelay() : await startOpencall(which === 'base' ? { entry } : {});
   try {
-    return await runLoad({ server, ...settings });
+    return await runLoad({ server, ...settings, ...(which === 'base' ? { workerEntry: baseWorker } : {}) });
   } finally {
     await server.stop();
   }
@@ -55,9 +58,9 @@ for (let i = 0; i < repeat; i++) {
     process.stdout.write(`round ${i + 1} ${name.padEnd(10)} ${line(r)}${ratio === null ? '' : ` ratio=${ratio}×`}\n`);
   }
 }
-process.stdout.write('\n| round | server | cycles/s | ÷ relay | invite p99 ms | server main-thread ms/cycle | others\' CPU |\n|---|---|---|---|---|---|---|\n');
+process.stdout.write('\n| round | server | cycles/s | ÷ relay | invite p99 ms | server main-thread ms/cycle | client ms/cycle | others\' CPU |\n|---|---|---|---|---|---|---|---|\n');
 for (const { round: n, which, r, ratio } of rows) {
   process.stdout.write(
-    `| ${n} | ${which} | ${r.cyclesPerSec} | ${ratio === null ? '' : `${ratio}×`} | ${r.latency.invite.p99} | ${r.serverMainCpuMsPerCycle} | ${r.otherCpu} |\n`,
+    `| ${n} | ${which} | ${r.cyclesPerSec} | ${ratio === null ? '' : `${ratio}×`} | ${r.latency.invite.p99} | ${r.serverMainCpuMsPerCycle} | ${r.clientCpuMsPerCycle} | ${r.otherCpu} |\n`,
   );
 }

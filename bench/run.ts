@@ -6,7 +6,8 @@
  * through `npm run bench` (all), `bench:signaling`, `bench:scale`, `bench:idle`, `bench:profile`.
  * Flags: --storage SPEC (profile: ':memory:', 'sqlite::memory:'; default a SQLite file) --pairs N (signaling, profile; 100) --steps 10,100,500,1000 (scale) --users 1000,2500,5000,10000
  * (idle) --seconds S (measured, 10) --warmup S (2) --workers N (client processes, 2) --repeat N
- * (rounds, 2) --pin (taskset: server on CPU 0, clients on CPU 1) --no-write (print only).
+ * (rounds, 2) --pin (taskset: server on CPU 0, clients on CPU 1) --no-write (print only)
+ * --clients (profile: the client workers' event loops instead of the server's).
  * Every server listens on 127.0.0.1; every run is bounded in time and stops by itself.
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
@@ -87,20 +88,25 @@ async function idle(): Promise<void> {
   plot();
 }
 
-/** One OpenCall window under `--cpu-prof`; prints where the server's time went. */
+/**
+ * One OpenCall window under `--cpu-prof`; prints where the server's time went (with `--clients`,
+ * where the first client worker's went: the clients share the machine's cores with the server).
+ */
 async function profile(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'opencall-prof-'));
   // --storage ':memory:' (the memory adapter) or 'sqlite::memory:' profiles without the file.
   const storage = flags.get('storage');
-  const server = await startOpencall({ cpuProfDir: dir, ...(storage ? { options: { storage } } : {}) });
+  const clients = flags.has('clients');
+  const server = await startOpencall({ ...(clients ? {} : { cpuProfDir: dir }), ...(storage ? { options: { storage } } : {}) });
+  const workerExecArgv = clients ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
   try {
-    log(line(await runLoad({ server, pairs: settings.pairs, workers: settings.workers, warmupMs: settings.warmupMs, durationMs: settings.durationMs })));
+    log(line(await runLoad({ server, pairs: settings.pairs, workers: settings.workers, warmupMs: settings.warmupMs, durationMs: settings.durationMs, workerExecArgv })));
   } finally {
     await server.stop();
   }
   // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the event loop (tsx's loader
   // thread writes its own profile).
-  const file = readdirSync(dir).find((f) => /\.0\.\d+\.cpuprofile$/.test(f));
+  const file = readdirSync(dir).sort().find((f) => /\.0\.\d+\.cpuprofile$/.test(f));
   if (!file) throw new Error('no profile written');
   const s = summarizeProfile(join(dir, file), 30);
   log(`profile: ${join(dir, file)} (${s.busySamples} busy samples; open it in Chrome DevTools)`);

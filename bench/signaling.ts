@@ -64,7 +64,7 @@ export function line(r: LoadResult): string {
   return (
     `${r.target.padEnd(8)} pairs=${r.pairs} cycles/s=${r.cyclesPerSec} errors=${r.errors} ` +
     `invite p50/p90/p99=${l.invite.p50}/${l.invite.p90}/${l.invite.p99} ms accept p99=${l.accept.p99} hangup p99=${l.hangup.p99} ` +
-    `server cpu=${r.serverCpu} (main ${r.serverMainCpu}) clients=${r.clientCpu} other=${r.otherCpu} ` +
+    `server cpu=${r.serverCpu} (main ${r.serverMainCpu}) clients=${r.clientCpu} (${r.clientCpuMsPerCycle} ms/cycle) other=${r.otherCpu} ` +
     `cpu/cycle=${r.serverCpuMsPerCycle} ms (main ${r.serverMainCpuMsPerCycle}) rss=${r.serverRssMiB} MiB`
   );
 }

@@ -20,8 +20,8 @@ export class Worker {
   readonly child: ChildProcess;
   readonly #exited: Promise<void>;
 
-  constructor(cpus?: string) {
-    const args = ['--import', 'tsx', '--conditions=source', WORKER];
+  constructor(cpus?: string, entry = WORKER, execArgv: string[] = []) {
+    const args = ['--import', 'tsx', '--conditions=source', ...execArgv, entry];
     const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
     this.child = cpus ? spawn('taskset', ['-c', cpus, process.execPath, ...args], { stdio }) : spawn(process.execPath, args, { stdio });
     this.#exited = new Promise((r) => this.child.once('exit', () => r()));
@@ -81,6 +81,13 @@ export interface LoadOptions {
   concurrency?: number;
   /** Pin client workers to these CPUs (`taskset -c`). */
   cpus?: string;
+  /**
+   * The worker script (default: this tree's bench/client/worker.ts). The A/B bench runs a
+   * baseline server with the baseline tree's own clients, so client costs compare like for like.
+   */
+  workerEntry?: string;
+  /** Extra node flags of the workers (`--cpu-prof` for `bench:profile --clients`). */
+  workerExecArgv?: string[];
   /** Called when the measured window opens and closes (extra CPU sampling: a cluster's other processes). */
   onWindow?: { begin(): void; end(): void };
 }
@@ -99,6 +106,8 @@ export interface LoadResult {
   /** Cores used over the window (1 = one core fully busy). */
   serverCpu: number;
   clientCpu: number;
+  /** Client CPU time per full cycle, ms (both users of a pair; all worker processes). */
+  clientCpuMsPerCycle: number;
   /** Cores used by everything else on the machine (other people's work). */
   otherCpu: number;
   /** The server's main thread (event loop) alone, cores. */
@@ -114,7 +123,7 @@ export interface LoadResult {
 /** Runs one load window against `o.server`. */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const target = o.server.kind;
-  const workers = Array.from({ length: o.workers }, () => new Worker(o.cpus));
+  const workers = Array.from({ length: o.workers }, () => new Worker(o.cpus, o.workerEntry, o.workerExecArgv));
   try {
     const tag = `p${Date.now().toString(36)}x`;
     const setupStart = performance.now();
@@ -191,6 +200,7 @@ function merge(
     serverCpu,
     serverMainCpu,
     clientCpu: round(clientCpu, 3),
+    clientCpuMsPerCycle: perCycle(clientCpu),
     otherCpu: w.otherCores,
     serverCpuMsPerCycle: perCycle(serverCpu),
     serverMainCpuMsPerCycle: perCycle(serverMainCpu),

@@ -36,10 +36,15 @@ class CountingSocket extends WebSocket {
   }
 }
 
+type Msg = { type?: string; event?: { name?: string }; m?: Msg[] };
+
+/** Counts a frame by kind; a batch frame counts as `batch`, and each message in it as `  in batch: …`. */
 function tally(dir: string, text: string): void {
-  const m = JSON.parse(text) as { type?: string; event?: { name?: string } };
-  const key = `${dir} ${m.type === 'event' ? `event ${m.event?.name}` : m.type}`;
-  count.types.set(key, (count.types.get(key) ?? 0) + 1);
+  const m = JSON.parse(text) as Msg;
+  const kind = (x: Msg): string => (x.type === 'event' ? `event ${x.event?.name}` : String(x.type));
+  const add = (key: string): void => void count.types.set(key, (count.types.get(key) ?? 0) + 1);
+  add(`${dir} ${kind(m)}`);
+  for (const item of m.m ?? []) add(`${dir}   in batch: ${kind(item)}`);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'opencall-frames-'));

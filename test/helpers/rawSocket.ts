@@ -5,10 +5,19 @@ import type { RunningServer } from '@opencall/server';
 /** A received frame. */
 export type Frame = { type: string; id?: number; ok?: boolean; error?: { code: number; message: string }; data?: unknown; event?: { name: string } & Record<string, unknown> };
 
+/** The messages of one server frame: itself, or the items of a `batch` frame. */
+export function messagesOf(text: string): Frame[] {
+  const f = JSON.parse(text) as Frame & { m?: Frame[] };
+  return f.type === 'batch' ? (f.m ?? []) : [f];
+}
+
 /** A connected raw socket with a frame log. */
 export interface Raw {
   ws: WebSocket;
+  /** Every message received, in order (the items of a batch frame one by one). */
   frames: Frame[];
+  /** Every WebSocket frame received, as text (a batch is one). */
+  texts: string[];
   send(o: unknown): void;
   request(id: number, type: string, data?: unknown): Promise<Frame>;
   next(pred: (f: Frame) => boolean, timeoutMs?: number): Promise<Frame>;
@@ -19,12 +28,17 @@ export interface Raw {
 export async function rawSocket(server: RunningServer): Promise<Raw> {
   const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws`);
   const frames: Frame[] = [];
+  const texts: string[] = [];
   const waiters: { pred: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
   ws.on('message', (d) => {
-    const f = JSON.parse((d as Buffer).toString('utf8')) as Frame;
-    frames.push(f);
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      if (waiters[i]!.pred(f)) waiters.splice(i, 1)[0]!.resolve(f);
+    // A batch frame carries several messages in order: each is logged as if it came alone.
+    const text = (d as Buffer).toString('utf8');
+    texts.push(text);
+    for (const f of messagesOf(text)) {
+      frames.push(f);
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        if (waiters[i]!.pred(f)) waiters.splice(i, 1)[0]!.resolve(f);
+      }
     }
   });
   await new Promise((res, rej) => {
@@ -42,6 +56,7 @@ export async function rawSocket(server: RunningServer): Promise<Raw> {
   return {
     ws,
     frames,
+    texts,
     send: (o) => ws.send(typeof o === 'string' ? o : JSON.stringify(o)),
     request: (id, type, data = {}) => {
       ws.send(JSON.stringify({ v: 1, id, type, data }));

@@ -197,6 +197,12 @@ export function payloadOf<N extends CallEventName>(name: N, args: CallEventArgs[
  */
 export class EventHub {
   readonly #observers = new Set<Partial<CallObserver>>();
+  /**
+   * The observers as an array, rebuilt only when they change: an emit iterates this one, so
+   * observers added or removed during an emit do not change that round (as a copy per emit would,
+   * without allocating one per event).
+   */
+  #observerList: readonly Partial<CallObserver>[] = [];
   readonly #reported = new WeakMap<object, Set<string>>();
   readonly #emitter = new TypedEmitter<CallEventPayloads>((name, error, listener) =>
     this.#reportOnce(name, error, listener),
@@ -205,12 +211,13 @@ export class EventHub {
   /** Adds an observer (adding the same object twice keeps one); returns its remover. */
   addObserver(observer: Partial<CallObserver>): Unsubscribe {
     this.#observers.add(observer);
+    this.#observerList = [...this.#observers];
     return () => this.removeObserver(observer);
   }
 
   /** Removes an observer. */
   removeObserver(observer: Partial<CallObserver>): void {
-    this.#observers.delete(observer);
+    if (this.#observers.delete(observer)) this.#observerList = [...this.#observers];
   }
 
   /** Adds a single-payload listener; returns its remover. */
@@ -220,7 +227,7 @@ export class EventHub {
 
   /** Fires `name` with positional `args` to every observer and listener. */
   emit<N extends CallEventName>(name: N, ...args: CallEventArgs[N]): void {
-    for (const observer of [...this.#observers]) {
+    for (const observer of this.#observerList) {
       const callback = observer[name];
       if (typeof callback !== 'function') continue;
       try {

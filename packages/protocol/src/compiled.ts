@@ -8,9 +8,9 @@
  */
 import { compile } from './zod.js';
 import { ClientEnvelopeSchema, ClientMessageSchemas } from './signaling/client-to-server.js';
-import { ServerMessageSchema } from './signaling/server-to-client.js';
-import { clientMessageParser, serverMessageParser } from './validate.js';
-import type { ClientSchemas, ParseResult } from './validate.js';
+import { BatchMessageSchema, ErrorMessageSchema, EventMessageSchema, ResponseSchema, ServerMessageSchema } from './signaling/server-to-client.js';
+import { clientMessageParser, serverFrameParser, serverMessageParser } from './validate.js';
+import type { ClientSchemas, ParseResult, ServerFrameItem } from './validate.js';
 import type { ServerMessage } from './signaling/server-to-client.js';
 
 const messages = Object.fromEntries(Object.entries(ClientMessageSchemas).map(([type, schema]) => [type, compile(schema)])) as ClientSchemas['messages'];
@@ -20,3 +20,11 @@ export const parseClientMessage: (raw: string) => ParseResult = clientMessagePar
 
 /** `parseServerMessage` with the compiled schema: what the client SDK runs in Node (bots, load tests). */
 export const parseServerMessage: (raw: string) => ServerMessage | null = serverMessageParser(compile(ServerMessageSchema));
+
+/** `parseServerFrame` with compiled schemas: what the client SDK runs on every frame in Node. */
+export const parseServerFrame: (raw: string) => ServerFrameItem[] | null = serverFrameParser({
+  batch: compile(BatchMessageSchema),
+  response: compile(ResponseSchema),
+  event: compile(EventMessageSchema),
+  error: compile(ErrorMessageSchema),
+});

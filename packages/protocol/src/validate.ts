@@ -4,7 +4,7 @@
  */
 import { ClientEnvelopeSchema, ClientMessageSchemas } from './signaling/client-to-server.js';
 import type { ClientMessage, ClientMessageType } from './signaling/client-to-server.js';
-import { ServerMessageSchema } from './signaling/server-to-client.js';
+import { BatchMessageSchema, ErrorMessageSchema, EventMessageSchema, ResponseSchema, ServerMessageSchema } from './signaling/server-to-client.js';
 import type { ServerMessage } from './signaling/server-to-client.js';
 import { ErrorCode, wireError } from './errors.js';
 import type { WireError } from './errors.js';
@@ -107,6 +107,62 @@ export function serverMessageParser(schema: typeof ServerMessageSchema): (raw: s
     }
   };
 }
+
+/**
+ * One message of a server frame: parsed, or refused by its schema (`raw`: the JSON value as it
+ * came, so the client can still read a refused event's seq or a refused answer's id).
+ */
+export type ServerFrameItem = { ok: true; message: ServerMessage } | { ok: false; raw: unknown };
+
+/** The schemas a server frame is checked against: the batch envelope, and each message kind by `type`. */
+export interface ServerSchemas {
+  batch: typeof BatchMessageSchema;
+  response: typeof ResponseSchema;
+  event: typeof EventMessageSchema;
+  error: typeof ErrorMessageSchema;
+}
+
+/**
+ * Builds `parseServerFrame` over `schemas` (the protocol's own, or compiled: compiled.ts). A frame
+ * is one message or a batch of them; each message is checked with the schema its `type` names,
+ * which accepts exactly what {@link ServerMessageSchema} (their union) accepts, without trying
+ * the other kinds first. Null: the frame is not JSON, or a batch envelope is malformed.
+ */
+export function serverFrameParser(schemas: ServerSchemas): (raw: string) => ServerFrameItem[] | null {
+  const one = (v: unknown): ServerFrameItem => {
+    const type = typeof v === 'object' && v !== null ? (v as { type?: unknown }).type : undefined;
+    const schema = type === 'event' ? schemas.event : type === 'response' ? schemas.response : type === 'error' ? schemas.error : null;
+    const r = schema?.safeParse(v);
+    return r?.success ? { ok: true, message: r.data } : { ok: false, raw: v };
+  };
+  return (raw) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return null;
+    }
+    if ((json as { type?: unknown } | null)?.type !== 'batch') return [one(json)];
+    const batch = schemas.batch.safeParse(json);
+    if (!batch.success) return null;
+    return batch.data.m.map((item) => {
+      // An item may leave out its `v`: the batch's (checked above) is the version.
+      if (typeof item === 'object' && item !== null && !('v' in item)) (item as { v?: number }).v = PROTOCOL_VERSION;
+      return one(item);
+    });
+  };
+}
+
+/**
+ * Parses one text frame from the server (one message or a batch) with the protocol's schemas
+ * (compiled twin in Node). Null when it is not JSON or not a well-formed batch.
+ */
+export const parseServerFrame: (raw: string) => ServerFrameItem[] | null = serverFrameParser({
+  batch: BatchMessageSchema,
+  response: ResponseSchema,
+  event: EventMessageSchema,
+  error: ErrorMessageSchema,
+});
 
 /**
  * Parses one text frame from a client with the protocol's schemas. In Node, both entries of the

@@ -6,4 +6,4 @@
  * over the `export *` of the same name.
  */
 export * from './wire.js';
-export { parseClientMessage, parseServerMessage } from './compiled.js';
+export { parseClientMessage, parseServerFrame, parseServerMessage } from './compiled.js';

@@ -149,3 +149,37 @@ test('engine + adapter: the context relays signals and state (connected included
   server.last.push({ name: 'onCallEnd', callId: X, mediaType: CallMediaType.video, reason: 1, userId: 'alice', totalTime: 5, info });
   await waitFor(() => fake.methods().includes('stopCall'));
 });
+
+test('a batch frame is handled message by message, in order; a begin carrying its p2p topology hands it to the adapter once the call started', async () => {
+  const server = await ScriptedServer.start();
+  servers.push(server);
+  const fake = new FakeMedia();
+  const engine = new CallEngine({ serverUrl: server.url, sdkAppId: 1400000000, WebSocket, media: fake, logger: quiet });
+  engines.push(engine);
+  const seen: string[] = [];
+  engine.addObserver({
+    onCallReceived: () => seen.push('onCallReceived'),
+    onCallBegin: (...args) => seen.push(`onCallBegin(${args.length})`),
+    onUserJoin: (u) => seen.push(`onUserJoin(${u})`),
+  });
+  const received: string[] = [];
+  server.handle('call.received', (_conn, msg) => received.push(String(msg.data['callId'])));
+  server.handle('call.accept', (conn, msg) => {
+    conn.batch([
+      { name: 'onCallBegin', callId: X, mediaType: CallMediaType.video, info, topology: 'p2p' },
+      { name: 'onUserJoin', callId: X, userId: 'alice' },
+      { v: 1, type: 'response', id: msg.id, ok: true, data: {} },
+    ]);
+  });
+  await engine.init('bob', 'sig');
+  server.last.batch([{ name: 'onCallReceived', callId: X, callerId: 'alice', calleeIdList: ['bob'], mediaType: CallMediaType.video, info }]);
+  await waitFor(() => engine.currentCall !== null);
+  await engine.accept();
+  // Observers: the topology is no observer argument (onCallBegin still gets 3).
+  assert.deepEqual(seen, ['onCallReceived', 'onCallBegin(3)', 'onUserJoin(alice)']);
+  assert.deepEqual(fake.methods(), ['startCall', 'handleTopology', 'peerJoined']);
+  assert.equal(fake.calls[1]!.args[0], 'p2p');
+  // The received report went out as a notification: nothing waits for an answer to it.
+  await waitFor(() => received.length === 1);
+  assert.deepEqual(received, [X]);
+});

@@ -16,6 +16,9 @@ import { NullMedia } from './NullMedia.js';
 /** Builds the adapter's context for a call that just connected. */
 export type MediaContextFactory = (call: CallSnapshot) => MediaCallContext;
 
+/** What {@link MediaController.sync} reads of the current call (a snapshot, or the store's own view). */
+export type CallProgress = Pick<CallSnapshot, 'callId' | 'status'>;
+
 /** Lifecycle glue between the call store and the media adapter. */
 export class MediaController {
   /** The adapter the public media methods delegate to ({@link NullMedia} when none was given). */
@@ -41,7 +44,7 @@ export class MediaController {
    * Brings media in line with the current call after an event was applied: start when connected
    * to a new call, stop when the running call is no longer current.
    */
-  sync(call: CallSnapshot | null, makeContext: MediaContextFactory): void {
+  sync<C extends CallProgress>(call: C | null, makeContext: (call: C) => MediaCallContext): void {
     const active = this.#activeCallId;
     if (active !== null && active !== call?.callId) this.stop();
     if (call && call.status === CallStatus.accept && this.#activeCallId !== call.callId) {

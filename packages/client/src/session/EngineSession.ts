@@ -183,12 +183,14 @@ export class EngineSession {
     this.store.apply(event);
     // The delivery trace's `received` step (SPEC §9): the app is told about the call on this device.
     // Sent before the observers run, so an observer that answers at once is traced received → accepted.
-    if (event.name === 'onCallReceived') {
-      this.request('call.received', { callId: event.callId }).catch((err: unknown) => options.logger.debug('call.received report failed', { error: String(err) }));
-    }
+    if (event.name === 'onCallReceived') this.#signaling.notify('call.received', { callId: event.callId });
     hub.emitServerEvent(event);
     media.handleEvent(event);
-    media.sync(this.store.snapshot(), (call) => this.#mediaContext(call));
+    // The store's live view: a snapshot (a copy) is only made when media starts.
+    media.sync(this.store.progress, () => this.#mediaContext(this.store.snapshot()!));
+    // A 1-to-1 call's topology comes inside its begin event: the adapter gets it as it would a
+    // `media.topology` event, once its call has started.
+    if (event.name === 'onCallBegin' && event.topology) media.handleEvent({ name: 'media.topology', callId: event.callId, mode: event.topology });
     if (event.name === 'onKickedOffline') this.#onKicked();
   }
 

@@ -50,9 +50,15 @@ export class RequestTracker {
   #nextId = 1;
   readonly #pending = new Map<number, PendingRequest>();
 
+  /** Takes the next id without registering a request (a notification's). */
+  nextId(): number {
+    return this.#nextId++;
+  }
+
   /** Registers a request; the promise settles through {@link settle} or {@link fail}. */
   create(type: string, data: unknown, options: RequestOptions = {}): { request: PendingRequest; promise: Promise<unknown> } {
     const id = this.#nextId++;
+    const frame = JSON.stringify({ v: 1, id, type, data });
     let resolve!: (d: unknown) => void;
     let reject!: (e: CallEngineError) => void;
     const promise = new Promise<unknown>((res, rej) => {
@@ -62,8 +68,12 @@ export class RequestTracker {
     const request: PendingRequest = {
       id,
       type,
-      frame: JSON.stringify({ v: 1, id, type, data }),
-      retryFrame: JSON.stringify({ v: 1, id, type, data, retry: true }),
+      frame,
+      // Built when first needed (most requests are never re-sent): `frame` with `"retry":true`
+      // as its last field, exactly what JSON.stringify gives for the same object plus `retry`.
+      get retryFrame(): string {
+        return `${frame.slice(0, -1)},"retry":true}`;
+      },
       everSent: false,
       resend: options.resend ?? true,
       waitForConnection: options.waitForConnection ?? true,

@@ -8,8 +8,8 @@
  * (sent by the server before its response) are emitted before the request's promise settles.
  * @packageDocumentation
  */
-import { ErrorCode, parseServerMessage } from '@opencall/protocol/wire';
-import type { AuthResult, ClientMessageData, ClientMessageType, ServerEvent } from '@opencall/protocol/wire';
+import { ErrorCode, parseServerFrame } from '@opencall/protocol/wire';
+import type { AuthResult, ClientMessageData, ClientMessageType, ServerEvent, ServerMessage } from '@opencall/protocol/wire';
 import { CallEngineError } from '../errors.js';
 import type { Logger, WebSocketConstructor } from '../options.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
@@ -199,6 +199,24 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     return promise;
   }
 
+  /**
+   * Sends a notification (protocol `CLIENT_NOTIFICATIONS`): no answer is awaited (the server
+   * answers only a refusal, logged at debug level as an answer to no pending request), nothing is
+   * re-sent. Dropped when the connection is not open.
+   */
+  notify<T extends ClientMessageType>(type: T, data: ClientMessageData<T>): void {
+    const ws = this.#ws;
+    if (this.#state !== 'open' || !ws) {
+      this.#o.logger.debug('notification dropped: not connected', { type });
+      return;
+    }
+    try {
+      ws.send(JSON.stringify({ v: 1, id: this.#requests.nextId(), type, data }));
+    } catch (err) {
+      this.#o.logger.debug('send failed', { type, error: String(err) });
+    }
+  }
+
   /** Closes for good: no reconnection; pending requests reject with `error` (default -1401). */
   close(error: CallEngineError = CallEngineError.signalingFailed('connection closed')): void {
     if (this.#state === 'closed') return;
@@ -343,8 +361,19 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     const text = frameText(data);
     if (text === null) return;
     this.#lastFrameAt = Date.now();
-    const msg = parseServerMessage(text);
-    if (!msg) return this.#onUnreadable(text);
+    const items = parseServerFrame(text);
+    if (!items) {
+      this.#o.logger.warn('unreadable frame ignored');
+      return;
+    }
+    // A batch's messages in order, as if each had come in its own frame.
+    for (const item of items) {
+      if (item.ok) this.#onMessage(item.message);
+      else this.#onUnreadable(item.raw);
+    }
+  }
+
+  #onMessage(msg: ServerMessage): void {
     if (msg.type === 'event') {
       if (msg.seq <= this.#lastSeq) {
         this.#o.logger.debug('duplicate event dropped', { seq: msg.seq, lastSeq: this.#lastSeq });
@@ -352,7 +381,7 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
       }
       this.#lastSeq = msg.seq;
       // After a server crash, events of earlier commits come again (replayed from storage).
-      if (msg.eid !== undefined && !this.#processed.admit(msg.eid, msg.replay === true)) {
+      if (msg.eid !== undefined && !this.#processed.admit(msg.eid, msg.replay === true, 'callId' in msg.event ? msg.event.callId : undefined)) {
         this.#o.logger.debug('replayed event dropped', { eid: msg.eid });
         return;
       }
@@ -365,15 +394,9 @@ export class SignalingClient extends TypedEmitter<SignalingEvents> {
     }
   }
 
-  /** A frame the schema refused: keep seq moving past unknown events, fail a malformed answer. */
-  #onUnreadable(text: string): void {
-    let raw: { type?: unknown; seq?: unknown; id?: unknown };
-    try {
-      raw = JSON.parse(text) as typeof raw;
-    } catch {
-      this.#o.logger.warn('non-JSON frame ignored');
-      return;
-    }
+  /** A message the schema refused: keep seq moving past unknown events, fail a malformed answer. */
+  #onUnreadable(value: unknown): void {
+    const raw = (typeof value === 'object' && value !== null ? value : {}) as { type?: unknown; seq?: unknown; id?: unknown };
     if (raw.type === 'event' && typeof raw.seq === 'number' && raw.seq > this.#lastSeq) {
       this.#lastSeq = raw.seq;
       this.#o.logger.warn('unknown event skipped', { seq: raw.seq });

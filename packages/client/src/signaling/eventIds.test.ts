@@ -26,3 +26,13 @@ test('memory is bounded: the oldest ids are forgotten first', () => {
   assert.equal(p.admit('c_4999:1:0', false), false, 'recent ids are kept');
   assert.equal(p.admit('c_0:1:0', false), true, 'the oldest were forgotten');
 });
+
+test('an id sent without its callId (`:<version>:<n>`) is the same id as the whole one', () => {
+  const p = new ProcessedEvents();
+  assert.equal(p.admit(':2:0', false, 'c_1'), true);
+  assert.equal(p.admit('c_1:2:0', true), false, 'the whole id of the same event');
+  assert.equal(p.admit(':2:0', false, 'c_2'), true, 'the same tail of another call');
+  assert.equal(p.admit(':1:0', true, 'c_1'), false, 'a stale replay of c_1');
+  assert.equal(p.admit('odd-id', false), true);
+  assert.equal(p.admit('odd-id', false), false, 'ids of another shape are remembered too');
+});

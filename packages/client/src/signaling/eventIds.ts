@@ -14,37 +14,91 @@ const ID_MEMORY = 4096;
 /** Calls whose latest processed version is remembered. */
 const CALL_MEMORY = 512;
 
-/** The call id and version an event id names, or null for an id of another shape. */
-function parseEventId(eid: string): { callId: string; version: number } | null {
+/**
+ * An event id in parts: its call, the rest (`:<version>:<n>`) and the version; null for an id of
+ * another shape. `callId`: the call the event names, for an id sent without it (`:<version>:<n>`,
+ * protocol `wireEventId`). Kept in parts, never joined: a joined id is a new (cons) string every
+ * time, and hashing and comparing those in a Set cost µs per event on a busy client.
+ */
+function parseEventId(eid: string, callId: string | undefined): { callId: string; tail: string; version: number } | null {
   const last = eid.lastIndexOf(':');
   const mid = last > 0 ? eid.lastIndexOf(':', last - 1) : -1;
-  if (mid <= 0) return null;
+  if (mid < 0 || (mid === 0 && callId === undefined)) return null;
   const version = Number(eid.slice(mid + 1, last));
-  return Number.isInteger(version) ? { callId: eid.slice(0, mid), version } : null;
+  if (!Number.isInteger(version)) return null;
+  return mid === 0 ? { callId: callId!, tail: eid, version } : { callId: eid.slice(0, mid), tail: eid.slice(mid), version };
 }
 
 /** What one device has processed. */
 export class ProcessedEvents {
-  readonly #ids = new Set<string>();
-  readonly #versions = new Map<string, number>();
+  /** Processed ids: the tails (`:<version>:<n>`) per call; ids of another shape under ''. */
+  readonly #ids = new Map<string, Set<string>>();
+  /**
+   * The remembered ids in arrival order, as a ring of (call, tail): the oldest is evicted by key
+   * in O(1). (Taking a Set's first entry with `values().next()` walks past the holes earlier
+   * deletions left at its front.)
+   */
+  readonly #ringCalls: (string | undefined)[] = new Array<string | undefined>(ID_MEMORY);
+  readonly #ringTails: (string | undefined)[] = new Array<string | undefined>(ID_MEMORY);
+  #oldest = 0;
+  /** Latest version per call, least recently updated first (a Map iterates in insertion order). */
+  #versions = new Map<string, number>();
+  /** Deletions from #versions since it was last rebuilt (see #setVersion). */
+  #versionHoles = 0;
+  /** The call whose version was set last (the Map's last key): its updates need no re-insert. */
+  #lastCall: string | null = null;
 
   /**
    * True when the event should be processed now (and records it); false for an id processed
-   * already, or a replay overtaken by a later version of its call.
+   * already, or a replay overtaken by a later version of its call. `callId`: the call the event
+   * names (needed for an id sent without it).
    */
-  admit(eid: string, replay: boolean): boolean {
-    if (this.#ids.has(eid)) return false;
-    const parsed = parseEventId(eid);
-    const seen = parsed ? this.#versions.get(parsed.callId) : undefined;
+  admit(eid: string, replay: boolean, callId?: string): boolean {
+    const parsed = parseEventId(eid, callId);
+    const call = parsed ? parsed.callId : '';
+    const tail = parsed ? parsed.tail : eid;
+    let tails = this.#ids.get(call);
+    if (tails?.has(tail)) return false;
+    const seen = parsed ? this.#versions.get(call) : undefined;
     if (replay && parsed && seen !== undefined && parsed.version < seen) return false;
-    this.#ids.add(eid);
-    // A Set and a Map iterate in insertion order: the first entry is the oldest.
-    if (this.#ids.size > ID_MEMORY) this.#ids.delete(this.#ids.values().next().value as string);
-    if (parsed && (seen === undefined || parsed.version > seen)) {
-      this.#versions.delete(parsed.callId);
-      this.#versions.set(parsed.callId, parsed.version);
-      if (this.#versions.size > CALL_MEMORY) this.#versions.delete(this.#versions.keys().next().value as string);
-    }
+    if (!tails) this.#ids.set(call, (tails = new Set()));
+    tails.add(tail);
+    this.#evictOldest();
+    this.#ringCalls[this.#oldest] = call;
+    this.#ringTails[this.#oldest] = tail;
+    this.#oldest = (this.#oldest + 1) % ID_MEMORY;
+    if (parsed && (seen === undefined || parsed.version > seen)) this.#setVersion(call, parsed.version);
     return true;
+  }
+
+  /** Forgets the id in the ring slot about to be reused (the oldest), once ID_MEMORY are remembered. */
+  #evictOldest(): void {
+    const call = this.#ringCalls[this.#oldest];
+    if (call === undefined) return;
+    const tails = this.#ids.get(call);
+    tails?.delete(this.#ringTails[this.#oldest]!);
+    if (tails?.size === 0) this.#ids.delete(call);
+  }
+
+  /** Records a call's latest version as the most recently updated entry; the least recent goes past CALL_MEMORY. */
+  #setVersion(callId: string, version: number): void {
+    if (this.#lastCall === callId) {
+      // Already the newest entry: updating in place keeps it there.
+      this.#versions.set(callId, version);
+      return;
+    }
+    this.#lastCall = callId;
+    if (this.#versions.delete(callId)) this.#versionHoles++;
+    this.#versions.set(callId, version);
+    if (this.#versions.size > CALL_MEMORY) {
+      this.#versions.delete(this.#versions.keys().next().value as string);
+      this.#versionHoles++;
+    }
+    // Deleted entries stay as holes that `keys().next()` walks past until the table is rebuilt:
+    // rebuild it (same order) once per CALL_MEMORY deletions, O(1) per update on average.
+    if (this.#versionHoles >= CALL_MEMORY) {
+      this.#versions = new Map(this.#versions);
+      this.#versionHoles = 0;
+    }
   }
 }

@@ -66,7 +66,8 @@ export function callerInfo(params: CallParams | undefined): CallObserverExtraInf
 export class CallStore {
   #call: CallData | null = null;
   #pendingStart: PendingStart | null = null;
-  readonly #ended: string[] = [];
+  /** Recently ended callIds, oldest first (a Set iterates in insertion order). */
+  readonly #ended = new Set<string>();
 
   /** The current call's id, or null. */
   get callId(): string | null {
@@ -98,6 +99,14 @@ export class CallStore {
     return this.#call !== null;
   }
 
+  /**
+   * The current call's id and status without a copy (a live view: read it at once, do not keep
+   * it), or null. What runs on every event reads this; {@link snapshot} is for handing state out.
+   */
+  get progress(): Pick<CallSnapshot, 'callId' | 'status'> | null {
+    return this.#call;
+  }
+
   /** A copy of the current call, or null. */
   snapshot(): CallSnapshot | null {
     const c = this.#call;
@@ -117,7 +126,7 @@ export class CallStore {
 
   /** True when `callId` ended on this device recently. */
   hasEnded(callId: string): boolean {
-    return this.#ended.includes(callId);
+    return this.#ended.has(callId);
   }
 
   /**
@@ -230,14 +239,13 @@ export class CallStore {
   }
 
   #markEnded(id: string): void {
-    this.#forgetEnded(id);
-    this.#ended.push(id);
-    if (this.#ended.length > ENDED_MEMORY) this.#ended.shift();
+    this.#ended.delete(id);
+    this.#ended.add(id);
+    if (this.#ended.size > ENDED_MEMORY) this.#ended.delete(this.#ended.values().next().value as string);
   }
 
   #forgetEnded(id: string): void {
-    const i = this.#ended.indexOf(id);
-    if (i >= 0) this.#ended.splice(i, 1);
+    this.#ended.delete(id);
   }
 }
 

@@ -80,6 +80,24 @@ export class ServerConn {
     return seq;
   }
 
+  /**
+   * Sends several messages as one `batch` frame, as the real server does with what one turn has
+   * for a socket. An event (a `ServerEvent`) gets its seq and is buffered like {@link push}; any
+   * other item is sent as it is (a response built by the test).
+   */
+  batch(items: (ServerEvent | Record<string, unknown>)[]): void {
+    const s = this.session;
+    if (!s) throw new Error('no session');
+    const m = items.map((it) => {
+      if (!('name' in it)) return it;
+      const seq = ++s.seq;
+      const message = { v: 1, type: 'event', seq, event: it };
+      s.buffer.push({ seq, frame: JSON.stringify(message) });
+      return message;
+    });
+    this.send({ v: 1, type: 'batch', m });
+  }
+
   /** Drops the TCP connection without a close frame (a network failure). */
   drop(): void {
     this.ws.terminate();

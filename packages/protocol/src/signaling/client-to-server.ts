@@ -94,7 +94,10 @@ export const ClientMessageSchemas = {
   'push.register': z.object({ target: PushTargetSchema }),
   /** Remove a push registration. */
   'push.unregister': z.object({ target: PushTargetSchema }),
-  /** `onCallReceived` fired on this device (the delivery trace's `received` step). */
+  /**
+   * `onCallReceived` fired on this device (the delivery trace's `received` step). A notification
+   * ({@link CLIENT_NOTIFICATIONS}): answered only when refused.
+   */
   'call.received': z.object({ callId: CallIdSchema }),
   /** The delivery trace of a call the signed-in user was part of (SPEC §9). */
   'call.trace': z.object({ callId: CallIdSchema }),
@@ -104,6 +107,14 @@ export const ClientMessageSchemas = {
 
 /** A client message type. */
 export type ClientMessageType = keyof typeof ClientMessageSchemas;
+
+/**
+ * Client messages that are notifications, not requests: the server answers one only when it
+ * refuses it (a `response` with `ok: false`, for the log), never on success, so a report costs one
+ * frame instead of two. The client does not wait for them or re-send them. They still carry an
+ * `id` (the envelope's), which names a refused one.
+ */
+export const CLIENT_NOTIFICATIONS: ReadonlySet<ClientMessageType> = new Set<ClientMessageType>(['call.received']);
 /** The payload of client message `T`. */
 export type ClientMessageData<T extends ClientMessageType> = z.infer<(typeof ClientMessageSchemas)[T]>;
 /** A parsed client message. */

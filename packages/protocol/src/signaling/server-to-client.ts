@@ -42,6 +42,14 @@ export const RelayedSignalSchema = z.looseObject({
 });
 /** A media signal as a device receives it. */
 export type RelayedSignal = z.infer<typeof RelayedSignalSchema>;
+/**
+ * How a call's media flows: `p2p` (1-to-1), `sfu` (through the server's Janus), `mesh` (a direct
+ * connection to each peer: multi/group calls without an SFU).
+ */
+export const MediaModeSchema = z.enum(['p2p', 'sfu', 'mesh']);
+/** How a call's media flows. */
+export type MediaMode = z.infer<typeof MediaModeSchema>;
+
 const userEvent = <N extends string>(name: N) =>
   z.object({ name: z.literal(name), callId, userId: UserIdSchema });
 
@@ -63,7 +71,18 @@ export const ServerEventSchema = z.discriminatedUnion('name', [
     userId: UserIdSchema,
     info: ExtraInfoSchema,
   }),
-  z.object({ name: z.literal('onCallBegin'), callId, mediaType: MediaTypeSchema, info: ExtraInfoSchema }),
+  z.object({
+    name: z.literal('onCallBegin'),
+    callId,
+    mediaType: MediaTypeSchema,
+    info: ExtraInfoSchema,
+    /**
+     * The call's media topology when the server knows it as the device connects (a 1-to-1 call:
+     * `p2p`): the device then gets no separate `media.topology` event for it. Not an observer
+     * argument.
+     */
+    topology: z.optional(MediaModeSchema),
+  }),
   z.object({
     name: z.literal('onCallEnd'),
     callId,
@@ -104,7 +123,7 @@ export const ServerEventSchema = z.discriminatedUnion('name', [
   z.object({
     name: z.literal('media.topology'),
     callId,
-    mode: z.enum(['p2p', 'sfu', 'mesh']),
+    mode: MediaModeSchema,
     feeds: z.optional(z.array(z.object({ userId: UserIdSchema, feed: z.number() }))),
   }),
   z.object({ name: z.literal('onKickedOffline') }),
@@ -140,7 +159,8 @@ export const EventMessageSchema = z.object({
   /**
    * Stable id of an event a call's state change produced (`<callId>:<version>:<n>`). After a
    * server crash such an event may come again (replayed from storage); a client processes each
-   * id once.
+   * id once. Sent without the callId the event itself carries (`:<version>:<n>`, see
+   * {@link wireEventId}).
    */
   eid: z.optional(z.string().check(z.maxLength(200))),
   /**
@@ -152,6 +172,20 @@ export const EventMessageSchema = z.object({
 /** An ordered event message. */
 export type EventMessage = z.infer<typeof EventMessageSchema>;
 
+/**
+ * An event id as sent: `<callId>:<version>:<n>` loses its callId when the event names the same
+ * call (`:<version>:<n>`), so the id is not sent twice. {@link fullEventId} restores it.
+ */
+export function wireEventId(event: ServerEvent, eid: string): string {
+  const callId = 'callId' in event ? event.callId : undefined;
+  return callId !== undefined && eid.length > callId.length && eid.startsWith(callId) && eid[callId.length] === ':' ? eid.slice(callId.length) : eid;
+}
+
+/** The full id of a received event whose `eid` came as {@link wireEventId} made it. */
+export function fullEventId(event: ServerEvent, eid: string): string {
+  return eid.startsWith(':') && 'callId' in event ? event.callId + eid : eid;
+}
+
 /** A protocol error not tied to a request (garbage, oversized frames). */
 export const ErrorMessageSchema = z.object({
   v: z.literal(1),
@@ -159,10 +193,26 @@ export const ErrorMessageSchema = z.object({
   error: z.object({ code: z.number(), message: z.string() }),
 });
 
-/** Anything the server sends. */
+/** One message the server sends (a frame holds one, or several in a {@link BatchMessageSchema}). */
 export const ServerMessageSchema = z.union([ResponseSchema, EventMessageSchema, ErrorMessageSchema]);
-/** Anything the server sends. */
+/** One message the server sends. */
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
+
+/**
+ * Several messages for one device in one frame, in order: what the server has for a socket by the
+ * end of one event-loop turn (the events of a commit, and the response of the request that caused
+ * them) leaves as one frame instead of one per message. Each item is a {@link ServerMessageSchema}
+ * message (never a batch) that may leave out its `v` (the batch's own covers it), and is checked on
+ * its own, so one item a client does not understand does not cost it the others (validate.ts
+ * `serverFrameParser`).
+ */
+export const BatchMessageSchema = z.object({
+  v: z.literal(1),
+  type: z.literal('batch'),
+  m: z.array(z.unknown()),
+});
+/** Several messages in one frame. */
+export type BatchMessage = z.infer<typeof BatchMessageSchema>;
 
 /** ICE server handed to clients (STUN, or TURN with time-limited credentials). */
 export interface IceServer {

@@ -53,7 +53,11 @@ export class Tx {
 
   /** Sends an event to one device of `userId`. */
   toDevice(userId: string, deviceId: string, event: CallEventBody): void {
-    this.effects.push({ kind: 'send', to: { userId, deviceId }, event: { ...event, callId: this.s.callId } as ServerEvent });
+    const e = { ...event, callId: this.s.callId } as ServerEvent;
+    // A 1-to-1 call's media is peer-to-peer from its start: the begin event says so, and the media
+    // relay sends no separate `media.topology` for it (one frame less per device and call).
+    if (e.name === 'onCallBegin' && this.s.scene === 'single') e.topology = 'p2p';
+    this.effects.push({ kind: 'send', to: { userId, deviceId }, event: e });
   }
 
   /** Sends an event to every device through which `m` takes part right now. */

@@ -4,6 +4,7 @@
  * signaling layer keeps only this node's sockets and sessions; everything another node must see
  * goes through Redis (see redis/RedisLive.ts).
  */
+import { wireEventId } from '@opencall/protocol/wire';
 import type { ServerEvent } from '@opencall/protocol/wire';
 import type { Logger } from 'pino';
 import type { Presence } from '../signaling/Presence.js';
@@ -84,7 +85,7 @@ export class ClusterLink {
   async deliver(userId: string, deviceId: string, event: ServerEvent, eid?: string, replay = false): Promise<void> {
     // The append script wraps its argument as `{..."event":<arg>}`: the event id (and the replay
     // mark) ride after the event as more members of the frame.
-    const arg = eid === undefined ? JSON.stringify(event) : `${JSON.stringify(event)},"eid":${JSON.stringify(eid)}${replay ? ',"replay":true' : ''}`;
+    const arg = eid === undefined ? JSON.stringify(event) : `${JSON.stringify(event)},"eid":${JSON.stringify(wireEventId(event, eid))}${replay ? ',"replay":true' : ''}`;
     const r = await this.#o.live.append(userId, deviceId, arg);
     if (r && r.node === this.nodeId) this.#offerLocal(r.sid, { seq: r.seq, frame: r.frame });
   }

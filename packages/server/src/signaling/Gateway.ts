@@ -7,8 +7,8 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ErrorCode, parseClientMessage, wireError } from '@opencall/protocol';
-import type { ClientMessage, ServerEvent, WireError } from '@opencall/protocol';
+import { CLIENT_NOTIFICATIONS, ErrorCode, parseClientMessage, wireError } from '@opencall/protocol';
+import type { ClientMessage, ResponseMessage, ServerEvent, WireError } from '@opencall/protocol';
 import type { Logger } from 'pino';
 import { MachineError } from '../call/MachineError.js';
 import type { ServerConfig } from '../config/schema.js';
@@ -17,6 +17,7 @@ import type { HandlerDeps } from './handlers.js';
 import { KICKED_CLOSE_CODE } from './SessionManager.js';
 import type { Connection, SessionManager } from './SessionManager.js';
 import { sendFrame } from './Session.js';
+import { BatchingSocket } from './BatchingSocket.js';
 import type { Session } from './Session.js';
 import { storedAnswer } from './storedRequests.js';
 import { clientAddressOf } from '../http/proxy.js';
@@ -70,7 +71,8 @@ export class Gateway {
     private readonly log: Logger,
   ) {
     // Frames up to 4× the limit are read and refused with a clear error; larger ones close the socket.
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxMessageBytes * 4 });
+    // Every socket batches the frames of one turn (BatchingSocket.ts).
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxMessageBytes * 4, WebSocket: BatchingSocket });
     this.#wss.on('connection', (ws: WebSocket, req: IncomingMessage) => this.#onConnection(ws, req));
     const every = Math.max(50, Math.min(1000, Math.floor(config.heartbeatTimeoutMs / 4)));
     this.#sweep = setInterval(() => {
@@ -213,6 +215,7 @@ export class Gateway {
     if (!session || session.socket !== conn.ws) {
       return this.#sendError(conn, msg.id, wireError(ErrorCode.NOT_AUTHENTICATED, 'send auth first'));
     }
+    if (CLIENT_NOTIFICATIONS.has(msg.type)) return this.#notified(msg, conn);
     const cached = session.cachedResponse(msg.id);
     if (cached) return conn.send(cached);
     // A re-send whose first run committed in a process that died before answering.
@@ -230,12 +233,23 @@ export class Gateway {
     conn.send(frame);
   }
 
+  /**
+   * A notification (protocol `CLIENT_NOTIFICATIONS`): handled like a request, but answered only
+   * when refused, and never cached or looked up as a stored request (the client does not re-send it).
+   */
+  async #notified(msg: Exclude<ClientMessage, { type: 'auth' }>, conn: Connection): Promise<void> {
+    const answer = await this.#run(msg, conn);
+    if (answer.ok) return;
+    this.#refuse(answer.error.code);
+    conn.send(JSON.stringify(answer));
+  }
+
   #stored(msg: Exclude<ClientMessage, { type: 'auth' }>, s: Session): Promise<string | null> {
     const deliver = this.deps.deliver ?? ((_u: string, _d: string, event: ServerEvent, eid: string, replay: boolean) => s.push(event, eid, replay));
     return storedAnswer(this.deps.storage, s, msg, deliver);
   }
 
-  async #run(msg: Exclude<ClientMessage, { type: 'auth' }>, conn: Connection): Promise<object> {
+  async #run(msg: Exclude<ClientMessage, { type: 'auth' }>, conn: Connection): Promise<ResponseMessage> {
     try {
       const handler = handlers[msg.type] as (s: unknown, d: unknown, deps: HandlerDeps, requestId: number) => Promise<unknown>;
       const data = await handler(conn.session, msg.data, this.deps, msg.id);

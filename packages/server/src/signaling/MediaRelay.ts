@@ -2,7 +2,8 @@
  * The media plane of calls on the signaling server (SPEC §7, docs/media.md):
  * - the **topology** of each call: `p2p` for 1-to-1 (`single`), `sfu` for multi/group calls when a
  *   Janus is available (one room per call, created when the call becomes multi/group and destroyed
- *   when it ends), else `mesh`; announced to every connected device as a `media.topology` event;
+ *   when it ends), else `mesh`; announced to every connected device as a `media.topology` event
+ *   (`p2p` inside the device's `onCallBegin` instead: the machine knows it at the commit);
  * - **signals**: SDP/ICE relayed between participants' devices, or handed to the SFU (`to: 'sfu'`);
  * - **availability**: microphone/camera state relayed as onUserAudioAvailable/onUserVideoAvailable,
  *   remembered per call so a late joiner learns the devices already open;
@@ -330,7 +331,8 @@ export class MediaRelay implements MediaOwnerHost {
     for (const [userId, deviceId] of joined) {
       if (c.members.has(userId)) continue;
       c.members.set(userId, deviceId);
-      this.#sendTopology(callId, c, userId);
+      // Only a 1-to-1 call is p2p here, and its onCallBegin told the device so (call/effects.ts).
+      if (c.mode !== 'p2p') this.#sendTopology(callId, c, userId);
       for (const [other, av] of c.available) {
         if (other === userId) continue;
         if (av.audio) this.#sendTo(callId, userId, { name: 'onUserAudioAvailable', callId, userId: other, isAvailable: true });

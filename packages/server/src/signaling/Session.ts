@@ -4,50 +4,31 @@
  * while disconnected within the heartbeat window).
  */
 import { randomBytes } from 'node:crypto';
-import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
+import { wireEventId } from '@opencall/protocol/wire';
 import type { ServerEvent } from '@opencall/protocol/wire';
 import type { DeviceSink } from '../cluster/DeviceSink.js';
+import { BatchingSocket } from './BatchingSocket.js';
 
 /** Events kept for replay per session (also bounded by bytes: `replayBytes`). */
 const REPLAY_LIMIT = 512;
 /** Responses kept for idempotent re-sends per session (also bounded by bytes). */
 const RESPONSE_CACHE = 64;
+/** Calls whose `call.received` report is remembered per session (a device rings for one call at a time). */
+const RECEIVED_MEMORY = 16;
 /** Default byte budget of the replay buffer (limits.replayBufferBytes). */
 const DEFAULT_REPLAY_BYTES = 1024 * 1024;
 /** Byte budget of the response cache. */
 const RESPONSE_CACHE_BYTES = 256 * 1024;
 
-/** Sockets corked while the current callback and its microtasks run; uncorked together after. */
-const corked = new Set<Duplex>();
-let flushScheduled = false;
-
-function flushCorked(): void {
-  flushScheduled = false;
-  for (const socket of corked) socket.uncork();
-  corked.clear();
-}
-
 /**
- * Sends a text frame if the socket is open. Frames for one socket produced while handling one
- * incoming frame (a request's events and its response) leave in one write: the socket is corked at
- * its first frame and uncorked once the promise chain of that handling has drained (nextTick from
- * a microtask runs after the microtask queue is empty). One syscall per frame was the largest
- * server cost under load; the order of frames is kept.
+ * Sends a text frame if the socket is open. Every frame for one socket produced during one turn (a
+ * request's events and its response, a commit's events) leaves as one frame: the gateway's sockets
+ * are {@link BatchingSocket}s. A plain `ws` socket (none in the server today) sends at once.
  */
 export function sendFrame(ws: WebSocket, frame: string): void {
-  if (ws.readyState !== ws.OPEN) return;
-  // ws keeps its net.Socket in `_socket` (stable across ws 8) and offers no cork of its own.
-  const socket = (ws as unknown as { _socket?: Duplex })._socket;
-  if (socket && !corked.has(socket)) {
-    socket.cork();
-    corked.add(socket);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      process.nextTick(flushCorked);
-    }
-  }
-  ws.send(frame);
+  if (ws instanceof BatchingSocket) return ws.queue(frame);
+  if (ws.readyState === ws.OPEN) ws.send(frame);
 }
 
 /** A device session. */
@@ -87,6 +68,8 @@ export class Session {
   #bufferChars = 0;
   readonly #responses = new Map<number, string>();
   #responseChars = 0;
+  /** Calls whose `call.received` this device reported already (newest last; bounded). */
+  readonly #received: string[] = [];
 
   constructor(
     /** The signed-in user. */
@@ -115,7 +98,8 @@ export class Session {
   push(event: ServerEvent, eid?: string, replay = false): void {
     if (this.route) return this.route(event, eid, replay);
     const seq = ++this.seq;
-    const frame = JSON.stringify(eid === undefined ? { v: 1, type: 'event', seq, event } : replay ? { v: 1, type: 'event', seq, event, eid, replay } : { v: 1, type: 'event', seq, event, eid });
+    const id = eid === undefined ? undefined : wireEventId(event, eid);
+    const frame = JSON.stringify(id === undefined ? { v: 1, type: 'event', seq, event } : replay ? { v: 1, type: 'event', seq, event, eid: id, replay } : { v: 1, type: 'event', seq, event, eid: id });
     this.#buffer.push({ seq, frame });
     this.#bufferChars += frame.length;
     while (this.#buffer.length > 1 && (this.#buffer.length > REPLAY_LIMIT || this.#bufferChars > this.replayBytes)) {
@@ -170,6 +154,20 @@ export class Session {
   /** A cached response for request `id`, if any. */
   cachedResponse(id: number): string | undefined {
     return this.#responses.get(id);
+  }
+
+  /**
+   * True when this session already recorded `callId` received: the delivery trace keeps one
+   * `received` step per device, whatever a client sends (the report is idempotent).
+   */
+  hasReportedReceived(callId: string): boolean {
+    return this.#received.includes(callId);
+  }
+
+  /** Remembers that `callId`'s `received` step of this device is recorded. */
+  reportedReceived(callId: string): void {
+    this.#received.push(callId);
+    if (this.#received.length > RECEIVED_MEMORY) this.#received.shift();
   }
 
   /** Releases timers. */

@@ -189,7 +189,13 @@ export const handlers: Handlers = {
 
   'push.register': registerPush,
   'push.unregister': unregisterPush,
-  'call.received': callReceived,
+  // A notification (no answer unless refused): recorded once per device and call.
+  'call.received': async (s, data, d) => {
+    if (s.hasReportedReceived(data.callId)) return {};
+    await callReceived(s, data, d);
+    s.reportedReceived(data.callId);
+    return {};
+  },
   'call.trace': callTrace,
 };
 
