@@ -85,7 +85,8 @@ async function loop(p: number): Promise<void> {
     const b = `u${i % 200}b`;
     const callId = await service.exclusive(
       () => service.startCall({ userId: a, deviceId: `${a}-dev`, callees: [b], mediaType: CallMediaType.audio, params: {}, callerProfile: null }),
-      { defer: true },
+      // Keyed by the caller, as the server's call.start handler runs it.
+      { defer: true, key: `user:${a}` },
     );
     await service.run(callId, { type: 'accept', userId: b, deviceId: `${b}-dev` });
     await service.run(callId, { type: 'hangup', userId: a, deviceId: `${a}-dev` });

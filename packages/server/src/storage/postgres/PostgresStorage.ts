@@ -22,7 +22,9 @@ import {
   type StoredRequest,
 } from '../Storage.js';
 import { acquireLease, claimDueTimers, releaseLease } from './claims.js';
-import { commitStatement, mapCommitError } from './commit.js';
+import { commitStatement, mapCommitError, sortedMembers } from './commit.js';
+import { BATCH_SQL, batchParams } from './commitBatch.js';
+import { GroupCommit } from './GroupCommit.js';
 import { migrate } from './schema.js';
 import { PostgresPush } from './PostgresPush.js';
 import { PostgresReplay } from './PostgresReplay.js';
@@ -126,10 +128,12 @@ export class PostgresStorage implements Storage {
   private closed = false;
   private readonly push: PostgresPush;
   private readonly replay: PostgresReplay;
+  private readonly group: GroupCommit;
 
   private constructor(private readonly sql: Sql<{ bigint: number }>) {
     this.push = new PostgresPush(sql);
     this.replay = new PostgresReplay(sql);
+    this.group = new GroupCommit({ one: (c) => this.#commitOne(c), many: (cs) => this.#commitMany(cs) });
   }
 
   /** Connects to `url` (`postgres://` or `postgresql://`), migrates the schema, and returns the storage. */
@@ -161,12 +165,22 @@ export class PostgresStorage implements Storage {
     return row ? parse<CallState>(row.state) : null;
   }
 
-  /** Writes a transition in one statement; throws VersionConflictError or BusyConflictError. */
+  /**
+   * Writes a transition; throws VersionConflictError or BusyConflictError. The commits of one
+   * event-loop turn share one statement (GroupCommit.ts), each with its own version guard.
+   */
   async commit(change: CallChange): Promise<void> {
     const { state, expectedVersion } = change;
     if (state.version !== expectedVersion + 1) {
       throw new Error(`call ${state.callId}: version ${state.version} does not follow ${expectedVersion}`);
     }
+    // A malformed change fails here, for its caller alone, not for the batch it would join.
+    sortedMembers(change);
+    await this.group.commit(change);
+  }
+
+  /** One change in one statement (commit.ts). */
+  async #commitOne(change: CallChange): Promise<void> {
     const { text, params } = commitStatement(change);
     let written: { n: number }[];
     try {
@@ -174,7 +188,13 @@ export class PostgresStorage implements Storage {
     } catch (e) {
       throw mapCommitError(e, change);
     }
-    if (written[0]?.n !== 1) throw new VersionConflictError(state.callId);
+    if (written[0]?.n !== 1) throw new VersionConflictError(change.state.callId);
+  }
+
+  /** Several changes in one statement (commitBatch.ts): the ids of the calls written. */
+  async #commitMany(changes: readonly CallChange[]): Promise<Set<string>> {
+    const rows = await this.q<{ call_id: string }>(BATCH_SQL, batchParams(changes));
+    return new Set(rows.map((r) => r.call_id));
   }
 
   /** Active memberships of a user, by call id. */
