@@ -113,6 +113,15 @@ if (unavailable) {
       assert.equal((await s.getCall('b3'))?.version, 1);
     });
 
+    it('appends trace steps reported in the same turn as commits, in order after the steps already stored', async () => {
+      const start = ringing('tr', 'tra', 'trb');
+      await s.commit(start);
+      const received = { callId: 'tr', userId: 'trb', deviceId: 'dev-1', step: 'received', time: 1_001, detail: null };
+      await Promise.all([s.appendTrace([received]), s.commit(ringing('tr2', 'tr2a', 'tr2b')), s.appendTrace([{ ...received, step: 'notification.shown', time: 1_002 }])]);
+      assert.deepEqual((await s.callTrace('tr')).map((t) => t.step), ['rung', 'received', 'notification.shown']);
+      assert.equal((await s.callTrace('tr2')).length, 1);
+    });
+
     it('commits two changes of one call queued in one turn in order: the second, stale, loses', async () => {
       const first = ringing('twice', 'ta', 'tb');
       await s.commit(first);

@@ -18,8 +18,9 @@ function fakeWriter(o: { lose?: string[]; busy?: string[] } = {}): BatchWriter &
       if (o.busy?.includes(c.state.callId)) throw new BusyConflictError('bob');
       if (o.lose?.includes(c.state.callId)) throw new VersionConflictError(c.state.callId);
     },
-    many: async (cs) => {
-      batches.push(cs.map((c) => c.state.callId));
+    trace: async (rows) => void batches.push(rows.map((r) => `trace:${r.callId}`)),
+    many: async (cs, trace) => {
+      batches.push([...cs.map((c) => c.state.callId), ...trace.map((r) => `trace:${r.callId}`)]);
       if (cs.some((c) => o.busy?.includes(c.state.callId))) throw new Error('duplicate key value violates unique constraint');
       return new Set(cs.map((c) => c.state.callId).filter((id) => !o.lose?.includes(id)));
     },
@@ -60,6 +61,15 @@ describe('GroupCommit', () => {
     assert.deepEqual(w.batches, [['d'], ['e']]);
   });
 
+  it('sends trace steps appended in the turn with its commits, and alone when nothing else is queued', async () => {
+    const w = fakeWriter();
+    const g = new GroupCommit(w);
+    const step = (callId: string) => [{ callId, userId: 'amy', deviceId: 'd', step: 'received', time: 1, detail: null }];
+    await Promise.all([g.commit(ch('a')), g.appendTrace(step('x')), g.commit(ch('b'))]);
+    await g.appendTrace(step('y'));
+    assert.deepEqual(w.batches, [['a', 'b', 'trace:x'], ['trace:y']]);
+  });
+
   it('keeps at most one statement in flight: commits arriving meanwhile go together in the next', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -69,6 +79,7 @@ describe('GroupCommit', () => {
         batches.push([c.state.callId]);
         await gate;
       },
+      trace: async () => {},
       many: async (cs) => {
         batches.push(cs.map((c) => c.state.callId));
         return new Set(cs.map((c) => c.state.callId));

@@ -1,5 +1,5 @@
 /**
- * Queues a node's commits and sends those of one event-loop turn to PostgreSQL together
+ * Queues a node's commits (and trace appends) and sends those of one event-loop turn to PostgreSQL together
  * (commitBatch.ts): under load a busy node's commands finish their reads in the same turn, so
  * their writes share one statement and one WAL flush. Each commit's promise settles only after
  * the statement holding it returned, so nothing a change causes is sent before it is durable.
@@ -9,11 +9,13 @@
  * one writer). Alone, a commit waits only for the end of the current turn.
  */
 import { VersionConflictError, type CallChange } from '../Storage.js';
+import type { TraceRow } from '../push.js';
 import { batchKeys } from './commitBatch.js';
 
-/** One queued commit. */
+/** One queued write: a change, or trace steps appended on their own. */
 interface Pending {
-  change: CallChange;
+  change: CallChange | null;
+  trace: readonly TraceRow[];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -22,8 +24,13 @@ interface Pending {
 export interface BatchWriter {
   /** Writes one change on its own; throws its mapped error (VersionConflictError, BusyConflictError, …). */
   one(change: CallChange): Promise<void>;
-  /** Writes several changes in one statement; returns the ids of the calls written (the others lost their version race). */
-  many(changes: readonly CallChange[]): Promise<Set<string>>;
+  /** Appends trace steps on their own. */
+  trace(rows: readonly TraceRow[]): Promise<void>;
+  /**
+   * Writes several changes and appended trace steps in one statement; returns the ids of the calls
+   * written (the others lost their version race).
+   */
+  many(changes: readonly CallChange[], trace: readonly TraceRow[]): Promise<Set<string>>;
 }
 
 /** Options of {@link GroupCommit}. */
@@ -51,10 +58,24 @@ export class GroupCommit {
 
   /** Queues `change`; resolves once it is durable, rejects with the error its own commit would have. */
   commit(change: CallChange): Promise<void> {
+    return this.#enqueue(change, []);
+  }
+
+  /** Queues trace steps to append; resolves once they are durable. */
+  appendTrace(rows: readonly TraceRow[]): Promise<void> {
+    return this.#enqueue(null, rows);
+  }
+
+  #enqueue(change: CallChange | null, trace: readonly TraceRow[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ change, resolve, reject });
+      this.#queue.push({ change, trace, resolve, reject });
       this.#schedule();
     });
+  }
+
+  /** Writes one queued item on its own. */
+  #one(p: Pending): Promise<void> {
+    return (p.change ? this.#writer.one(p.change) : this.#writer.trace(p.trace)).then(p.resolve, p.reject);
   }
 
   /** Sends at the end of this turn (setImmediate: after the I/O callbacks that queued the turn's commits). */
@@ -83,7 +104,8 @@ export class GroupCommit {
     const seen = new Set<string>();
     let n = 0;
     for (; n < this.#queue.length && n < this.#maxBatch; n++) {
-      const keys = batchKeys(this.#queue[n]!.change);
+      const { change } = this.#queue[n]!;
+      const keys = change ? batchKeys(change) : [];
       if (n > 0 && keys.some((k) => seen.has(k))) break;
       for (const k of keys) seen.add(k);
     }
@@ -91,22 +113,19 @@ export class GroupCommit {
   }
 
   async #send(batch: Pending[]): Promise<void> {
-    if (batch.length === 1) {
-      const [p] = batch as [Pending];
-      await this.#writer.one(p.change).then(p.resolve, p.reject);
-      return;
-    }
+    if (batch.length === 1) return this.#one(batch[0]!);
     let written: Set<string>;
     try {
-      written = await this.#writer.many(batch.map((p) => p.change));
+      const changes = batch.flatMap((p) => (p.change ? [p.change] : []));
+      written = await this.#writer.many(changes, batch.flatMap((p) => p.trace));
     } catch {
       // The statement failed as a whole (a busy leg, a deadlock, a lost connection): nothing of
-      // it was written. One by one, in order, each change gets exactly its own outcome.
-      for (const p of batch) await this.#writer.one(p.change).then(p.resolve, p.reject);
+      // it was written. One by one, in order, each item gets exactly its own outcome.
+      for (const p of batch) await this.#one(p);
       return;
     }
     for (const p of batch) {
-      if (written.has(p.change.state.callId)) p.resolve();
+      if (!p.change || written.has(p.change.state.callId)) p.resolve();
       else p.reject(new VersionConflictError(p.change.state.callId));
     }
   }

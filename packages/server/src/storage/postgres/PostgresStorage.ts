@@ -133,7 +133,11 @@ export class PostgresStorage implements Storage {
   private constructor(private readonly sql: Sql<{ bigint: number }>) {
     this.push = new PostgresPush(sql);
     this.replay = new PostgresReplay(sql);
-    this.group = new GroupCommit({ one: (c) => this.#commitOne(c), many: (cs) => this.#commitMany(cs) });
+    this.group = new GroupCommit({
+      one: (c) => this.#commitOne(c),
+      trace: (rows) => this.push.append(rows),
+      many: async (cs, trace) => new Set((await this.q<{ call_id: string }>(BATCH_SQL, batchParams(cs, trace))).map((r) => r.call_id)),
+    });
   }
 
   /** Connects to `url` (`postgres://` or `postgresql://`), migrates the schema, and returns the storage. */
@@ -189,12 +193,6 @@ export class PostgresStorage implements Storage {
       throw mapCommitError(e, change);
     }
     if (written[0]?.n !== 1) throw new VersionConflictError(change.state.callId);
-  }
-
-  /** Several changes in one statement (commitBatch.ts): the ids of the calls written. */
-  async #commitMany(changes: readonly CallChange[]): Promise<Set<string>> {
-    const rows = await this.q<{ call_id: string }>(BATCH_SQL, batchParams(changes));
-    return new Set(rows.map((r) => r.call_id));
   }
 
   /** Active memberships of a user, by call id. */
@@ -353,9 +351,9 @@ export class PostgresStorage implements Storage {
     return this.push.retry(id, nextAttemptAt, error);
   }
 
-  /** Appends trace steps. */
+  /** Appends trace steps (with the commits of this turn: GroupCommit.ts). */
   appendTrace(rows: TraceRow[]): Promise<void> {
-    return this.push.append(rows);
+    return rows.length === 0 ? Promise.resolve() : this.group.appendTrace(rows);
   }
 
   /** A call's trace in order. */

@@ -1,5 +1,6 @@
 /**
- * Group commit on PostgreSQL: the changes of several calls as ONE statement, so a busy node pays
+ * Group commit on PostgreSQL: the changes of several calls (and trace steps appended on their own)
+ * as ONE statement, so a busy node pays
  * one parse/bind/execute, one executor start per table and one WAL flush for a whole event-loop
  * turn of commits instead of one each (see GroupCommit.ts for when a batch is sent).
  *
@@ -17,11 +18,11 @@
  */
 import postgres from 'postgres';
 import { tencentCallResult } from '../callResult.js';
-import { MAX_TRACE_ROWS_PER_CALL } from '../push.js';
+import { MAX_TRACE_ROWS_PER_CALL, type TraceRow } from '../push.js';
 import type { CallChange } from '../Storage.js';
 import { sortedMembers } from './commit.js';
 
-/** The batch statement ($1–$52). */
+/** The batch statement ($1–$58). */
 export const BATCH_SQL = `
   WITH b AS (
     SELECT * FROM unnest($1::text[], $2::integer[], $3::integer[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
@@ -121,6 +122,15 @@ export const BATCH_SQL = `
       WITH ORDINALITY AS e(k, u, d, eid, ev, t, n)
     WHERE e.k IN (SELECT call_id FROM c)
     ORDER BY e.n
+  ),
+  appended_trace AS (
+    -- Steps reported outside any transition (appendTrace: 'received', push outcomes), same cap.
+    INSERT INTO call_trace (call_id, user_id, device_id, step, time, detail)
+    SELECT s.k, s.u, s.d, s.st, s.t, s.det
+    FROM unnest($53::text[], $54::text[], $55::text[], $56::text[], $57::bigint[], $58::text[])
+      WITH ORDINALITY AS s(k, u, d, st, t, det, n)
+    WHERE (SELECT count(*) FROM call_trace x WHERE x.call_id = s.k) < ${MAX_TRACE_ROWS_PER_CALL}
+    ORDER BY s.n
   )
   SELECT call_id FROM c`;
 
@@ -144,8 +154,11 @@ function push(cols: Columns, ...values: unknown[]): void {
   for (let i = 0; i < values.length; i++) cols[i]!.push(values[i]);
 }
 
-/** The batch statement's parameters for `changes` (at most one per call: see `batchKeys`). */
-export function batchParams(changes: readonly CallChange[]): postgres.ParameterOrJSON<never>[] {
+/**
+ * The batch statement's parameters for `changes` (at most one per call: see `batchKeys`) and the
+ * trace steps `appended` outside them.
+ */
+export function batchParams(changes: readonly CallChange[], appended: readonly TraceRow[] = []): postgres.ParameterOrJSON<never>[] {
   const calls = columns(11);
   const members = columns(3);
   const records = columns(6);
@@ -171,6 +184,8 @@ export function batchParams(changes: readonly CallChange[]): postgres.ParameterO
     if (q) push(requests, k, q.userId, q.deviceId, q.requestId, q.result, q.events, q.createdAt);
     for (const e of change.deviceEvents ?? []) push(events, k, e.userId, e.deviceId, e.eid, e.event, e.createdAt);
   }
+  const free = columns(6);
+  for (const t of appended) push(free, t.callId, t.userId, t.deviceId, t.step, t.time, t.detail);
   // Each column is an array of the one type its parameter is cast to.
-  return [...calls, ...members, ...records, ...hooks, ...pushes, ...trace, ...requests, ...events] as postgres.ParameterOrJSON<never>[];
+  return [...calls, ...members, ...records, ...hooks, ...pushes, ...trace, ...requests, ...events, ...free] as postgres.ParameterOrJSON<never>[];
 }
