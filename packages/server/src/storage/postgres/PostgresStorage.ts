@@ -25,6 +25,7 @@ import { acquireLease, claimDueTimers, releaseLease } from './claims.js';
 import { commitStatement, mapCommitError, sortedMembers } from './commit.js';
 import { BATCH_SQL, batchParams } from './commitBatch.js';
 import { GroupCommit } from './GroupCommit.js';
+import { GroupRead } from './GroupRead.js';
 import { migrate } from './schema.js';
 import { PostgresPush } from './PostgresPush.js';
 import { PostgresReplay } from './PostgresReplay.js';
@@ -85,8 +86,9 @@ const UNDELIVERED = 'delivered_at IS NULL AND NOT dead';
 
 /** Every statement with parameters, prepared once per connection by postgres.js. */
 const Q = {
-  getCall: 'SELECT state FROM calls WHERE call_id = $1',
-  membershipsOf: 'SELECT user_id AS "userId", call_id AS "callId", state FROM memberships WHERE user_id = $1 ORDER BY call_id',
+  getCalls: 'SELECT call_id AS "callId", state FROM calls WHERE call_id = ANY ($1::text[])',
+  membershipsOf: `SELECT user_id AS "userId", call_id AS "callId", state FROM memberships
+    WHERE user_id = ANY ($1::text[]) ORDER BY user_id, call_id`,
   activeCalls: `SELECT state FROM calls WHERE phase <> 'ended' ORDER BY created_at, call_id`,
   timers: 'SELECT call_id AS "callId", due_at AS "dueAt" FROM timers ORDER BY due_at, call_id',
   endedCount: `SELECT count(*)::integer AS n FROM calls WHERE ${ENDED_WHERE}`,
@@ -129,10 +131,28 @@ export class PostgresStorage implements Storage {
   private readonly push: PostgresPush;
   private readonly replay: PostgresReplay;
   private readonly group: GroupCommit;
+  /** State JSON by call id: parsed per caller, so no two callers share (and mutate) one object. */
+  private readonly calls: GroupRead<string | null>;
+  private readonly members: GroupRead<Membership[]>;
 
   private constructor(private readonly sql: Sql<{ bigint: number }>) {
     this.push = new PostgresPush(sql);
     this.replay = new PostgresReplay(sql);
+    this.calls = new GroupRead(async (ids) => {
+      const rows = await this.q<{ callId: string; state: string }>(Q.getCalls, [ids]);
+      return new Map(rows.map((r) => [r.callId, r.state]));
+    }, null);
+    this.members = new GroupRead(async (users) => {
+      const byUser = new Map<string, Membership[]>();
+      for (const m of await this.q<{ userId: string; callId: string; state: string }>(Q.membershipsOf, [users])) {
+        // The column only ever holds values written from a LegState.
+        const row = { userId: m.userId, callId: m.callId, state: m.state as LegState };
+        const list = byUser.get(m.userId);
+        if (list) list.push(row);
+        else byUser.set(m.userId, [row]);
+      }
+      return byUser;
+    }, []);
     this.group = new GroupCommit({
       one: (c) => this.#commitOne(c),
       trace: (rows) => this.push.append(rows),
@@ -163,10 +183,10 @@ export class PostgresStorage implements Storage {
     return this.sql.unsafe<T[]>(text, params, { prepare: true });
   }
 
-  /** Loads a call, or null. */
+  /** Loads a call, or null (read with the other calls asked for in this turn: GroupRead.ts). */
   async getCall(callId: string): Promise<CallState | null> {
-    const [row] = await this.q<{ state: string }>(Q.getCall, [callId]);
-    return row ? parse<CallState>(row.state) : null;
+    const json = await this.calls.get(callId);
+    return json === null ? null : parse<CallState>(json);
   }
 
   /**
@@ -195,11 +215,10 @@ export class PostgresStorage implements Storage {
     if (written[0]?.n !== 1) throw new VersionConflictError(change.state.callId);
   }
 
-  /** Active memberships of a user, by call id. */
+  /** Active memberships of a user, by call id (read with the turn's other users: GroupRead.ts). */
   async membershipsOf(userId: string): Promise<Membership[]> {
-    const rows = await this.q<{ userId: string; callId: string; state: string }>(Q.membershipsOf, [userId]);
-    // The column only ever holds values written from a LegState.
-    return rows.map((m) => ({ userId: m.userId, callId: m.callId, state: m.state as LegState }));
+    // A copy per caller: callers may sort or filter what they get.
+    return (await this.members.get(userId)).map((m) => ({ ...m }));
   }
 
   /** Calls not yet ended, oldest first. */
