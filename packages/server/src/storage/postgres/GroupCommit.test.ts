@@ -9,10 +9,11 @@ import { BusyConflictError, VersionConflictError, type CallChange } from '../Sto
 import { GroupCommit, type BatchWriter } from './GroupCommit.js';
 
 /** A writer that records what it was asked; `lose` ids are version losers, `busy` ids fail alone. */
-function fakeWriter(o: { lose?: string[]; busy?: string[] } = {}): BatchWriter & { batches: string[][] } {
+function fakeWriter(o: { lose?: string[]; busy?: string[]; lostConnection?: boolean } = {}): BatchWriter & { batches: string[][] } {
   const batches: string[][] = [];
   return {
     batches,
+    rolledBack: (e) => !(e instanceof Error && e.message === 'connection lost'),
     one: async (c) => {
       batches.push([c.state.callId]);
       if (o.busy?.includes(c.state.callId)) throw new BusyConflictError('bob');
@@ -21,6 +22,7 @@ function fakeWriter(o: { lose?: string[]; busy?: string[] } = {}): BatchWriter &
     trace: async (rows) => void batches.push(rows.map((r) => `trace:${r.callId}`)),
     many: async (cs, trace) => {
       batches.push([...cs.map((c) => c.state.callId), ...trace.map((r) => `trace:${r.callId}`)]);
+      if (o.lostConnection) throw new Error('connection lost');
       if (cs.some((c) => o.busy?.includes(c.state.callId))) throw new Error('duplicate key value violates unique constraint');
       return new Set(cs.map((c) => c.state.callId).filter((id) => !o.lose?.includes(id)));
     },
@@ -50,6 +52,14 @@ describe('GroupCommit', () => {
     assert.deepEqual(w.batches, [['a', 'b', 'c'], ['a'], ['b'], ['c']]);
   });
 
+  it('fails every item, without retrying, when the statement may have committed (a lost connection)', async () => {
+    const w = fakeWriter({ lostConnection: true });
+    const g = new GroupCommit(w);
+    const results = await Promise.allSettled(['a', 'b'].map((id) => g.commit(ch(id))));
+    assert.deepEqual(results.map((r) => r.status === 'rejected' && (r.reason as Error).message), ['connection lost', 'connection lost']);
+    assert.deepEqual(w.batches, [['a', 'b']]);
+  });
+
   it('never puts two changes of one call, or one record key twice, in one statement', async () => {
     const w = fakeWriter();
     const g = new GroupCommit(w);
@@ -75,6 +85,7 @@ describe('GroupCommit', () => {
     const gate = new Promise<void>((r) => (release = r));
     const batches: string[][] = [];
     const g = new GroupCommit({
+      rolledBack: () => true,
       one: async (c) => {
         batches.push([c.state.callId]);
         await gate;

@@ -31,6 +31,12 @@ export interface BatchWriter {
    * written (the others lost their version race).
    */
   many(changes: readonly CallChange[], trace: readonly TraceRow[]): Promise<Set<string>>;
+  /**
+   * True when `err`, thrown by `many`, proves the statement wrote nothing (the server refused it).
+   * Only then are its items retried one by one; a lost connection may have lost only the answer,
+   * and re-running a change that did commit would report it as a version conflict.
+   */
+  rolledBack(err: unknown): boolean;
 }
 
 /** Options of {@link GroupCommit}. */
@@ -118,9 +124,13 @@ export class GroupCommit {
     try {
       const changes = batch.flatMap((p) => (p.change ? [p.change] : []));
       written = await this.#writer.many(changes, batch.flatMap((p) => p.trace));
-    } catch {
-      // The statement failed as a whole (a busy leg, a deadlock, a lost connection): nothing of
-      // it was written. One by one, in order, each item gets exactly its own outcome.
+    } catch (err) {
+      if (!this.#writer.rolledBack(err)) {
+        for (const p of batch) p.reject(err);
+        return;
+      }
+      // The server refused the statement as a whole (a busy leg, a deadlock): nothing of it was
+      // written. One by one, in order, each item gets exactly its own outcome.
       for (const p of batch) await this.#one(p);
       return;
     }

@@ -156,6 +156,8 @@ export class PostgresStorage implements Storage {
     this.group = new GroupCommit({
       one: (c) => this.#commitOne(c),
       trace: (rows) => this.push.append(rows),
+      // An error answered by the server aborted the statement's implicit transaction.
+      rolledBack: (e) => e instanceof postgres.PostgresError,
       many: async (cs, trace) => new Set((await this.q<{ call_id: string }>(BATCH_SQL, batchParams(cs, trace))).map((r) => r.call_id)),
     });
   }
