@@ -2,7 +2,8 @@
  * `commit` on PostgreSQL as ONE prepared statement: the version-checked call write and every
  * derived row (memberships, timer and its claim, records, outbox) are data-modifying CTEs of a
  * single statement, which PostgreSQL runs atomically. A commit therefore costs one round trip and
- * no BEGIN/COMMIT; the throughput of one node on one database depends mostly on that.
+ * no BEGIN/COMMIT. Under load the commits of one turn go together instead (commitBatch.ts,
+ * GroupCommit.ts); this form writes a commit alone, and each change of a refused batch on retry.
  *
  * Every derived CTE reads from `c` (the call row written), so a lost version race writes nothing
  * else and returns 0 rows. Memberships are upserted in user-id order: two commits that cross
