@@ -122,6 +122,30 @@ if (unavailable) {
       assert.equal((await s.callTrace('tr2')).length, 1);
     });
 
+    it('two nodes batching next versions of the same calls in opposite orders: one winner per call, no deadlock (10 rounds)', async () => {
+      const other = await PostgresStorage.open(db.url);
+      try {
+        for (let round = 0; round < 10; round++) {
+          const starts = Array.from({ length: 60 }, (_, i) => ringing(`o${round}_${String(i).padStart(2, '0')}`, `o${round}a${i}`, `o${round}b${i}`));
+          await Promise.all(starts.map((c) => s.commit(c)));
+          const bump = (c: CallChange, by: string) => change(next(c.state, { userData: by }), { memberships: c.memberships, timerDueAt: 31_000 });
+          const started = Date.now();
+          const results = await Promise.allSettled([
+            ...starts.map((c) => s.commit(bump(c, 'a'))),
+            ...[...starts].reverse().map((c) => other.commit(bump(c, 'b'))),
+          ]);
+          const won = results.filter((r) => r.status === 'fulfilled').length;
+          assert.ok(results.every((r) => r.status === 'fulfilled' || r.reason instanceof VersionConflictError), `round ${round}`);
+          assert.equal(won, 60, `round ${round}: exactly one winner per call`);
+          // A deadlock would only be broken after deadlock_timeout (1 s).
+          assert.ok(Date.now() - started < 900, `round ${round} took ${Date.now() - started} ms`);
+          for (const c of starts) assert.equal((await s.getCall(c.state.callId))?.version, 2);
+        }
+      } finally {
+        await other.close();
+      }
+    });
+
     it('commits two changes of one call queued in one turn in order: the second, stale, loses', async () => {
       const first = ringing('twice', 'ta', 'tb');
       await s.commit(first);

@@ -1,12 +1,15 @@
 /**
- * Queues a node's commits (and trace appends) and sends those of one event-loop turn to PostgreSQL together
- * (commitBatch.ts): under load a busy node's commands finish their reads in the same turn, so
- * their writes share one statement and one WAL flush. Each commit's promise settles only after
- * the statement holding it returned, so nothing a change causes is sent before it is durable.
+ * Queues a node's commits (and trace appends) and sends those of one event-loop turn to
+ * PostgreSQL together (commitBatch.ts): under load a busy node's commands finish their reads in
+ * the same turn, so their writes share one statement and one WAL flush. Each commit's promise
+ * settles only after the statement holding it returned, so nothing a change causes is sent
+ * before it is durable.
  *
  * At most `inFlight` statements run at once; commits arriving meanwhile wait and go together in
  * the next, which is what makes batches grow with load (as SQLite's group commit does with its
- * one writer). Alone, a commit waits only for the end of the current turn.
+ * one writer). Alone, a commit waits only for the end of the current turn. The price: a
+ * statement waiting on a row another node holds delays the node's later commits as long (one in
+ * flight measured fastest, bench/micro/callService.ts; 2 and 4 were slower).
  */
 import { VersionConflictError, type CallChange } from '../Storage.js';
 import type { TraceRow } from '../push.js';

@@ -28,6 +28,8 @@ export const BATCH_SQL = `
     SELECT * FROM unnest($1::text[], $2::integer[], $3::integer[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
       $8::text[], $9::boolean[], $10::text[], $11::bigint[])
       AS b(call_id, version, expected, phase, scene, created_at, ended_at, call_result, ephemeral, state, due)
+    -- Call rows are locked in id order, so two nodes' batches sharing calls queue rather than deadlock.
+    ORDER BY call_id
   ),
   c_new AS (
     INSERT INTO calls (call_id, version, phase, scene, created_at, ended_at, call_result, ephemeral, state)
