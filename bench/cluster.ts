@@ -5,7 +5,13 @@
  * latency percentiles, and CPU per cycle of each node, nginx, the PostgreSQL backends of the
  * bench's database (plus PostgreSQL's shared background processes) and redis-server, from /proc.
  *
- *   npm run bench:cluster [-- --pairs 100 --seconds 10 --warmup 2 --workers 2 --only a,b,c --no-write]
+ *   npm run bench:cluster [-- --pairs 100 --seconds 10 --warmup 2 --workers 2 --only r,a,b,c --no-write]
+ *     [--baseline DIR]
+ *
+ * `r` is the bare `ws` relay of `bench:signaling` (the yardstick issue 14's ratios are taken against);
+ * `--baseline DIR` adds (b) run from another checkout's CLI (same database server, same run), for A/B.
+ * Configurations on PostgreSQL also report statements (≈ transactions: every statement outside an
+ * explicit transaction is one) and rows written per cycle, from `pg_stat_database`.
  *
  * Every node is the real CLI (`opencall-server`) in its own process with the bench server options;
  * each configuration gets a fresh database and Redis prefix, dropped afterwards.
@@ -14,13 +20,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLUSTER_TEST_OPTIONS, TEST_REDIS, clusterServicesAvailable, createTestDatabase, dropClusterKeys, startCluster, uniqueClusterName } from '../test/helpers/cluster.js';
+import { existsSync } from 'node:fs';
+import postgres from 'postgres';
 import { startNodeProcess } from '../test/helpers/processServer.js';
 import type { NodeProcess } from '../test/helpers/processServer.js';
 import { runLoad } from './lib/load.js';
 import type { LoadResult } from './lib/load.js';
 import { machineInfo, round } from './lib/proc.js';
 import { GroupCpu, postgresBackends, postgresBackground, redisServers, withChildren } from './lib/procGroups.js';
-import { benchServerOptions } from './lib/servers.js';
+import { benchServerOptions, startRelay } from './lib/servers.js';
 import type { ServerProcess } from './lib/servers.js';
 import { clusterMarkdown } from './clusterReport.js';
 import type { ClusterRun } from './clusterReport.js';
@@ -40,6 +48,9 @@ const num = (name: string, d: number): number => {
 };
 const settings = { pairs: num('pairs', 100), workers: num('workers', 2), warmupMs: num('warmup', 2) * 1000, durationMs: num('seconds', 10) * 1000 };
 const only = (arg('only') ?? 'a,b,c').split(',');
+const baseline = arg('baseline');
+const baselineCli = baseline ? join(baseline, 'packages/server/src/cli.ts') : undefined;
+if (baselineCli && !existsSync(baselineCli)) throw new Error(`${baselineCli} does not exist`);
 const write = !argv.includes('--no-write');
 const script = process.env['npm_lifecycle_event'];
 const ctx: RunContext = {
@@ -53,15 +64,84 @@ const nodeOptions: Record<string, unknown> = { ...benchServerOptions('unused') }
 delete nodeOptions.port;
 delete nodeOptions.storage;
 
+/** Statements (transactions) and rows written so far in database `url`, from `pg_stat_database`. */
+async function dbCounters(url: string): Promise<{ xacts: number; rows: number }> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    // A fresh snapshot of the counters (they are otherwise cached for the transaction).
+    await sql`SELECT pg_stat_clear_snapshot()`;
+    const [r] = await sql<{ xacts: string; rows: string }[]>`SELECT xact_commit + xact_rollback AS xacts,
+      tup_inserted + tup_updated + tup_deleted AS rows FROM pg_stat_database WHERE datname = current_database()`;
+    return { xacts: Number(r!.xacts), rows: Number(r!.rows) };
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/**
+ * Statement and row counters over the measured window. Backends report them at most once a
+ * second while busy, so the window's edges blur by up to a second's worth: with 8 s windows the
+ * per-cycle figures are good to a few per cent.
+ */
+class DbWindow {
+  #start: Promise<{ xacts: number; rows: number }> | null = null;
+  #end: Promise<{ xacts: number; rows: number }> | null = null;
+  constructor(readonly url: string) {}
+  begin(): void {
+    this.#start = dbCounters(this.url);
+  }
+  end(): void {
+    this.#end = dbCounters(this.url);
+  }
+  async perCycle(cycles: number): Promise<{ statements: number; rows: number } | undefined> {
+    if (!this.#start || !this.#end || cycles <= 0) return undefined;
+    const [a, b] = await Promise.all([this.#start, this.#end]);
+    // Minus this probe's own transaction.
+    return { statements: round((b.xacts - a.xacts - 1) / cycles, 2), rows: round((b.rows - a.rows) / cycles, 1) };
+  }
+}
+
 /** Runs the load through `url` with `groups` sampled over the window. */
-async function load(name: string, url: string, mainPid: number, groups: Record<string, () => number[]>): Promise<ClusterRun> {
+async function load(name: string, url: string, mainPid: number, groups: Record<string, () => number[]>, dbUrl?: string): Promise<ClusterRun> {
   const cpu = new GroupCpu(groups);
+  const db = dbUrl ? new DbWindow(dbUrl) : null;
+  const onWindow = {
+    begin: () => {
+      cpu.begin();
+      db?.begin();
+    },
+    end: () => {
+      cpu.end();
+      db?.end();
+    },
+  };
   const server: ServerProcess = { kind: 'opencall', url, pid: mainPid, memory: async () => null, stop: async () => undefined };
-  const result: LoadResult = await runLoad({ server, ...settings, onWindow: cpu });
+  const result: LoadResult = await runLoad({ server, ...settings, onWindow });
   log(`${name}: ${line(result)}`);
   const perCycle = Object.fromEntries(Object.entries(cpu.cores).map(([k, c]) => [k, result.cycles > 0 ? round((c * result.seconds * 1000) / result.cycles, 3) : NaN]));
-  log(`${name}: cores ${JSON.stringify(cpu.cores)} ms/cycle ${JSON.stringify(perCycle)}`);
-  return { name, result, cores: { ...cpu.cores }, msPerCycle: perCycle };
+  const pg = await db?.perCycle(result.cycles);
+  log(`${name}: cores ${JSON.stringify(cpu.cores)} ms/cycle ${JSON.stringify(perCycle)}${pg ? ` postgres per cycle ${JSON.stringify(pg)}` : ''}`);
+  return { name, result, cores: { ...cpu.cores }, msPerCycle: perCycle, ...(pg ? { postgresPerCycle: pg } : {}) };
+}
+
+/** (b): one node on PostgreSQL + Redis, from this tree or from `cli` (another checkout). */
+async function onePostgresNode(name: string, cli?: string): Promise<ClusterRun> {
+  const db = await createTestDatabase();
+  const clusterName = uniqueClusterName();
+  const node = await startNodeProcess({ name: 'pg', options: { ...nodeOptions, storage: db.url, redis: TEST_REDIS, clusterName, nodeId: 'b1' }, ...(cli ? { cli } : {}) });
+  try {
+    await requireCluster(node);
+    return await load(name, node.url, node.pid!, {
+      node: () => [node.pid!],
+      postgres: () => postgresBackends(db.name),
+      'postgres (shared background)': postgresBackground,
+      redis: redisServers,
+    }, db.url);
+  } finally {
+    await node.stop();
+    await db.drop();
+    await dropClusterKeys(clusterName);
+  }
 }
 
 /** Fails unless `node` runs in cluster mode (numbers of a lone SQLite node under a cluster label would mislead). */
@@ -71,6 +151,17 @@ async function requireCluster(node: NodeProcess): Promise<void> {
 }
 
 const runs: ClusterRun[] = [];
+
+if (only.includes('r')) {
+  const relay = await startRelay();
+  try {
+    const result = await runLoad({ server: relay, ...settings });
+    log(`(r) bare relay: ${line(result)}`);
+    runs.push({ name: '(r) bare ws relay', result, cores: {}, msPerCycle: {} });
+  } finally {
+    await relay.stop();
+  }
+}
 
 if (only.includes('a')) {
   const dir = mkdtempSync(join(tmpdir(), 'opencall-bench-cluster-'));
@@ -85,24 +176,8 @@ if (only.includes('a')) {
 
 if ((only.includes('b') || only.includes('c')) && !(await clusterServicesAvailable())) throw new Error('PostgreSQL/Redis not reachable');
 
-if (only.includes('b')) {
-  const db = await createTestDatabase();
-  const clusterName = uniqueClusterName();
-  const node = await startNodeProcess({ name: 'pg', options: { ...nodeOptions, storage: db.url, redis: TEST_REDIS, clusterName, nodeId: 'b1' } });
-  try {
-    await requireCluster(node);
-    runs.push(await load('(b) one node, PostgreSQL + Redis', node.url, node.pid!, {
-      node: () => [node.pid!],
-      postgres: () => postgresBackends(db.name),
-      'postgres (shared background)': postgresBackground,
-      redis: redisServers,
-    }));
-  } finally {
-    await node.stop();
-    await db.drop();
-    await dropClusterKeys(clusterName);
-  }
-}
+if (baselineCli && only.includes('b')) runs.push(await onePostgresNode('(b) baseline: one node, PostgreSQL + Redis', baselineCli));
+if (only.includes('b')) runs.push(await onePostgresNode('(b) one node, PostgreSQL + Redis'));
 
 if (only.includes('c')) {
   const cluster = await startCluster({ nodes: 3, options: { ...CLUSTER_TEST_OPTIONS, ...nodeOptions } });
@@ -115,7 +190,7 @@ if (only.includes('c')) {
     groups['postgres'] = () => postgresBackends(cluster.db.name);
     groups['postgres (shared background)'] = postgresBackground;
     groups['redis'] = redisServers;
-    runs.push(await load('(c) three nodes behind nginx', lb.url, cluster.nodes[0]!.pid!, groups));
+    runs.push(await load('(c) three nodes behind nginx', lb.url, cluster.nodes[0]!.pid!, groups, cluster.db.url));
   } finally {
     await cluster.stop();
   }

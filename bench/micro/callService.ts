@@ -18,6 +18,8 @@ import { CallMediaType } from '@opencall/protocol/wire';
 import { CallService } from '../../packages/server/src/call/CallService.js';
 import { openStorage } from '../../packages/server/src/storage/index.js';
 import { createTestDatabase } from '../../test/helpers/pg.js';
+import { cpuSeconds } from '../lib/proc.js';
+import { postgresBackends } from '../lib/procGroups.js';
 
 const calls = Number(process.argv[2] ?? 5000);
 const spec = process.argv[3] ?? 'sqlite';
@@ -35,7 +37,38 @@ const service = new CallService({
   log: pino({ level: 'silent' }),
   // As the server runs without a webhook URL (the load benches configure none).
   webhooks: false,
+  // As a cluster node runs (commands queued per call); a staging storage (SQLite) ignores it.
+  keyedCommands: true,
 });
+
+/** CPU seconds of the PostgreSQL backends serving the bench database, by pid (empty off PostgreSQL). */
+function backendCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pg ? postgresBackends(pg.name) : []) {
+    try {
+      out.set(pid, cpuSeconds(pid));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return out;
+}
+/** Statements (each its own transaction outside explicit ones) and rows written in the bench database so far. */
+async function dbStats(): Promise<{ xacts: number; rows: number } | null> {
+  if (!pg) return null;
+  const { default: postgres } = await import('postgres');
+  const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+  try {
+    // The statistics collector reports with a delay; force this backend's view to be fresh.
+    const [r] = await sql<{ xacts: string; rows: string }[]>`SELECT xact_commit + xact_rollback AS xacts,
+      tup_inserted + tup_updated + tup_deleted AS rows FROM pg_stat_database WHERE datname = current_database()`;
+    return { xacts: Number(r!.xacts), rows: Number(r!.rows) };
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+const db0 = await dbStats();
+const pgCpu0 = backendCpu();
 
 /** Bytes and calls of write(2)-family syscalls of this process so far (all threads). */
 function io(): { wchar: number; syscw: number } {
@@ -52,7 +85,8 @@ async function loop(p: number): Promise<void> {
     const b = `u${i % 200}b`;
     const callId = await service.exclusive(
       () => service.startCall({ userId: a, deviceId: `${a}-dev`, callees: [b], mediaType: CallMediaType.audio, params: {}, callerProfile: null }),
-      { defer: true },
+      // Keyed by the caller, as the server's call.start handler runs it.
+      { defer: true, key: `user:${a}` },
     );
     await service.run(callId, { type: 'accept', userId: b, deviceId: `${b}-dev` });
     await service.run(callId, { type: 'hangup', userId: a, deviceId: `${a}-dev` });
@@ -64,6 +98,8 @@ await Promise.all(Array.from({ length: pairs }, (_, p) => loop(p)));
 const secs = (performance.now() - t0) / 1000;
 const io1 = io();
 const cpu = process.cpuUsage(cpu0);
+let pgCpu = 0;
+for (const [pid, s1] of backendCpu()) pgCpu += s1 - (pgCpu0.get(pid) ?? 0);
 const perCycle = (us: number): string => (us / 1000 / calls).toFixed(3);
 process.stdout.write(
   `${storage.kind}: ${calls} cycles in ${secs.toFixed(2)} s: ${(calls / secs).toFixed(0)} cycles/s, wall ${((secs * 1000) / calls).toFixed(3)} ms/cycle, ` +
@@ -73,6 +109,14 @@ process.stdout.write(
 );
 service.close();
 await storage.close();
+// Read after the pool closed: an idle backend reports its statistics only every few seconds, an exiting one at once.
+const db1 = await dbStats();
+if (db0 && db1) {
+  process.stdout.write(
+    `postgres: backends CPU ${((pgCpu * 1000) / calls).toFixed(3)} ms/cycle, ` +
+      `${((db1.xacts - db0.xacts - 1) / calls).toFixed(2)} transactions (≈ statements) and ${((db1.rows - db0.rows) / calls).toFixed(1)} rows written per cycle\n`,
+  );
+}
 await pg?.drop();
 if (process.env.KEEP_DB) process.stdout.write(`kept ${dir}\n`);
 else rmSync(dir, { recursive: true, force: true });

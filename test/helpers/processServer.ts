@@ -103,6 +103,8 @@ export interface NodeProcessOptions {
   entry?: 'source' | 'dist';
   /** Working folder (kept); default: a fresh temporary one per start, removed when the node exits. */
   cwd?: string;
+  /** With `entry: 'source'`: another tree's `packages/server/src/cli.ts` (A/B benches against a baseline checkout). */
+  cli?: string;
 }
 
 /** A server node running the real CLI (`opencall-server`) in a child process. */
@@ -172,7 +174,7 @@ export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProce
     // Its own working folder (removed when it exits): nothing a node writes by default (./data)
     // lands in the repository.
     const cwd = o.cwd ?? mkdtempSync(join(tmpdir(), 'opencall-node-'));
-    const args = o.entry === 'dist' ? [distCli] : ['--import', tsx, '--conditions=source', cli];
+    const args = o.entry === 'dist' ? [distCli] : ['--import', tsx, '--conditions=source', o.cli ?? cli];
     const c = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     const capture = (d: Buffer): void => {

@@ -22,7 +22,10 @@ import {
   type StoredRequest,
 } from '../Storage.js';
 import { acquireLease, claimDueTimers, releaseLease } from './claims.js';
-import { commitStatement, mapCommitError } from './commit.js';
+import { commitStatement, mapCommitError, sortedMembers } from './commit.js';
+import { BATCH_SQL, batchParams } from './commitBatch.js';
+import { GroupCommit } from './GroupCommit.js';
+import { GroupRead } from './GroupRead.js';
 import { migrate } from './schema.js';
 import { PostgresPush } from './PostgresPush.js';
 import { PostgresReplay } from './PostgresReplay.js';
@@ -83,8 +86,9 @@ const UNDELIVERED = 'delivered_at IS NULL AND NOT dead';
 
 /** Every statement with parameters, prepared once per connection by postgres.js. */
 const Q = {
-  getCall: 'SELECT state FROM calls WHERE call_id = $1',
-  membershipsOf: 'SELECT user_id AS "userId", call_id AS "callId", state FROM memberships WHERE user_id = $1 ORDER BY call_id',
+  getCalls: 'SELECT call_id AS "callId", state FROM calls WHERE call_id = ANY ($1::text[])',
+  membershipsOf: `SELECT user_id AS "userId", call_id AS "callId", state FROM memberships
+    WHERE user_id = ANY ($1::text[]) ORDER BY user_id, call_id`,
   activeCalls: `SELECT state FROM calls WHERE phase <> 'ended' ORDER BY created_at, call_id`,
   timers: 'SELECT call_id AS "callId", due_at AS "dueAt" FROM timers ORDER BY due_at, call_id',
   endedCount: `SELECT count(*)::integer AS n FROM calls WHERE ${ENDED_WHERE}`,
@@ -134,10 +138,36 @@ export class PostgresStorage implements Storage {
   private closed = false;
   private readonly push: PostgresPush;
   private readonly replay: PostgresReplay;
+  private readonly group: GroupCommit;
+  /** State JSON by call id: parsed per caller, so no two callers share (and mutate) one object. */
+  private readonly calls: GroupRead<string | null>;
+  private readonly members: GroupRead<Membership[]>;
 
   private constructor(private readonly sql: Sql<{ bigint: number }>) {
     this.push = new PostgresPush(sql);
     this.replay = new PostgresReplay(sql);
+    this.calls = new GroupRead(async (ids) => {
+      const rows = await this.q<{ callId: string; state: string }>(Q.getCalls, [ids]);
+      return new Map(rows.map((r) => [r.callId, r.state]));
+    }, null);
+    this.members = new GroupRead(async (users) => {
+      const byUser = new Map<string, Membership[]>();
+      for (const m of await this.q<{ userId: string; callId: string; state: string }>(Q.membershipsOf, [users])) {
+        // The column only ever holds values written from a LegState.
+        const row = { userId: m.userId, callId: m.callId, state: m.state as LegState };
+        const list = byUser.get(m.userId);
+        if (list) list.push(row);
+        else byUser.set(m.userId, [row]);
+      }
+      return byUser;
+    }, []);
+    this.group = new GroupCommit({
+      one: (c) => this.#commitOne(c),
+      trace: (rows) => this.push.append(rows),
+      // An error answered by the server aborted the statement's implicit transaction.
+      rolledBack: (e) => e instanceof postgres.PostgresError,
+      many: async (cs, trace) => new Set((await this.q<{ call_id: string }>(BATCH_SQL, batchParams(cs, trace))).map((r) => r.call_id)),
+    });
   }
 
   /** Connects to `url` (`postgres://` or `postgresql://`), migrates the schema, and returns the storage. */
@@ -163,18 +193,28 @@ export class PostgresStorage implements Storage {
     return this.sql.unsafe<T[]>(text, params, { prepare: true });
   }
 
-  /** Loads a call, or null. */
+  /** Loads a call, or null (read with the other calls asked for in this turn: GroupRead.ts). */
   async getCall(callId: string): Promise<CallState | null> {
-    const [row] = await this.q<{ state: string }>(Q.getCall, [callId]);
-    return row ? parse<CallState>(row.state) : null;
+    const json = await this.calls.get(callId);
+    return json === null ? null : parse<CallState>(json);
   }
 
-  /** Writes a transition in one statement; throws VersionConflictError or BusyConflictError. */
+  /**
+   * Writes a transition; throws VersionConflictError or BusyConflictError. The commits of one
+   * event-loop turn share one statement (GroupCommit.ts), each with its own version guard.
+   */
   async commit(change: CallChange): Promise<void> {
     const { state, expectedVersion } = change;
     if (state.version !== expectedVersion + 1) {
       throw new Error(`call ${state.callId}: version ${state.version} does not follow ${expectedVersion}`);
     }
+    // A malformed change fails here, for its caller alone, not for the batch it would join.
+    sortedMembers(change);
+    await this.group.commit(change);
+  }
+
+  /** One change in one statement (commit.ts). */
+  async #commitOne(change: CallChange): Promise<void> {
     const { text, params } = commitStatement(change);
     let written: { n: number }[];
     try {
@@ -182,14 +222,13 @@ export class PostgresStorage implements Storage {
     } catch (e) {
       throw mapCommitError(e, change);
     }
-    if (written[0]?.n !== 1) throw new VersionConflictError(state.callId);
+    if (written[0]?.n !== 1) throw new VersionConflictError(change.state.callId);
   }
 
-  /** Active memberships of a user, by call id. */
+  /** Active memberships of a user, by call id (read with the turn's other users: GroupRead.ts). */
   async membershipsOf(userId: string): Promise<Membership[]> {
-    const rows = await this.q<{ userId: string; callId: string; state: string }>(Q.membershipsOf, [userId]);
-    // The column only ever holds values written from a LegState.
-    return rows.map((m) => ({ userId: m.userId, callId: m.callId, state: m.state as LegState }));
+    // A copy per caller: callers may sort or filter what they get.
+    return (await this.members.get(userId)).map((m) => ({ ...m }));
   }
 
   /** Calls not yet ended, oldest first. */
@@ -343,9 +382,9 @@ export class PostgresStorage implements Storage {
     return this.push.retry(id, nextAttemptAt, error);
   }
 
-  /** Appends trace steps. */
+  /** Appends trace steps (with the commits of this turn: GroupCommit.ts). */
   appendTrace(rows: TraceRow[]): Promise<void> {
-    return this.push.append(rows);
+    return rows.length === 0 ? Promise.resolve() : this.group.appendTrace(rows);
   }
 
   /** A call's trace in order. */

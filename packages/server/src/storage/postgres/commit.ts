@@ -2,7 +2,8 @@
  * `commit` on PostgreSQL as ONE prepared statement: the version-checked call write and every
  * derived row (memberships, timer and its claim, records, outbox) are data-modifying CTEs of a
  * single statement, which PostgreSQL runs atomically. A commit therefore costs one round trip and
- * no BEGIN/COMMIT; the throughput of one node on one database depends mostly on that.
+ * no BEGIN/COMMIT. Under load the commits of one turn go together instead (commitBatch.ts,
+ * GroupCommit.ts); this form writes a commit alone, and each change of a refused batch on retry.
  *
  * Every derived CTE reads from `c` (the call row written), so a lost version race writes nothing
  * else and returns 0 rows. Memberships are upserted in user-id order: two commits that cross
@@ -12,7 +13,7 @@
 import postgres from 'postgres';
 import { tencentCallResult } from '../callResult.js';
 import { MAX_TRACE_ROWS_PER_CALL } from '../push.js';
-import { BUSY_LEG_STATES, BusyConflictError, VersionConflictError, type CallChange } from '../Storage.js';
+import { BUSY_LEG_STATES, BusyConflictError, VersionConflictError, type CallChange, type Membership } from '../Storage.js';
 
 /** Everything after the call write, shared by the insert and update forms ($1–$14). */
 const DERIVED = `
@@ -105,13 +106,7 @@ const UPDATE_SQL = `
 /** The statement and its parameters for `change`. */
 export function commitStatement(change: CallChange): { text: string; params: postgres.ParameterOrJSON<never>[] } {
   const { state, expectedVersion } = change;
-  const members = [...change.memberships].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
-  for (const m of members) {
-    if (m.callId !== state.callId) throw new Error(`membership of ${m.callId} committed with ${state.callId}`);
-  }
-  if (new Set(members.map((m) => m.userId)).size !== members.length) {
-    throw new Error(`call ${state.callId}: a user listed twice in memberships`);
-  }
+  const members = sortedMembers(change);
   // A record listed twice for one user: the last wins, as a replacing insert would leave it.
   const records = [...new Map(change.records.map((r) => [`${r.userId}\u0000${r.record.callId}`, r])).values()];
   const derived: postgres.ParameterOrJSON<never>[] = [
@@ -138,6 +133,22 @@ export function commitStatement(change: CallChange): { text: string; params: pos
   }
   const head = [state.callId, state.version, state.phase, state.scene, state.endedAt, callResult, json, expectedVersion, null];
   return { text: UPDATE_SQL, params: [...derived, ...head, ...pushParams(change), ...replayParams(change)] };
+}
+
+/**
+ * The change's memberships in user-id order (the order rows are written in), refusing a membership
+ * of another call or a user listed twice before anything reaches the database.
+ */
+export function sortedMembers(change: CallChange): Membership[] {
+  const { state } = change;
+  const members = [...change.memberships].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+  for (const m of members) {
+    if (m.callId !== state.callId) throw new Error(`membership of ${m.callId} committed with ${state.callId}`);
+  }
+  if (new Set(members.map((m) => m.userId)).size !== members.length) {
+    throw new Error(`call ${state.callId}: a user listed twice in memberships`);
+  }
+  return members;
 }
 
 /** The stored request and device-event parameters ($34–$44) of a change. */
