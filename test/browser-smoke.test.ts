@@ -2,33 +2,17 @@
  * Issue 2 smoke test: the client bundled by Vite (the web app) runs in real Chromium. Two pages
  * sign in against a real server and complete a call: ring → accept → connected → hang up.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import type { RunningServer } from '@opencall/server';
-import { browserSkip, dial, launchChromium, openApp, signIn, startWebServer, waitConnected, waitIncoming, waitOutcome } from './helpers/browser.js';
-import type { AppPage } from './helpers/browser.js';
+import { browserSkip, dial, signIn, waitConnected, waitIncoming, waitOutcome } from './helpers/browser.js';
+import { useBrowserSuite } from './helpers/browserSuite.js';
 
 describe('browser smoke: the Vite-bundled client in Chromium', { skip: browserSkip('browser smoke test'), timeout: 120_000 }, () => {
-  let server: RunningServer;
-  let browser: Browser;
-  const pages: AppPage[] = [];
-
-  before(async () => {
-    server = await startWebServer();
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = useBrowserSuite();
 
   it('two pages sign in, ring, accept, talk and hang up', async () => {
-    const alice = await openApp(browser, server);
-    const bob = await openApp(browser, server);
-    pages.push(alice, bob);
+    const alice = await suite.newPage();
+    const bob = await suite.newPage();
     assert.match((await alice.page.locator('.dev-banner').textContent()) ?? '', /Development mode/);
     await signIn(alice, 'alice', 'Alice Martin');
     await signIn(bob, 'bob', 'Bob Stone');

@@ -2,14 +2,13 @@
  * The browser media adapter in real Chromium (fake camera and microphone) calling a Node engine
  * with real wrtc media: frames are decoded on both sides, in both directions.
  */
-import { after, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { CallEngine, CallMediaType } from '@opencall/client';
 import { createNodeMedia, keepLoopbackCandidates } from '@opencall/client/node';
 import type { RunningServer } from '@opencall/server';
-import { browserSkip, framesOf, launchChromium, openApp, poll, signIn, startWebServer, waitConnected, waitIncoming } from './helpers/browser.js';
-import type { AppPage } from './helpers/browser.js';
+import { browserSkip, framesOf, poll, signIn, waitConnected, waitIncoming } from './helpers/browser.js';
+import { useBrowserSuite } from './helpers/browserSuite.js';
 import { Recorder } from './helpers/users.js';
 
 /** A UserSig from the development endpoint (the web server runs in development mode). */
@@ -19,24 +18,17 @@ async function devSig(server: RunningServer, userId: string): Promise<string> {
 }
 
 describe('Chromium ↔ Node media', { skip: browserSkip('Chromium ↔ Node media'), timeout: 120_000 }, () => {
-  let server: RunningServer;
-  let browser: Browser;
-  let app: AppPage | null = null;
   let engine: CallEngine | null = null;
 
-  before(async () => {
-    server = await startWebServer();
-    browser = await launchChromium();
-  });
-  after(async () => {
+  // Registered before the suite's hooks: the Node engine signs out before the page closes.
+  afterEach(async () => {
     await engine?.unInit().catch(() => undefined);
-    await app?.context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
   });
+  const suite = useBrowserSuite();
 
   it('a Node engine video-calls a Chromium page: both decode the other side\'s audio and video', async () => {
-    app = await openApp(browser, server);
+    const { server } = suite;
+    const app = await suite.newPage();
     await signIn(app, 'cb_web', 'Web Person');
 
     const media = createNodeMedia({ rewriteCandidate: keepLoopbackCandidates, video: { width: 160, height: 120, fps: 15 } });
@@ -52,13 +44,13 @@ describe('Chromium ↔ Node media', { skip: browserSkip('Chromium ↔ Node media
     await rec.waitFor('onCallBegin');
 
     // Chromium decodes the Node engine's test pattern…
-    const pageFrames = await poll(() => framesOf(app!, 'cb_node'), (n) => n > 10, 20_000);
+    const pageFrames = await poll(() => framesOf(app, 'cb_node'), (n) => n > 10, 20_000);
     assert.ok(pageFrames > 10, `the page decoded ${pageFrames} video frames from the Node engine`);
     // …and the Node engine receives Chromium's fake camera and microphone.
     const nodeFrames = await poll(async () => media.receivedFrames('cb_web'), (f) => f.video > 10 && f.audio > 10, 20_000);
     assert.ok(nodeFrames.video > 10 && nodeFrames.audio > 10, `Node received ${JSON.stringify(nodeFrames)} from the page`);
     // The remote video element really plays (not just a stalled first frame).
-    const later = await poll(() => framesOf(app!, 'cb_node'), (n) => n > pageFrames + 5, 10_000);
+    const later = await poll(() => framesOf(app, 'cb_node'), (n) => n > pageFrames + 5, 10_000);
     assert.ok(later > pageFrames, 'frames keep arriving');
 
     await engine.hangup();

@@ -51,12 +51,19 @@ export function browserSkip(suite: string): string | false {
   return reason;
 }
 
-/**
- * Launches headless Chromium with the media flags. `fakeDevices: n` gives the page n fake cameras,
- * n fake microphones (a default plus n-1) and n outputs (Chromium's `device-count` option of
- * `--use-fake-device-for-media-stream`), for device-switching tests; `args` adds flags.
- */
-export async function launchChromium(opts: { fakeDevices?: number; args?: string[] } = {}): Promise<Browser> {
+/** What a suite may change about the Chromium {@link launchChromium} starts. */
+export interface ChromiumOptions {
+  /**
+   * n fake cameras, n fake microphones (a default plus n-1) and n outputs (Chromium's
+   * `device-count` option of `--use-fake-device-for-media-stream`), for device-switching tests.
+   */
+  fakeDevices?: number;
+  /** Flags added to {@link CHROMIUM_ARGS}. */
+  args?: string[];
+}
+
+/** Launches headless Chromium with the media flags of {@link CHROMIUM_ARGS}, changed by `opts`. */
+export async function launchChromium(opts: ChromiumOptions = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium is required (CI=true) but ${CHROMIUM_PATH} does not exist: apt-get install chromium`);
   const args = opts.fakeDevices
     ? CHROMIUM_ARGS.map((a) => (a === '--use-fake-device-for-media-stream' ? `${a}=device-count=${opts.fakeDevices}` : a))
@@ -165,15 +172,16 @@ export interface AppPage {
   errors: string[];
 }
 
-/**
- * Opens the app in a fresh context (own storage, camera and microphone allowed). `setup` runs
- * before the page loads (routes such as `routeWebSocket` only apply to documents loaded after them).
- */
-export async function openApp(
-  browser: Browser,
-  server: RunningServer,
-  opts: { viewport?: { width: number; height: number }; setup?: (page: Page) => Promise<void> } = {},
-): Promise<AppPage> {
+/** Options of {@link openApp}. */
+export interface OpenAppOptions {
+  /** The page's size; a phone (400 × 820) unless given. */
+  viewport?: { width: number; height: number };
+  /** Runs before the page loads (routes such as `routeWebSocket` only apply to documents loaded after them). */
+  setup?: (page: Page) => Promise<void>;
+}
+
+/** Opens the app in a fresh context (own storage; camera, microphone and notifications allowed). */
+export async function openApp(browser: Browser, server: RunningServer, opts: OpenAppOptions = {}): Promise<AppPage> {
   const viewport = opts.viewport ?? { width: 400, height: 820 };
   const context = await browser.newContext({ viewport, permissions: ['camera', 'microphone', 'notifications'], deviceScaleFactor: 1 });
   const page = await context.newPage();

@@ -10,10 +10,11 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { after, afterEach, before } from 'node:test';
 import type { RunningServer, ServerOptions } from '@opencall/server';
-import { ensureBuilt, launchChromium, startWebServer } from './browser.js';
-import type { AppPage, ViteApp } from './browser.js';
+import { ensureBuilt, launchChromium } from './browser.js';
+import type { AppPage, ChromiumOptions, ViteApp } from './browser.js';
+import { useBrowserSuite } from './browserSuite.js';
+import type { BrowserSuite } from './browserSuite.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -29,8 +30,11 @@ export const EXAMPLES: ViteApp = {
  * public and block its WebSocket to the loopback server (the real page, served by the server
  * itself, is local and unaffected).
  */
+export const KIT_CHROMIUM: ChromiumOptions = { fakeDevices: 3, args: ['--disable-features=LocalNetworkAccessChecks'] };
+
+/** Launches Chromium with {@link KIT_CHROMIUM} (for scripts; suites use {@link useKitBrowser}). */
 export function launchKitChromium(): Promise<Browser> {
-  return launchChromium({ fakeDevices: 3, args: ['--disable-features=LocalNetworkAccessChecks'] });
+  return launchChromium(KIT_CHROMIUM);
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
@@ -139,53 +143,22 @@ export async function newestTrack(page: Page, kind: 'audio' | 'video'): Promise<
   }, kind);
 }
 
-/** The server and Chromium of a kit suite (see {@link useKitBrowser}). */
-export interface KitBrowser {
-  /** The OpenCall server (started by the suite's `before`). */
-  readonly server: RunningServer;
-  /** Chromium with three fake devices of each kind (see {@link launchKitChromium}). */
-  readonly browser: Browser;
+/** The server and Chromium of a kit suite, and its pages (see {@link useKitBrowser}). */
+export interface KitBrowser extends BrowserSuite {
   /** {@link openExample} on this suite's server; the page's context closes after the current test. */
   open(which: 'plain' | 'react', userId: string, opts?: ExampleOptions): Promise<AppPage>;
 }
 
 /**
- * The set-up every kit suite shares, registered as the enclosing `describe`'s hooks: one server
- * and one Chromium for the suite (`before` / `after`), the pages a test opened closed after it
- * (`afterEach`). The default server options are not about heartbeats: a roomy window keeps a
- * loaded machine from dropping a page.
+ * The set-up every kit suite shares: {@link useBrowserSuite} with the kit's Chromium
+ * ({@link KIT_CHROMIUM}). The default server options are not about heartbeats: a roomy window keeps
+ * a loaded machine from dropping a page.
  */
 export function useKitBrowser(serverOptions: ServerOptions = { defaultRingTimeoutSeconds: 30, heartbeatTimeoutMs: 15_000 }): KitBrowser {
-  let server: RunningServer | undefined;
-  let browser: Browser | undefined;
-  let pages: AppPage[] = [];
-  const started = <T>(value: T | undefined, what: string): T => {
-    if (value === undefined) throw new Error(`useKitBrowser: ${what} is used before the suite's before() ran`);
-    return value;
-  };
-  before(async () => {
-    server = await startWebServer(serverOptions);
-    browser = await launchKitChromium();
-  });
-  afterEach(async () => {
-    await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
-    pages = [];
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-  return {
-    get server() {
-      return started(server, 'the server');
+  const suite = useBrowserSuite({ server: serverOptions, chromium: KIT_CHROMIUM });
+  return Object.assign(suite, {
+    async open(which: 'plain' | 'react', userId: string, opts?: ExampleOptions): Promise<AppPage> {
+      return suite.track(await openExample(suite.browser, suite.server, which, userId, opts));
     },
-    get browser() {
-      return started(browser, 'Chromium');
-    },
-    async open(which, userId, opts) {
-      const page = await openExample(started(browser, 'Chromium'), started(server, 'the server'), which, userId, opts);
-      pages.push(page);
-      return page;
-    },
-  };
+  });
 }

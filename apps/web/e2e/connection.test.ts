@@ -3,12 +3,12 @@
  * routed through Playwright so the test can cut it (the server and the browser stay real), and the
  * UserSig is issued with a short life so it expires mid-call.
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page, WebSocketRoute } from 'playwright-core';
-import type { RunningServer } from '@opencall/server';
-import { browserSkip, dial, launchChromium, openApp, signIn, startWebServer, waitConnected, waitIncoming, waitOutcome } from '../../../test/helpers/browser.js';
+import type { Page, WebSocketRoute } from 'playwright-core';
+import { browserSkip, dial, signIn, waitConnected, waitIncoming, waitOutcome } from '../../../test/helpers/browser.js';
 import type { AppPage } from '../../../test/helpers/browser.js';
+import { useBrowserSuite } from '../../../test/helpers/browserSuite.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -49,28 +49,11 @@ function cuttable(): Network {
 }
 
 describe('web app: connection and session trouble in Chromium', { skip: browserSkip('web app e2e (connection)'), timeout: 180_000 }, () => {
-  let server: RunningServer;
-  let browser: Browser;
-  let pages: AppPage[] = [];
-
-  before(async () => {
-    server = await startWebServer({ heartbeatTimeoutMs: 2500 });
-    browser = await launchChromium();
-  });
-  afterEach(async () => {
-    await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
-    pages = [];
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = useBrowserSuite({ server: { heartbeatTimeoutMs: 2500 } });
 
   /** Two pages; the first one's signaling goes through `net` when given. */
   async function pair(net?: Network): Promise<[AppPage, AppPage]> {
-    const apps = await Promise.all([openApp(browser, server, net ? { setup: (p) => net.install(p) } : {}), openApp(browser, server)]);
-    pages.push(...apps);
-    return apps;
+    return Promise.all([suite.newPage(net ? { setup: (p) => net.install(p) } : {}), suite.newPage()]);
   }
 
   async function connect(alice: AppPage, bob: AppPage, bobId: string): Promise<void> {
@@ -100,7 +83,7 @@ describe('web app: connection and session trouble in Chromium', { skip: browserS
     await waitConnected(bob);
     await alice.page.getByRole('button', { name: 'Hang up' }).click();
     assert.equal(await waitOutcome(bob), 'Alice hung up');
-    assert.deepEqual(pages.flatMap((p) => p.errors), []);
+    assert.deepEqual(suite.pages.flatMap((p) => p.errors), []);
   });
 
   it('a long drop ends the call: "Connection lost" here, "<name>\'s connection was lost" there', async () => {
@@ -119,7 +102,7 @@ describe('web app: connection and session trouble in Chromium', { skip: browserS
     await alice.page.locator('.reconnecting').waitFor({ state: 'hidden', timeout: 8000 });
     await alice.page.getByRole('button', { name: 'OK' }).click();
     await alice.page.getByRole('heading', { name: 'New call' }).waitFor();
-    assert.deepEqual(pages.flatMap((p) => p.errors), []);
+    assert.deepEqual(suite.pages.flatMap((p) => p.errors), []);
   });
 
   it('an expiring UserSig is renewed in place during a call (onUserSigExpired → new sig → init)', async () => {
@@ -141,6 +124,6 @@ describe('web app: connection and session trouble in Chromium', { skip: browserS
     await waitConnected(bob);
     await bob.page.getByRole('button', { name: 'Hang up' }).click();
     assert.equal(await waitOutcome(alice), 'Bob hung up');
-    assert.deepEqual(pages.flatMap((p) => p.errors), []);
+    assert.deepEqual(suite.pages.flatMap((p) => p.errors), []);
   });
 });

@@ -2,25 +2,13 @@
  * The calling page in real Chromium: a group video call of three where everyone sees everyone, and
  * the session outcomes a person must understand (signed in elsewhere).
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
 import type { RunningServer } from '@opencall/server';
-import {
-  browserSkip,
-  dial,
-  framesOf,
-  launchChromium,
-  openApp,
-  poll,
-  signIn,
-  startWebServer,
-  waitConnected,
-  waitIncoming,
-  waitOutcome,
-} from '../../../test/helpers/browser.js';
+import { browserSkip, dial, framesOf, poll, signIn, waitConnected, waitIncoming, waitOutcome } from '../../../test/helpers/browser.js';
 import type { AppPage } from '../../../test/helpers/browser.js';
+import { useBrowserSuite } from '../../../test/helpers/browserSuite.js';
 
 /** Skips the SFU variant without Janus (loudly), except under CI=true where a missing Janus fails. */
 function janusSkip(): string | false {
@@ -31,34 +19,16 @@ function janusSkip(): string | false {
 }
 
 describe('web app: group calls and sessions in Chromium', { skip: browserSkip('web app e2e (group, session)'), timeout: 180_000 }, () => {
-  let server: RunningServer;
-  let browser: Browser;
-  let pages: AppPage[] = [];
+  const suite = useBrowserSuite();
 
-  before(async () => {
-    server = await startWebServer();
-    browser = await launchChromium();
-  });
-  afterEach(async () => {
-    await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
-    pages = [];
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function open(n: number): Promise<AppPage[]> {
-    const apps = await Promise.all(Array.from({ length: n }, () => openApp(browser, server)));
-    pages.push(...apps);
-    return apps;
+  /** n pages of the app on `on` (the suite's server by default). */
+  function open(n: number, on?: RunningServer): Promise<AppPage[]> {
+    return Promise.all(Array.from({ length: n }, () => suite.newPage({ server: on })));
   }
 
   /** Alice video-calls Bob and Carol on `on`; everyone must see both others; then people leave. */
   async function groupCallOfThree(on: RunningServer): Promise<void> {
-    const apps = await Promise.all([openApp(browser, on), openApp(browser, on), openApp(browser, on)]);
-    pages.push(...apps);
-    const [alice, bob, carol] = apps;
+    const [alice, bob, carol] = (await open(3, on)) as [AppPage, AppPage, AppPage];
     await signIn(alice, 'g_alice', 'Alice');
     await signIn(bob, 'g_bob', 'Bob');
     await signIn(carol, 'g_carol', 'Carol');
@@ -91,24 +61,19 @@ describe('web app: group calls and sessions in Chromium', { skip: browserSkip('w
     await waitConnected(carol);
     await carol.page.getByRole('button', { name: 'Hang up' }).click();
     assert.equal(await waitOutcome(bob), 'Carol hung up');
-    assert.deepEqual(pages.flatMap((p) => p.errors), []);
+    assert.deepEqual(suite.pages.flatMap((p) => p.errors), []);
   }
 
   it('group video call of three (mesh): each page shows both others playing', async () => {
-    assert.equal(((await (await fetch(`${server.url}/healthz`)).json()) as { sfu: string }).sfu, 'mesh');
-    await groupCallOfThree(server);
+    assert.equal(((await (await fetch(`${suite.server.url}/healthz`)).json()) as { sfu: string }).sfu, 'mesh');
+    await groupCallOfThree(suite.server);
   });
 
   it('group video call of three through the Janus SFU: each page shows both others playing', { skip: janusSkip() }, async () => {
-    const withSfu = await startWebServer({ sfu: 'auto' });
-    try {
+    await suite.withServer({ sfu: 'auto' }, async (withSfu) => {
       assert.equal(((await (await fetch(`${withSfu.url}/healthz`)).json()) as { sfu: string }).sfu, 'janus');
       await groupCallOfThree(withSfu);
-    } finally {
-      await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
-      pages = [];
-      await withSfu.close();
-    }
+    });
   });
 
   it('signed in elsewhere: the first tab says so and offers to sign in again', async () => {
@@ -122,7 +87,7 @@ describe('web app: group calls and sessions in Chromium', { skip: browserSkip('w
     await first.page.getByRole('button', { name: 'Sign in' }).click();
     await first.page.getByRole('heading', { name: 'New call' }).waitFor();
     await second.page.locator('.signin .notice').waitFor();
-    assert.deepEqual(pages.flatMap((p) => p.errors), []);
+    assert.deepEqual(suite.pages.flatMap((p) => p.errors), []);
   });
 
   it('a bad user id is refused in the dialer with a message, and calling works after', async () => {
@@ -135,7 +100,7 @@ describe('web app: group calls and sessions in Chromium', { skip: browserSkip('w
     await alice.page.getByRole('button', { name: 'Start audio call' }).click();
     assert.match((await alice.page.locator('#dial-input-error').textContent()) ?? '', /That is you/);
     assert.equal(await alice.page.locator('.call:not([hidden])').count(), 0);
-    assert.deepEqual(pages.flatMap((p) => p.errors), []);
+    assert.deepEqual(suite.pages.flatMap((p) => p.errors), []);
   });
 
   it('keyboard only: sign in, dial, answer with Enter, hang up; every button has a name', async () => {
@@ -172,15 +137,12 @@ describe('web app: group calls and sessions in Chromium', { skip: browserSkip('w
     // The call screen focuses Hang up: Enter ends the call.
     await alice.page.keyboard.press('Enter');
     assert.equal(await waitOutcome(bob), 'Alice hung up');
-    assert.deepEqual(pages.flatMap((p) => p.errors), []);
+    assert.deepEqual(suite.pages.flatMap((p) => p.errors), []);
   });
 
   it('two tabs of one user (policy multi): both ring, one answers, the other reads "Answered on another device"', async () => {
-    const multi = await startWebServer({ devicePolicy: 'multi' });
-    const apps = await Promise.all([openApp(browser, multi), openApp(browser, multi), openApp(browser, multi)]);
-    pages.push(...apps);
-    try {
-      const [alice, bobPhone, bobLaptop] = apps;
+    await suite.withServer({ devicePolicy: 'multi' }, async (multi) => {
+      const [alice, bobPhone, bobLaptop] = (await open(3, multi)) as [AppPage, AppPage, AppPage];
       await signIn(alice, 'd_alice', 'Alice');
       await signIn(bobPhone, 'd_bob', 'Bob');
       await signIn(bobLaptop, 'd_bob', 'Bob');
@@ -192,11 +154,7 @@ describe('web app: group calls and sessions in Chromium', { skip: browserSkip('w
       await waitConnected(alice);
       await bobPhone.page.getByRole('button', { name: 'Hang up' }).click();
       assert.equal(await waitOutcome(alice), 'Bob hung up');
-      assert.deepEqual(pages.flatMap((p) => p.errors), []);
-    } finally {
-      await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
-      pages = [];
-      await multi.close();
-    }
+      assert.deepEqual(suite.pages.flatMap((p) => p.errors), []);
+    });
   });
 });

@@ -3,53 +3,24 @@
  * sees the other's video playing, the same from the dialer's camera check, a decline, a missed call in history, a mute the other side sees,
  * and a busy callee. Every test also checks the pages logged no console error.
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import type { RunningServer } from '@opencall/server';
-import {
-  browserSkip,
-  dial,
-  framesOf,
-  launchChromium,
-  openApp,
-  poll,
-  signIn,
-  startWebServer,
-  waitConnected,
-  waitIncoming,
-  waitOutcome,
-} from '../../../test/helpers/browser.js';
+import { browserSkip, dial, framesOf, poll, signIn, waitConnected, waitIncoming, waitOutcome } from '../../../test/helpers/browser.js';
 import type { AppPage } from '../../../test/helpers/browser.js';
+import { useBrowserSuite } from '../../../test/helpers/browserSuite.js';
 
 describe('web app: 1-to-1 calls in Chromium', { skip: browserSkip('web app e2e (1-to-1)'), timeout: 180_000 }, () => {
-  let server: RunningServer;
-  let browser: Browser;
-  let pages: AppPage[] = [];
-
-  before(async () => {
-    server = await startWebServer();
-    browser = await launchChromium();
-  });
-  afterEach(async () => {
-    await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
-    pages = [];
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = useBrowserSuite();
 
   /** Opens and signs in one page per [userId, nickname]. */
   async function people(...who: [string, string][]): Promise<AppPage[]> {
-    const apps = await Promise.all(who.map(() => openApp(browser, server)));
-    pages.push(...apps);
+    const apps = await Promise.all(who.map(() => suite.newPage()));
     for (const [i, [id, name]] of who.entries()) await signIn(apps[i]!, id, name);
     return apps;
   }
 
   function noErrors(): void {
-    assert.deepEqual(pages.flatMap((p) => p.errors), []);
+    assert.deepEqual(suite.pages.flatMap((p) => p.errors), []);
   }
 
   it('video call: each page shows the other person video playing, and the own preview', async () => {
@@ -111,11 +82,8 @@ describe('web app: 1-to-1 calls in Chromium', { skip: browserSkip('web app e2e (
   });
 
   it('missed call: no answer for the caller, a missed entry in the callee history with call back', async () => {
-    const quick = await startWebServer({ defaultRingTimeoutSeconds: 2 });
-    try {
-      const apps = await Promise.all([openApp(browser, quick), openApp(browser, quick)]);
-      pages.push(...apps);
-      const [alice, bob] = apps;
+    await suite.withServer({ defaultRingTimeoutSeconds: 2 }, async (quick) => {
+      const [alice, bob] = await Promise.all([suite.newPage({ server: quick }), suite.newPage({ server: quick })]);
       await signIn(alice, 'm_alice', 'Alice');
       await signIn(bob, 'm_bob', 'Bob');
       await dial(alice, ['m_bob'], 'video');
@@ -148,11 +116,7 @@ describe('web app: 1-to-1 calls in Chromium', { skip: browserSkip('web app e2e (
       await alice.page.getByRole('button', { name: 'Decline call' }).click();
       await waitOutcome(bob);
       noErrors();
-    } finally {
-      await Promise.all(pages.map((p) => p.context.close().catch(() => undefined)));
-      pages = [];
-      await quick.close();
-    }
+    });
   });
 
   it('mute: the other side sees the microphone-off mark come and go', async () => {

@@ -10,11 +10,11 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Browser, CDPSession, Worker } from 'playwright-core';
+import type { CDPSession, Worker } from 'playwright-core';
 import { CallEngine, CallMediaType } from '@opencall/client';
-import type { RunningServer } from '@opencall/server';
-import { browserSkip, dial, launchChromium, openApp, poll, signIn, startWebServer, waitConnected, waitOutcome } from '../../../test/helpers/browser.js';
+import { browserSkip, dial, poll, signIn, waitConnected, waitOutcome } from '../../../test/helpers/browser.js';
 import type { AppPage } from '../../../test/helpers/browser.js';
+import { useBrowserSuite } from '../../../test/helpers/browserSuite.js';
 import { LocalPushService } from '../../../test/helpers/pushService.js';
 import { Recorder } from '../../../test/helpers/users.js';
 
@@ -39,29 +39,26 @@ interface Shown {
 }
 
 describe('web app: offline push in Chromium', { skip: browserSkip('web app e2e (push)'), timeout: 180_000 }, () => {
-  let server: RunningServer;
-  let browser: Browser;
   let push: LocalPushService;
-  const pages: AppPage[] = [];
   const engines: CallEngine[] = [];
 
+  // Registered before the suite's hooks: the push service starts before the server, and the Node
+  // engines sign out before the pages close.
   before(async () => {
     push = await new LocalPushService().start();
-    server = await startWebServer({ defaultRingTimeoutSeconds: 30, push: { allowHttpEndpoints: true } });
-    browser = await launchChromium();
   });
   afterEach(async () => {
     await Promise.all(engines.splice(0).map((e) => e.unInit().catch(() => undefined)));
-    await Promise.all(pages.splice(0).map((p) => p.context.close().catch(() => undefined)));
   });
+  const suite = useBrowserSuite({ server: { defaultRingTimeoutSeconds: 30, push: { allowHttpEndpoints: true } } });
+  // After the suite's: the push service stops once Chromium and the server have.
   after(async () => {
-    await browser?.close();
-    await server?.close();
     await push.close();
   });
 
   /** A Node engine signed in through the dev sig endpoint. */
   async function engineFor(userId: string): Promise<{ engine: CallEngine; rec: Recorder }> {
+    const { server } = suite;
     const { userSig } = (await (await fetch(`${server.url}/dev/usersig`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) })).json()) as { userSig: string };
     const engine = new CallEngine({ serverUrl: server.url, sdkAppId: server.config.sdkAppId });
     const rec = new Recorder();
@@ -77,8 +74,7 @@ describe('web app: offline push in Chromium', { skip: browserSkip('web app e2e (
    * push service, which captures what the server sends; the test relays it to the worker by CDP.
    */
   async function bobWithWorker(userId: string): Promise<{ app: AppPage; worker: Worker; cdp: CDPSession; registrationId: string }> {
-    const app = await openApp(browser, server);
-    pages.push(app);
+    const app = await suite.newPage();
     const cdp = await app.context.newCDPSession(app.page);
     await cdp.send('ServiceWorker.enable');
     const regs = new Map<string, string>();
@@ -91,7 +87,7 @@ describe('web app: offline push in Chromium', { skip: browserSkip('web app e2e (
     await app.page.evaluate(async () => {
       await navigator.serviceWorker.ready;
     });
-    const registrationId = await poll(async () => regs.get(`${server.url}/`), (v) => v !== undefined);
+    const registrationId = await poll(async () => regs.get(`${suite.server.url}/`), (v) => v !== undefined);
     const { engine } = await engineFor(userId);
     await engine.registerPush({ type: 'webpush', subscription: push.subscribe() });
     // Signing in elsewhere signed the page out (devicePolicy 'kick'); the engine then signs out too.
@@ -101,7 +97,7 @@ describe('web app: offline push in Chromium', { skip: browserSkip('web app e2e (
   }
 
   const deliver = async (cdp: CDPSession, registrationId: string, payload: Record<string, unknown>): Promise<void> => {
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin: server.url, registrationId, data: JSON.stringify(payload) });
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin: suite.server.url, registrationId, data: JSON.stringify(payload) });
   };
   const shown = (worker: Worker): Promise<Shown[]> =>
     worker.evaluate(async () => {
@@ -195,8 +191,7 @@ describe('web app: offline push in Chromium', { skip: browserSkip('web app e2e (
   }
 
   it('Details of a call to an open app: rang on the device, the app showed it, answered', async () => {
-    const alice = await openApp(browser, server);
-    pages.push(alice);
+    const alice = await suite.newPage();
     await signIn(alice, 'dt_alice', 'Alice');
     const bob = await engineFor('dt_bob');
     await bob.engine.setSelfInfo('Bob', '');
@@ -238,8 +233,7 @@ describe('web app: offline push in Chromium', { skip: browserSkip('web app e2e (
 
   it('Details of a call to a closed app with push: pushed through Web Push, notification shown, canceled, withdrawn', async () => {
     const { worker, cdp, registrationId } = await bobWithWorker('dp_carol');
-    const alice = await openApp(browser, server);
-    pages.push(alice);
+    const alice = await suite.newPage();
     await signIn(alice, 'dp_alice', 'Alice');
     await dial(alice, ['dp_carol'], 'video');
     const invite = (await push.waitFor((p) => p.payload['callerId'] === 'dp_alice' && p.payload['type'] === 'call.invite', 15_000)).payload;
