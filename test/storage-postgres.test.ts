@@ -10,7 +10,7 @@ import { runStorageContract } from '../packages/server/src/storage/contract.js';
 import { callState, change, leg, member } from '../packages/server/src/storage/contractFixtures.js';
 import { BusyConflictError, openStorage, type Storage } from '../packages/server/src/storage/index.js';
 import { PostgresStorage } from '../packages/server/src/storage/postgres/PostgresStorage.js';
-import { SCHEMA_VERSION } from '../packages/server/src/storage/postgres/schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../packages/server/src/storage/postgres/schema.js';
 import { createTestDatabase, pgUnavailable, type TestDatabase } from './helpers/pg.js';
 
 const unavailable = await pgUnavailable();
@@ -121,6 +121,30 @@ if (unavailable) {
       );
       await nodes[3]!.commit(change(callState('m1')));
       assert.equal((await nodes[7]!.getCall('m1'))?.version, 1);
+    });
+
+    it('upgrades a migration-3 database: stored device events move to per-commit rows, in order, still forgettable', async (t) => {
+      const db = await createTestDatabase();
+      t.after(() => db.drop());
+      const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+      t.after(() => sql.end());
+      await sql.unsafe('CREATE TABLE opencall_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+      for (const m of MIGRATIONS.filter((x) => x.version <= 3)) {
+        for (const statement of m.statements) await sql.unsafe(statement);
+        await sql`INSERT INTO opencall_migrations (version, name) VALUES (${m.version}, ${m.name})`;
+      }
+      await sql`INSERT INTO device_events (user_id, device_id, eid, event, created_at) VALUES
+        ('bob', 'b1', 'c1:1:0', '{"name":"onCallReceived"}', 100),
+        ('alice', 'a1', 'c1:2:0', '{"name":"onCallBegin"}', 200),
+        ('bob', 'b1', 'c1:2:1', '{"name":"onCallBegin"}', 200)`;
+      const s = await PostgresStorage.open(db.url);
+      t.after(() => s.close());
+      assert.deepEqual(await s.recentDeviceEvents(150), [
+        { userId: 'alice', deviceId: 'a1', eid: 'c1:2:0', event: '{"name":"onCallBegin"}', createdAt: 200 },
+        { userId: 'bob', deviceId: 'b1', eid: 'c1:2:1', event: '{"name":"onCallBegin"}', createdAt: 200 },
+      ]);
+      await s.forgetDevice('bob', 'b1');
+      assert.deepEqual((await s.recentDeviceEvents(0)).map((e) => e.eid), ['c1:2:0']);
     });
 
     it('refuses a database migrated by newer code', async (t) => {

@@ -13,6 +13,7 @@
 import postgres from 'postgres';
 import { tencentCallResult } from '../callResult.js';
 import { MAX_TRACE_ROWS_PER_CALL } from '../push.js';
+import { packEvents } from '../packedEvents.js';
 import { BUSY_LEG_STATES, BusyConflictError, VersionConflictError, type CallChange, type Membership } from '../Storage.js';
 
 /** Everything after the call write, shared by the insert and update forms ($1–$14). */
@@ -76,10 +77,9 @@ const DERIVED = `
       created_at = excluded.created_at
   ),
   new_device_events AS (
-    INSERT INTO device_events (user_id, device_id, eid, event, created_at)
-    SELECT e.u, e.d, e.eid, e.ev, e.t
-    FROM c, unnest($40::text[], $41::text[], $42::text[], $43::text[], $44::bigint[]) WITH ORDINALITY AS e(u, d, eid, ev, t, n)
-    ORDER BY e.n
+    -- The commit's events as one row (storage/packedEvents.ts), none when it sent nothing.
+    INSERT INTO commit_events (created_at, events)
+    SELECT $41::bigint, $40::text FROM c WHERE $40::text IS NOT NULL
   )
   SELECT count(*)::integer AS n FROM c`;
 
@@ -151,7 +151,7 @@ export function sortedMembers(change: CallChange): Membership[] {
   return members;
 }
 
-/** The stored request and device-event parameters ($34–$44) of a change. */
+/** The stored request and device-event parameters ($34–$41) of a change. */
 function replayParams(change: CallChange): postgres.ParameterOrJSON<never>[] {
   const r = change.request ? [change.request] : [];
   const events = change.deviceEvents ?? [];
@@ -162,11 +162,8 @@ function replayParams(change: CallChange): postgres.ParameterOrJSON<never>[] {
     r.map((x) => x.result),
     r.map((x) => x.events),
     r.map((x) => x.createdAt),
-    events.map((e) => e.userId),
-    events.map((e) => e.deviceId),
-    events.map((e) => e.eid),
-    events.map((e) => e.event),
-    events.map((e) => e.createdAt),
+    events.length > 0 ? packEvents(events) : null,
+    events[0]?.createdAt ?? null,
   ];
 }
 

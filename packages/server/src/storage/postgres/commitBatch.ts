@@ -21,8 +21,9 @@ import { tencentCallResult } from '../callResult.js';
 import { MAX_TRACE_ROWS_PER_CALL, type TraceRow } from '../push.js';
 import type { CallChange } from '../Storage.js';
 import { sortedMembers } from './commit.js';
+import { packEvents } from '../packedEvents.js';
 
-/** The batch statement ($1–$58). */
+/** The batch statement ($1–$55). */
 export const BATCH_SQL = `
   WITH b AS (
     SELECT * FROM unnest($1::text[], $2::integer[], $3::integer[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
@@ -118,10 +119,10 @@ export const BATCH_SQL = `
       created_at = excluded.created_at
   ),
   new_device_events AS (
-    INSERT INTO device_events (user_id, device_id, eid, event, created_at)
-    SELECT e.u, e.d, e.eid, e.ev, e.t
-    FROM unnest($47::text[], $48::text[], $49::text[], $50::text[], $51::text[], $52::bigint[])
-      WITH ORDINALITY AS e(k, u, d, eid, ev, t, n)
+    -- Each commit's events as one row (storage/packedEvents.ts), in the batch's order.
+    INSERT INTO commit_events (created_at, events)
+    SELECT e.t, e.ev
+    FROM unnest($47::text[], $48::text[], $49::bigint[]) WITH ORDINALITY AS e(k, ev, t, n)
     WHERE e.k IN (SELECT call_id FROM c)
     ORDER BY e.n
   ),
@@ -129,7 +130,7 @@ export const BATCH_SQL = `
     -- Steps reported outside any transition (appendTrace: 'received', push outcomes), same cap.
     INSERT INTO call_trace (call_id, user_id, device_id, step, time, detail)
     SELECT s.k, s.u, s.d, s.st, s.t, s.det
-    FROM unnest($53::text[], $54::text[], $55::text[], $56::text[], $57::bigint[], $58::text[])
+    FROM unnest($50::text[], $51::text[], $52::text[], $53::text[], $54::bigint[], $55::text[])
       WITH ORDINALITY AS s(k, u, d, st, t, det, n)
     WHERE (SELECT count(*) FROM call_trace x WHERE x.call_id = s.k) < ${MAX_TRACE_ROWS_PER_CALL}
     ORDER BY s.n
@@ -168,7 +169,7 @@ export function batchParams(changes: readonly CallChange[], appended: readonly T
   const pushes = columns(6);
   const trace = columns(6);
   const requests = columns(7);
-  const events = columns(6);
+  const events = columns(3);
   for (const change of changes) {
     const { state, expectedVersion } = change;
     const k = state.callId;
@@ -184,7 +185,8 @@ export function batchParams(changes: readonly CallChange[], appended: readonly T
     for (const t of change.trace ?? []) if (t.callId === k) push(trace, k, t.userId, t.deviceId, t.step, t.time, t.detail);
     const q = change.request;
     if (q) push(requests, k, q.userId, q.deviceId, q.requestId, q.result, q.events, q.createdAt);
-    for (const e of change.deviceEvents ?? []) push(events, k, e.userId, e.deviceId, e.eid, e.event, e.createdAt);
+    const sent = change.deviceEvents ?? [];
+    if (sent.length > 0) push(events, k, packEvents(sent), sent[0]!.createdAt);
   }
   const free = columns(6);
   for (const t of appended) push(free, t.callId, t.userId, t.deviceId, t.step, t.time, t.detail);

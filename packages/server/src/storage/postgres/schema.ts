@@ -167,6 +167,31 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX device_events_device ON device_events (user_id, device_id)`,
     ],
   },
+  {
+    version: 4,
+    name: 'device events stored one row per commit (throughput, issue 14)',
+    statements: [
+      // One row per commit holding its events as a JSON array (storage/packedEvents.ts) instead
+      // of one row and two index entries per event: ~10 rows fewer per call cycle.
+      `CREATE TABLE commit_events (
+        id bigserial PRIMARY KEY,
+        created_at bigint NOT NULL,
+        events text NOT NULL
+      )`,
+      `CREATE INDEX commit_events_created ON commit_events (created_at)`,
+      // Forgetting a device hides its events in rows up to 'upto' instead of rewriting them.
+      `CREATE TABLE forgotten_devices (
+        user_id text COLLATE "C" NOT NULL,
+        device_id text COLLATE "C" NOT NULL,
+        upto bigint NOT NULL,
+        PRIMARY KEY (user_id, device_id)
+      )`,
+      `INSERT INTO commit_events (created_at, events)
+        SELECT created_at, json_build_array(json_build_array(user_id, device_id, eid, event::json))::text
+        FROM device_events ORDER BY id`,
+      `DROP TABLE device_events`,
+    ],
+  },
 ];
 
 /** Schema version this code writes and understands. */

@@ -10,22 +10,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { DeviceEventRow, StoredRequest } from '../Storage.js';
-
-/** One stored event inside a `commit_events` row. */
-type PackedEvent = [userId: string, deviceId: string, eid: string, event: unknown];
-
-/** The `events` column of a commit: the already serialized events spliced into one array. */
-function pack(events: readonly DeviceEventRow[]): string {
-  let out = '[';
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i]!;
-    if (i > 0) out += ',';
-    out += `[${JSON.stringify(e.userId)},${JSON.stringify(e.deviceId)},${JSON.stringify(e.eid)},${e.event}]`;
-  }
-  return `${out}]`;
-}
-
-const deviceKey = (userId: string, deviceId: string): string => `${userId}\n${deviceId}`;
+import { packEvents, unpackEvents, type ForgottenDevice, type PackedCommitRow } from '../packedEvents.js';
 
 /** Prepared statements of the two tables. */
 export class SqliteReplay {
@@ -34,8 +19,8 @@ export class SqliteReplay {
   readonly #request: Database.Statement<[string, string, number], StoredRequest>;
   readonly #forget: Database.Statement<[string, string]>;
   readonly #forgetEvents: Database.Statement<[string, string]>;
-  readonly #forgotten: Database.Statement<[], { userId: string; deviceId: string; upto: number }>;
-  readonly #since: Database.Statement<[number], { id: number; createdAt: number; events: string }>;
+  readonly #forgotten: Database.Statement<[], ForgottenDevice>;
+  readonly #since: Database.Statement<[number], PackedCommitRow>;
   readonly #purgeRequests: Database.Statement<[number, number]>;
   readonly #purgeEvents: Database.Statement<[number, number]>;
   readonly #purgeTombstones: Database.Statement<[]>;
@@ -59,8 +44,8 @@ export class SqliteReplay {
        ON CONFLICT (user_id, device_id) DO UPDATE SET upto = excluded.upto`,
     );
     this.#forgotten = db.prepare('SELECT user_id AS userId, device_id AS deviceId, upto FROM forgotten_devices');
-    // Through the time index (few recent rows of a long table); commit order is restored in JS,
-    // since ORDER BY id would make SQLite scan the whole table in id order instead.
+    // Through the time index (few recent rows of a long table); unpackEvents restores commit
+    // order, since ORDER BY id would make SQLite scan the whole table in id order instead.
     this.#since = db.prepare(
       'SELECT id, created_at AS createdAt, events FROM commit_events INDEXED BY commit_events_created WHERE created_at >= ?',
     );
@@ -83,7 +68,7 @@ export class SqliteReplay {
     if (request) {
       this.#insertRequest.run(request.userId, request.deviceId, request.requestId, request.result, request.events, request.createdAt);
     }
-    if (events.length > 0) this.#insertEvents.run(events[0]!.createdAt, pack(events));
+    if (events.length > 0) this.#insertEvents.run(events[0]!.createdAt, packEvents(events));
   }
 
   /** The stored outcome of a request, or null. */
@@ -99,17 +84,7 @@ export class SqliteReplay {
 
   /** Device events created at or after `since`, in commit order, forgotten devices' left out. */
   eventsSince(since: number): DeviceEventRow[] {
-    const hidden = new Map<string, number>();
-    for (const f of this.#forgotten.all()) hidden.set(deviceKey(f.userId, f.deviceId), f.upto);
-    const out: DeviceEventRow[] = [];
-    for (const row of this.#since.all(since).sort((a, b) => a.id - b.id)) {
-      for (const [userId, deviceId, eid, event] of JSON.parse(row.events) as PackedEvent[]) {
-        const upto = hidden.get(deviceKey(userId, deviceId));
-        if (upto !== undefined && row.id <= upto) continue;
-        out.push({ userId, deviceId, eid, event: JSON.stringify(event), createdAt: row.createdAt });
-      }
-    }
-    return out;
+    return unpackEvents(this.#since.all(since), this.#forgotten.all());
   }
 
   /**
