@@ -1,7 +1,7 @@
 /**
  * `npm run chaos`: runs the chaos workload under faults and checks the history.
  *
- *   npm run chaos -- [--mode single|cluster] [--seed N] [--seeds N,M,...] [--duration SECONDS] [--users N] [--out history.json]
+ *   npm run chaos -- [--mode single|cluster] [--seed N] [--seeds N,M,...] [--duration SECONDS] [--users N] [--media-users N] [--out history.json]
  *   npm run chaos -- --check history.json     # re-check a saved history
  *   npm run chaos -- --help
  *
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     seeds: { type: 'string' },
     duration: { type: 'string', default: '60' },
     users: { type: 'string', default: '12' },
+    'media-users': { type: 'string', default: '3' },
     mode: { type: 'string', default: 'single' },
     out: { type: 'string' },
     check: { type: 'string' },
@@ -34,6 +35,7 @@ if (values.help) {
   --seeds N,M,...         several runs, one per seed
   --duration SECONDS      length of each run (default 60)
   --users N               simulated users (default 12)
+  --media-users N         of those, how many have real Node media (@roamhq/wrtc; default 3, 0 for signaling only)
   --out FILE.json         save each history (FILE-<seed>.json with --seeds)
   --check FILE.json       re-check a saved history instead of running
 Exits 1 when any promise was broken (RELIABILITY.md).`);
@@ -52,7 +54,7 @@ const seeds = (values.seeds ?? values.seed ?? String(Date.now() % 100_000)).spli
 let failed = 0;
 for (const seed of seeds) {
   const mode = values.mode === 'cluster' ? 'cluster' : 'single';
-  const r = await runChaos({ seed, mode, durationMs: Number(values.duration) * 1000, users: Number(values.users), log: (l) => console.log(l) });
+  const r = await runChaos({ seed, mode, durationMs: Number(values.duration) * 1000, users: Number(values.users), mediaUsers: Number(values['media-users']), log: (l) => console.log(l) });
   if (values.out) writeFileSync(seeds.length > 1 ? values.out.replace(/(\.json)?$/, `-${seed}.json`) : values.out, JSON.stringify(r.history));
   for (const v of r.violations) console.log(formatViolation(v, r.history));
   const faults = Object.entries(r.faultsByKind).map(([k, n]) => `${k} ${n}`).join(', ');
