@@ -30,7 +30,14 @@ export class ClusterSystem implements SystemUnderTest {
     const rest: Record<string, unknown> = { ...options };
     delete rest.storage;
     delete rest.port;
-    return new ClusterSystem(await startCluster({ nodes, startTimeoutMs: 120_000, dbProxy: true, options: { ...rest, logLevel: 'error' } }), rng);
+    // CHAOS_NODE_LOGS=<dir>: every node logs at info level into <dir>/n<i>.log (a post-mortem).
+    const logDir = process.env.CHAOS_NODE_LOGS;
+    const cluster = await startCluster({
+      nodes, startTimeoutMs: 120_000, dbProxy: true,
+      options: { ...rest, logLevel: logDir ? 'info' : 'error' },
+      ...(logDir ? { logDir } : {}),
+    });
+    return new ClusterSystem(cluster, rng);
   }
 
   get port(): number {

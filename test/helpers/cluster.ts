@@ -131,6 +131,8 @@ export interface ClusterOptions {
    * a test can stall (`pause()`) or cut (`sever()`) one node's database connections mid-query.
    */
   dbProxy?: boolean;
+  /** Append each node's output to `<logDir>/n<i>.log` (a post-mortem of a failed run). */
+  logDir?: string;
 }
 
 /** A running test cluster. */
@@ -210,6 +212,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
       name: `n${i}`,
       startTimeoutMs: o.startTimeoutMs ?? 60_000,
       ...(o.env ? { env: o.env } : {}),
+      ...(o.logDir ? { logFile: join(o.logDir, `n${i}.log`) } : {}),
       options: { ...CLUSTER_TEST_OPTIONS, ...o.options, storage: await storageOf(i), redis: TEST_REDIS, clusterName, nodeId: `n${i}` },
     });
   const release = await startLock();

@@ -4,6 +4,7 @@
  * outcome and the events it caused exist exactly when its state change does.
  */
 import type Database from 'better-sqlite3';
+import { RequestCommittedError } from '../Storage.js';
 import type { DeviceEventRow, StoredRequest } from '../Storage.js';
 
 /** Prepared statements of the two tables. */
@@ -18,10 +19,9 @@ export class SqliteReplay {
   readonly #purgeEvents: Database.Statement<[number, number]>;
 
   constructor(db: Database.Database) {
-    // A re-run of a request that committed already replaces its row (it never should: the gateway
-    // looks the request up first), rather than failing a commit whose state change is right.
+    // A request commits at most once: writeInCommit refuses a second run's commit.
     this.#insertRequest = db.prepare(
-      `INSERT OR REPLACE INTO requests (user_id, device_id, request_id, result, events, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO requests (user_id, device_id, request_id, result, events, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
     );
     this.#insertEvent = db.prepare('INSERT INTO device_events (user_id, device_id, eid, event, created_at) VALUES (?, ?, ?, ?, ?)');
     this.#request = db.prepare(
@@ -42,9 +42,15 @@ export class SqliteReplay {
     );
   }
 
-  /** Writes a commit's rows; call inside the commit transaction. */
+  /**
+   * Writes a commit's rows; call inside the commit transaction. Throws RequestCommittedError when
+   * the request has committed already (the transaction then writes nothing).
+   */
   writeInCommit(request: StoredRequest | undefined, events: readonly DeviceEventRow[]): void {
     if (request) {
+      if (this.request(request.userId, request.deviceId, request.requestId)) {
+        throw new RequestCommittedError(request.userId, request.deviceId, request.requestId);
+      }
       this.#insertRequest.run(request.userId, request.deviceId, request.requestId, request.result, request.events, request.createdAt);
     }
     for (const e of events) this.#insertEvent.run(e.userId, e.deviceId, e.eid, e.event, e.createdAt);
