@@ -39,7 +39,7 @@ export const DEFAULT_WEIGHTS: Partial<Record<FaultKind, number>> = {
 /** Weights of the faults only a cluster has, added to {@link DEFAULT_WEIGHTS} in cluster mode. */
 export const CLUSTER_WEIGHTS: Partial<Record<FaultKind, number>> = {
   dbPause: 2,
-  nodeStall: 1,
+  nodeStall: 2,
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
