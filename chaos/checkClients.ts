@@ -62,12 +62,17 @@ export function checkBusy(legs: readonly Leg[], entries: readonly Entry[], ended
   return out;
 }
 
-/** Milliseconds of `[from, to]` during which a fault kept `user` (or everyone) from hearing the server. */
-function faultedMs(faults: readonly Fault[], user: string, from: number, to: number): number {
+/**
+ * Milliseconds of `[from, to]` during which a fault kept `user` (any of `user`, when a list), or
+ * everyone, from hearing the server. Overlapping faults count twice: the budget errs on the
+ * generous side.
+ */
+export function faultedMs(faults: readonly Fault[], user: string | readonly string[], from: number, to: number): number {
+  const users = typeof user === 'string' ? [user] : user;
   let ms = 0;
   for (const f of faults) {
     if (f.kind === 'webhookFail' || f.kind === 'webhookHang') continue;
-    if (f.user !== undefined && f.user !== user) continue;
+    if (f.user !== undefined && !users.includes(f.user)) continue;
     const a = Math.max(from, f.t);
     const b = Math.min(to, f.end);
     if (b > a) ms += b - a;

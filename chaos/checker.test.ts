@@ -69,6 +69,23 @@ function expectKinds(h: RunHistory, kinds: string[]): void {
   }
 }
 
+/** c_1 between media users a and b, connected at +510 ms and hung up at `hangAt`, with `media` entries added. */
+function mediaRun(hangAt: number, media: Entry[], over: Partial<RunHistory> = {}): RunHistory {
+  const entries = callEntries().map((e) => {
+    if (e.t < T0 + 1500) return e;
+    const shifted = { ...e, t: e.t - 1500 + hangAt };
+    return e.kind === 'action' ? { ...shifted, end: shifted.t + 5 } : shifted;
+  });
+  return run({
+    entries: [...entries, ...media],
+    mediaUsers: ['a', 'b'],
+    promises: { ...run().promises, mediaSlackMs: 4000 },
+    ...over,
+  });
+}
+const flowing = (t: number, device: string, callId = 'c_1'): SeenEvent => ev(t, device, 'media:flowing', callId, device.startsWith('a') ? 'b' : 'a');
+const stalled = (t: number, device: string, callId = 'c_1'): SeenEvent => ev(t, device, 'media:stalled', callId, device.startsWith('a') ? 'b' : 'a');
+
 describe('chaos checker', () => {
   it('a clean history has no violation', () => {
     expectKinds(run(), []);
@@ -177,6 +194,43 @@ describe('chaos checker', () => {
   it('two different end-call events for one call', () => {
     const hooks = [...callHooks(), hook(1600, 'c_1', 4, END, 200, 'NormalEnd')];
     expectKinds(run({ hooks }), ['webhook-doubled']);
+  });
+
+  it('a connected 1-to-1 call between media users that carries media keeps the promise', () => {
+    expectKinds(mediaRun(20_000, [flowing(900, 'a-d1'), flowing(1200, 'b-d1')]), []);
+    // A short stall that recovers within the slack is fine.
+    expectKinds(mediaRun(20_000, [flowing(900, 'a-d1'), flowing(1200, 'b-d1'), stalled(6000, 'a-d1'), flowing(8000, 'a-d1')]), []);
+  });
+
+  it('a call that stays connected without media past the slack: media-missing', () => {
+    const v = check(mediaRun(20_000, [flowing(900, 'b-d1')]));
+    assert.deepEqual(v.map((x) => x.kind), ['media-missing']);
+    assert.match(v[0]!.message, /a-d1 in c_1: connected with b but no media from them for 19\d{3} ms from the start/);
+    // Media that stops for good is missing too, after its stall.
+    const w = check(mediaRun(20_000, [flowing(900, 'a-d1'), flowing(1200, 'b-d1'), stalled(5000, 'b-d1')]));
+    assert.deepEqual(w.map((x) => x.kind), ['media-missing']);
+    assert.match(w[0]!.message, /b-d1 .* after a stall/);
+    assert.match(formatViolation(w[0]!, mediaRun(20_000, [])), /b-d1 media:stalled\(c_1, a\)/);
+  });
+
+  it('media-missing is not reported where the promise does not apply', () => {
+    // The call ended within the slack.
+    expectKinds(mediaRun(3000, []), []);
+    // Only one side has media.
+    expectKinds(mediaRun(20_000, [], { mediaUsers: ['a', 'c'] }), []);
+    // A group call (the run has no SFU).
+    expectKinds(mediaRun(20_000, [ev(700, 'a-d1', 'onUserInviting', 'c')]), []);
+    // Histories recorded before media users existed.
+    expectKinds(mediaRun(20_000, [], { mediaUsers: undefined }), []);
+  });
+
+  it('a fault that keeps either user away extends the media slack', () => {
+    const media = [flowing(900, 'b-d1'), flowing(9000, 'a-d1')];
+    expectKinds(mediaRun(20_000, media), ['media-missing']);
+    const faults: Fault[] = [{ kind: 'blackhole', user: 'b', t: T0 + 600, end: T0 + 5600 }];
+    expectKinds(mediaRun(20_000, media, { faults }), []);
+    // Another user's fault does not.
+    expectKinds(mediaRun(20_000, media, { faults: [{ ...faults[0]!, user: 'c' }] }), ['media-missing']);
   });
 
   it('an event doubled within a leg', () => {

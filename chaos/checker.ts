@@ -4,6 +4,7 @@
  * the run can be replayed (`npm run chaos -- --seed <seed>`).
  */
 import { checkBusy, checkDoubles, checkInvitations, checkTerminals } from './checkClients.js';
+import { checkMedia } from './checkMedia.js';
 import { checkHooks, checkRecords } from './checkServer.js';
 import { cutLegs } from './legs.js';
 import type { Entry, Fault, Hook, RunHistory, Violation } from './types.js';
@@ -18,6 +19,7 @@ export function check(run: RunHistory): Violation[] {
     ...checkInvitations(legs, run.faults, run.promises, run.endedAt),
     ...checkDoubles(legs),
     ...checkRecords(legs, run.records),
+    ...checkMedia(legs, run.entries, run.faults, run.mediaUsers ?? [], run.promises.mediaSlackMs ?? Infinity, run.endedAt),
     ...(run.promises.webhooks ? checkHooks(run.hooks, run.faults, callIds, run.records, run.promises.webhookTimeoutMs) : []),
   ];
 }

@@ -2,7 +2,9 @@
  * The cluster system under test (SPEC §8): three CLI node processes on a fresh PostgreSQL database
  * and a unique Redis prefix, nginx in front (test/helpers/cluster.ts). A crash SIGKILLs one random
  * node and starts it again on the same port; clients reach the cluster through nginx, so their
- * reconnections land on whichever node answers.
+ * reconnections land on whichever node answers. Each node reaches PostgreSQL through its own TCP
+ * proxy, so a database pause can stall one node's queries (or every node's) mid-transaction; a
+ * stall SIGSTOPs a node, which keeps its sockets but says nothing until SIGCONT.
  */
 import type { ServerOptions } from '@opencall/server';
 import { clusterServicesAvailable, startCluster } from '../test/helpers/cluster.js';
@@ -28,7 +30,14 @@ export class ClusterSystem implements SystemUnderTest {
     const rest: Record<string, unknown> = { ...options };
     delete rest.storage;
     delete rest.port;
-    return new ClusterSystem(await startCluster({ nodes, startTimeoutMs: 120_000, options: { ...rest, logLevel: 'error' } }), rng);
+    // CHAOS_NODE_LOGS=<dir>: every node logs at info level into <dir>/n<i>.log (a post-mortem).
+    const logDir = process.env.CHAOS_NODE_LOGS;
+    const cluster = await startCluster({
+      nodes, startTimeoutMs: 120_000, dbProxy: true,
+      options: { ...rest, logLevel: logDir ? 'info' : 'error' },
+      ...(logDir ? { logDir } : {}),
+    });
+    return new ClusterSystem(cluster, rng);
   }
 
   get port(): number {
@@ -45,6 +54,42 @@ export class ClusterSystem implements SystemUnderTest {
     await node.kill();
     await sleep(downMs);
     await node.restart();
+  }
+
+  /**
+   * Holds one node's database traffic (or every node's, one time in three) for `ms`; then lets
+   * it flow on, or, one time in five, cuts those connections instead (queries in flight fail with
+   * a lost connection, their outcome unknown to the node).
+   */
+  async pauseDb(ms: number): Promise<string> {
+    const { nodes, dbProxies } = this.cluster;
+    const picked = this.rng.chance(1 / 3) ? nodes.map((_, i) => i) : [this.rng.int(0, nodes.length - 1)];
+    for (const i of picked) dbProxies[i]!.pause();
+    await sleep(ms);
+    const cut = this.rng.chance(0.2);
+    for (const i of picked) {
+      const p = dbProxies[i]!;
+      if (cut) {
+        p.sever();
+        p.restore();
+      } else p.resume();
+    }
+    return `${picked.map((i) => nodes[i]!.name).join(',')}${cut ? ' cut' : ''}`;
+  }
+
+  /** SIGSTOPs a random running node for `ms`, then SIGCONTs it; resolves with its name. */
+  async stallNode(ms: number): Promise<string | null> {
+    const node = this.rng.pick(this.cluster.nodes.filter((n) => n.running));
+    const pid = node?.pid;
+    if (!node || pid === undefined) return null;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await sleep(ms);
+    } finally {
+      // The same incarnation only (a stopped process cannot exit, so the pid is still its own).
+      if (node.pid === pid) process.kill(pid, 'SIGCONT');
+    }
+    return node.name;
   }
 
   dispose(): Promise<void> {

@@ -1,7 +1,9 @@
 /**
  * The fault injector: on a seeded random schedule it kills and restarts the server, cuts or
  * blackholes one user's connection (briefly, or past the heartbeat window: the user goes silent),
- * and makes the webhook receiver fail or hang. Every fault is logged with its start and repair time.
+ * makes the webhook receiver fail or hang, and in cluster mode stalls a node (SIGSTOP, then
+ * SIGCONT) or pauses the database connections of one node or all. Every fault is logged with its
+ * start and repair time.
  */
 import type { TcpProxy } from '../test/helpers/tcpProxy.js';
 import type { Rng } from './rng.js';
@@ -15,8 +17,13 @@ export interface Targets {
   proxies: ReadonlyMap<string, TcpProxy>;
   /** Sets what the webhook receiver answers: 'ok', 'fail' (HTTP 500) or 'hang' (never). */
   setWebhook(mode: 'ok' | 'fail' | 'hang'): void;
-  /** Pauses the database connection for `ms` (cluster mode); absent on SQLite. */
-  pauseDb?: (ms: number) => Promise<void>;
+  /**
+   * Holds every byte between some nodes and the database for `ms` (cluster mode; absent on
+   * SQLite), then resumes or cuts those connections; resolves with what it did (the fault's detail).
+   */
+  pauseDb?: (ms: number) => Promise<string>;
+  /** SIGSTOPs one node for `ms`, then SIGCONTs it (cluster mode); resolves with its name, or null when none could be stalled. */
+  stallNode?: (ms: number) => Promise<string | null>;
 }
 
 /** Relative weights of fault kinds. */
@@ -29,6 +36,12 @@ export const DEFAULT_WEIGHTS: Partial<Record<FaultKind, number>> = {
   webhookHang: 1,
 };
 
+/** Weights of the faults only a cluster has, added to {@link DEFAULT_WEIGHTS} in cluster mode. */
+export const CLUSTER_WEIGHTS: Partial<Record<FaultKind, number>> = {
+  dbPause: 2,
+  nodeStall: 2,
+};
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Runs faults until `stop()`; `log` holds every fault injected. */
@@ -38,6 +51,7 @@ export class FaultInjector {
   #inFlight = new Set<Promise<void>>();
   #serverBusy = false;
   #webhookBusy = false;
+  #dbBusy = false;
   readonly #busyUsers = new Set<string>();
 
   constructor(
@@ -70,16 +84,25 @@ export class FaultInjector {
   async #one(kind: FaultKind): Promise<void> {
     const { targets, rng } = this;
     const t = Date.now();
-    const done = (user?: string): void => void this.log.push({ kind, t, end: Date.now(), ...(user ? { user } : {}) });
-    if (kind === 'serverKill' || kind === 'nodeKill') {
-      if (this.#serverBusy) return;
+    const done = (user?: string, detail?: string): void =>
+      void this.log.push({ kind, t, end: Date.now(), ...(user ? { user } : {}), ...(detail ? { detail } : {}) });
+    if (kind === 'serverKill' || kind === 'nodeKill' || kind === 'nodeStall') {
+      // One node out at a time (killed or stalled): the others carry the load meanwhile.
+      if (this.#serverBusy || (kind === 'nodeStall' && !targets.stallNode)) return;
       this.#serverBusy = true;
       try {
-        await targets.killServer(rng.int(200, 2000));
+        if (kind !== 'nodeStall') {
+          await targets.killServer(rng.int(200, 2000));
+          return done();
+        }
+        // 1–6 s: past the cluster's death verdict (three missed beats, 1.5 s), sometimes past the
+        // heartbeat window after which the others reap the node's devices (5 s in a chaos run).
+        const node = await targets.stallNode!(rng.int(1000, 6000));
+        if (node) done(undefined, node);
       } finally {
         this.#serverBusy = false;
       }
-      return done();
+      return;
     }
     if (kind === 'webhookFail' || kind === 'webhookHang') {
       if (this.#webhookBusy) return;
@@ -91,9 +114,13 @@ export class FaultInjector {
       return done();
     }
     if (kind === 'dbPause') {
-      if (!targets.pauseDb) return;
-      await targets.pauseDb(rng.int(200, 2000));
-      return done();
+      if (!targets.pauseDb || this.#dbBusy) return;
+      this.#dbBusy = true;
+      try {
+        return done(undefined, await targets.pauseDb(rng.int(500, 5000)));
+      } finally {
+        this.#dbBusy = false;
+      }
     }
     const user = rng.pick([...targets.proxies.keys()].filter((u) => !this.#busyUsers.has(u)));
     if (user === undefined) return;

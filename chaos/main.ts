@@ -1,7 +1,7 @@
 /**
  * `npm run chaos`: runs the chaos workload under faults and checks the history.
  *
- *   npm run chaos -- [--mode single|cluster] [--seed N] [--seeds N,M,...] [--duration SECONDS] [--users N] [--out history.json]
+ *   npm run chaos -- [--mode single|cluster] [--seed N] [--seeds N,M,...] [--duration SECONDS] [--users N] [--media-users N] [--out history.json]
  *   npm run chaos -- --check history.json     # re-check a saved history
  *   npm run chaos -- --help
  *
@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { check, formatViolation } from './checker.js';
 import { runChaos } from './run.js';
-import type { RunHistory } from './types.js';
+import type { FaultKind, RunHistory } from './types.js';
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +20,8 @@ const { values } = parseArgs({
     seeds: { type: 'string' },
     duration: { type: 'string', default: '60' },
     users: { type: 'string', default: '12' },
+    'media-users': { type: 'string', default: '3' },
+    faults: { type: 'string' },
     mode: { type: 'string', default: 'single' },
     out: { type: 'string' },
     check: { type: 'string' },
@@ -34,6 +36,9 @@ if (values.help) {
   --seeds N,M,...         several runs, one per seed
   --duration SECONDS      length of each run (default 60)
   --users N               simulated users (default 12)
+  --media-users N         of those, how many have real Node media (@roamhq/wrtc; default 3, 0 for signaling only)
+  --faults KIND=W,...      fault weights instead of the defaults (e.g. nodeStall=3,dbPause=3,cut=1;
+                          cluster mode adds dbPause=2,nodeStall=2 unless named; serverKill is nodeKill there)
   --out FILE.json         save each history (FILE-<seed>.json with --seeds)
   --check FILE.json       re-check a saved history instead of running
 Exits 1 when any promise was broken (RELIABILITY.md).`);
@@ -48,11 +53,16 @@ if (values.check) {
   process.exit(violations.length ? 1 : 0);
 }
 
+/** `--faults kind=weight,...` as weights, or undefined for the defaults. */
+const weights = values.faults
+  ? (Object.fromEntries(values.faults.split(',').map((kv) => [kv.split('=')[0]!, Number(kv.split('=')[1] ?? 1)])) as Partial<Record<FaultKind, number>>)
+  : undefined;
+
 const seeds = (values.seeds ?? values.seed ?? String(Date.now() % 100_000)).split(',').map(Number);
 let failed = 0;
 for (const seed of seeds) {
   const mode = values.mode === 'cluster' ? 'cluster' : 'single';
-  const r = await runChaos({ seed, mode, durationMs: Number(values.duration) * 1000, users: Number(values.users), log: (l) => console.log(l) });
+  const r = await runChaos({ seed, mode, durationMs: Number(values.duration) * 1000, users: Number(values.users), mediaUsers: Number(values['media-users']), ...(weights ? { faults: weights } : {}), log: (l) => console.log(l) });
   if (values.out) writeFileSync(seeds.length > 1 ? values.out.replace(/(\.json)?$/, `-${seed}.json`) : values.out, JSON.stringify(r.history));
   for (const v of r.violations) console.log(formatViolation(v, r.history));
   const faults = Object.entries(r.faultsByKind).map(([k, n]) => `${k} ${n}`).join(', ');

@@ -14,7 +14,7 @@ import type { TcpProxy } from '../test/helpers/tcpProxy.js';
 import { HOOK_SECRET, HookRecorder } from '../test/webhooks-support.js';
 import { check } from './checker.js';
 import { ClusterSystem } from './cluster.js';
-import { DEFAULT_WEIGHTS, FaultInjector } from './faults.js';
+import { CLUSTER_WEIGHTS, DEFAULT_WEIGHTS, FaultInjector } from './faults.js';
 import { Rng } from './rng.js';
 import { SingleNode } from './singleNode.js';
 import type { SystemUnderTest } from './singleNode.js';
@@ -35,8 +35,12 @@ export interface ChaosOptions {
   thinkMs: number;
   /** Mean pause between two faults. */
   faultGapMs: number;
-  /** Fault kinds and their weights. */
+  /** Fault kinds and their weights (cluster mode adds {@link CLUSTER_WEIGHTS} to these). */
   faults: Partial<Record<FaultKind, number>>;
+  /** How many users (u0, u1, …) get real Node media (@roamhq/wrtc); the others are signaling only. */
+  mediaUsers: number;
+  /** How long a connected 1-to-1 call between two media users may go without media (see checkMedia.ts). */
+  mediaSlackMs: number;
   /** `single`: one node on SQLite; `cluster`: three nodes on PostgreSQL + Redis behind nginx. */
   mode: 'single' | 'cluster';
   /** Progress lines. */
@@ -55,6 +59,8 @@ export const DEFAULTS: ChaosOptions = {
   thinkMs: 1500,
   faultGapMs: 3000,
   faults: DEFAULT_WEIGHTS,
+  mediaUsers: 0,
+  mediaSlackMs: 6000,
   mode: 'single',
   log: () => undefined,
 };
@@ -140,6 +146,7 @@ export async function runChaos(opts: Partial<ChaosOptions> = {}): Promise<ChaosR
   const system: SystemUnderTest =
     o.mode === 'cluster' ? await ClusterSystem.start(serverOptions, new Rng(o.seed ^ 0x5eed)) : await SingleNode.start(serverOptions);
   const ids = Array.from({ length: o.users }, (_, i) => `u${i}`);
+  const mediaUsers = ids.slice(0, o.mediaUsers);
   const proxies = new Map<string, TcpProxy>();
   for (const id of ids) proxies.set(id, await startTcpProxy(system.port));
   const workers = Array.from({ length: o.workers }, () =>
@@ -150,16 +157,28 @@ export async function runChaos(opts: Partial<ChaosOptions> = {}): Promise<ChaosR
     await Promise.all(
       workers.map((w, i) =>
         ask(w, {
-          type: 'start', seed: o.seed, sdkAppId: APP_ID, secretKey: SECRET, everyone: ids, thinkMs: o.thinkMs,
-          users: ids.filter((_, j) => j % o.workers === i).map((id) => ({ id, url: proxies.get(id)!.url })),
+          type: 'start', seed: o.seed, sdkAppId: APP_ID, secretKey: SECRET, everyone: ids, mediaUsers, thinkMs: o.thinkMs,
+          users: ids.filter((_, j) => j % o.workers === i).map((id) => ({ id, url: proxies.get(id)!.url, media: mediaUsers.includes(id) })),
         }, 'ready'),
       ),
     );
-    o.log(`seed ${o.seed}: ${o.users} users in ${o.workers} workers, faults for ${o.durationMs / 1000} s`);
+    o.log(`seed ${o.seed}: ${o.users} users (${mediaUsers.length} with media) in ${o.workers} workers, faults for ${o.durationMs / 1000} s`);
     // In a cluster a crash takes one node: the same weight, logged as `nodeKill`.
     const { serverKill, ...others } = o.faults;
-    const weights = o.mode === 'cluster' ? { ...others, nodeKill: serverKill ?? 0 } : o.faults;
-    const injector = new FaultInjector(rng, { killServer: (ms) => system.kill(ms), proxies, setWebhook: (m) => void (hookMode = m) }, o.heartbeatMs, weights, o.faultGapMs);
+    const weights = o.mode === 'cluster' ? { ...CLUSTER_WEIGHTS, ...others, nodeKill: serverKill ?? 0 } : o.faults;
+    const injector = new FaultInjector(
+      rng,
+      {
+        killServer: (ms) => system.kill(ms),
+        proxies,
+        setWebhook: (m) => void (hookMode = m),
+        ...(system.pauseDb ? { pauseDb: (ms: number) => system.pauseDb!(ms) } : {}),
+        ...(system.stallNode ? { stallNode: (ms: number) => system.stallNode!(ms) } : {}),
+      },
+      o.heartbeatMs,
+      weights,
+      o.faultGapMs,
+    );
     const faults = injector.run();
     await sleep(o.durationMs);
     o.log('stopping faults');
@@ -185,13 +204,17 @@ export async function runChaos(opts: Partial<ChaosOptions> = {}): Promise<ChaosR
     }));
     const history: RunHistory = {
       seed: o.seed,
-      promises: { ringTimeoutMs: o.ringTimeoutSeconds * 1000, heartbeatMs: o.heartbeatMs, slackMs: o.slackMs, webhooks: true, webhookTimeoutMs: WEBHOOK_TIMEOUT_MS },
+      promises: {
+        ringTimeoutMs: o.ringTimeoutSeconds * 1000, heartbeatMs: o.heartbeatMs, slackMs: o.slackMs, webhooks: true,
+        webhookTimeoutMs: WEBHOOK_TIMEOUT_MS, mediaSlackMs: o.mediaSlackMs,
+      },
       startedAt,
       endedAt: Date.now(),
       entries,
       faults: injector.log,
       hooks: hookList,
       records,
+      mediaUsers,
     };
     const faultsByKind: Partial<Record<FaultKind, number>> = {};
     for (const f of injector.log) faultsByKind[f.kind] = (faultsByKind[f.kind] ?? 0) + 1;

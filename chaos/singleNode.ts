@@ -17,6 +17,10 @@ export interface SystemUnderTest {
   readonly restUrl: string;
   /** Crashes (SIGKILL) the server or one node and starts it again after `downMs`. */
   kill(downMs: number): Promise<void>;
+  /** Pauses database connections (cluster mode; see ClusterSystem). */
+  pauseDb?(ms: number): Promise<string>;
+  /** SIGSTOPs a node for a while (cluster mode; see ClusterSystem). */
+  stallNode?(ms: number): Promise<string | null>;
   /** Stops everything it started and removes its data. */
   dispose(): Promise<void>;
 }

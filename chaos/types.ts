@@ -4,7 +4,12 @@
  * injected when, the webhooks the receiver got, and the REST record of every call.
  */
 
-/** One observer callback a device saw. `n` orders entries of one worker process (ties in `t`). */
+/**
+ * One observer callback a device saw. `n` orders entries of one worker process (ties in `t`).
+ * Two names are not callbacks but what a media user's worker measured (`NodeMedia.receivedFrames`):
+ * `media:flowing` (args `[callId, fromUser]`: frames from that user started arriving) and
+ * `media:stalled` (`[callId, fromUser]`: none arrived for {@link MEDIA_STALL_MS}).
+ */
 export interface SeenEvent {
   kind: 'event';
   t: number;
@@ -33,11 +38,14 @@ export interface Action {
   callId?: string;
 }
 
+/** No frame for this long while connected counts as a stall (recorded as `media:stalled`). */
+export const MEDIA_STALL_MS = 1000;
+
 /** A history entry. */
 export type Entry = SeenEvent | Action;
 
 /** Kinds of injected faults. */
-export type FaultKind = 'serverKill' | 'nodeKill' | 'cut' | 'blackhole' | 'silent' | 'webhookFail' | 'webhookHang' | 'dbPause';
+export type FaultKind = 'serverKill' | 'nodeKill' | 'nodeStall' | 'cut' | 'blackhole' | 'silent' | 'webhookFail' | 'webhookHang' | 'dbPause';
 
 /** One injected fault, from `t` until it was repaired at `end`. */
 export interface Fault {
@@ -46,6 +54,8 @@ export interface Fault {
   end: number;
   /** The user whose connection it hit; absent for faults that hit everyone. */
   user?: string;
+  /** What it hit and how, when not everything (e.g. `n2` for a node, `n1,n3 cut` for a database pause that ended in a cut). */
+  detail?: string;
 }
 
 /** One webhook request the receiver got. */
@@ -85,6 +95,12 @@ export interface Promises {
    * when the server could not see the answer in time, which takes at least this long.
    */
   webhookTimeoutMs: number;
+  /**
+   * How long a connected 1-to-1 call between two media users may go without media arriving (at
+   * its start, or after a stall) before it is a violation, plus the time faults kept either user
+   * or the server away. Absent in histories recorded before media users existed.
+   */
+  mediaSlackMs?: number;
 }
 
 /** Everything the checker reads. */
@@ -100,6 +116,8 @@ export interface RunHistory {
   hooks: Hook[];
   /** REST record per callId seen by any client; null when REST had none. */
   records: Record<string, RecordView | null>;
+  /** Users with real Node media (the media promise applies to 1-to-1 calls between two of them). */
+  mediaUsers?: string[];
 }
 
 /** One broken promise, with the slice of history that shows it. */
@@ -114,7 +132,8 @@ export interface Violation {
     | 'webhook-gap'
     | 'webhook-order'
     | 'webhook-doubled'
-    | 'event-doubled';
+    | 'event-doubled'
+    | 'media-missing';
   message: string;
   /** The minimal entries that show it, in order. */
   slice: (Entry | Hook | Fault)[];

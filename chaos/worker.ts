@@ -1,15 +1,20 @@
 /**
- * A chaos worker process: hosts some simulated users, each a real `CallEngine` (signaling only)
- * connected through its own proxy, runs the seeded random workload for them and records every
- * callback each device saw and every request it made, with times. Driven over IPC by `run.ts`:
+ * A chaos worker process: hosts some simulated users, each a real `CallEngine` (signaling only, or
+ * with real Node media for the run's media users) connected through its own proxy, runs the
+ * seeded random workload for them and records every callback each device saw and every request it
+ * made, with times; for media users also when media from the other side of a 1-to-1 call starts
+ * and stops arriving (`media:flowing` / `media:stalled`). Driven over IPC by `run.ts`:
  * `start` → workload runs; `stop` → workload ends and every user hangs up; `collect` → the
  * history is sent back, engines sign out, the process exits.
  */
 import { CallEngine, CallMediaType } from '@opencall/client';
+import { createNodeMedia, keepLoopbackCandidates, releaseWrtc } from '@opencall/client/node';
+import type { NodeMedia } from '@opencall/client/node';
 import { genUserSig } from '@opencall/server';
 import { Rng } from './rng.js';
 import { decide } from './workload.js';
 import type { UserView } from './workload.js';
+import { MEDIA_STALL_MS } from './types.js';
 import type { Action, Entry } from './types.js';
 
 /** What `run.ts` tells a worker at start. */
@@ -18,10 +23,12 @@ export interface WorkerStart {
   seed: number;
   sdkAppId: number;
   secretKey: string;
-  /** The users this worker hosts, each with the URL of its own proxy. */
-  users: { id: string; url: string }[];
+  /** The users this worker hosts, each with the URL of its own proxy and whether it has Node media. */
+  users: { id: string; url: string; media: boolean }[];
   /** Every user of the run (whom to call). */
   everyone: string[];
+  /** The users with Node media (media users call each other more often, so media calls happen). */
+  mediaUsers: string[];
   /** Mean pause between a user's actions, ms. */
   thinkMs: number;
 }
@@ -46,6 +53,12 @@ class SimUser implements UserView {
   phase: 'idle' | 'ringing' | 'calling' | 'connected' = 'idle';
   group = false;
   media: CallMediaType = CallMediaType.audio;
+  /** The other users of the call, as far as this device knows (the media sampler reads the first). */
+  peers: string[] = [];
+  /** This device's Node media, for a media user. */
+  nodeMedia: NodeMedia | null = null;
+  /** What the media sampler saw last: for which leg, frames so far, when they last grew, whether flowing. */
+  #sample: { key: string; frames: number; grewAt: number; flowing: boolean } | null = null;
   /** Calls this user heard of (for `join`). */
   readonly known: string[] = [];
 
@@ -53,15 +66,19 @@ class SimUser implements UserView {
     readonly id: string,
     readonly url: string,
     private readonly cfg: WorkerStart,
+    readonly hasMedia: boolean,
   ) {}
 
   /** Signs in on a new device (the old one, if any, is kicked by the server's `kick` policy). */
   async signIn(): Promise<void> {
     const device = `${this.id}-d${++this.devices}`;
+    // Each device has its own media (a new sign-in is a new phone, with its own camera).
+    const media = this.hasMedia ? createNodeMedia({ rewriteCandidate: keepLoopbackCandidates }) : null;
     const engine = new CallEngine({
       serverUrl: this.url,
       sdkAppId: this.cfg.sdkAppId,
       deviceId: device,
+      ...(media ? { media } : {}),
       reconnectInitialDelayMs: 100,
       reconnectMaxDelayMs: 500,
       logger: { warn: () => undefined, error: () => undefined },
@@ -80,6 +97,7 @@ class SimUser implements UserView {
     const old = this.engine as CallEngine | undefined;
     const oldDevice = this.device;
     this.engine = engine;
+    this.nodeMedia = media;
     this.device = device;
     this.callId = null;
     this.phase = 'idle';
@@ -112,6 +130,7 @@ class SimUser implements UserView {
       this.phase = 'ringing';
       this.group = Array.isArray(args[2]) && args[2].length > 1;
       this.media = Number(args[3]);
+      this.peers = [String(args[1])];
       this.known.push(callId);
     } else if (name === 'onCallBegin' && callId) {
       this.callId = callId;
@@ -145,12 +164,45 @@ class SimUser implements UserView {
     }
   }
 
+  /**
+   * Media users: records when frames from the other side of a connected 1-to-1 call start
+   * arriving (`media:flowing`) and when none came for {@link MEDIA_STALL_MS} (`media:stalled`).
+   * Group calls are not sampled (the run has no SFU).
+   */
+  sampleMedia(): void {
+    const media = this.nodeMedia;
+    const peer = this.peers[0];
+    if (!media || this.phase !== 'connected' || this.group || !this.callId || peer === undefined) {
+      this.#sample = null;
+      return;
+    }
+    const key = `${this.device}|${this.callId}|${peer}`;
+    const got = media.receivedFrames(peer);
+    const frames = got.audio + got.video;
+    const now = Date.now();
+    // Counters are per remote user across calls: a new leg starts from what arrived so far.
+    if (this.#sample?.key !== key) this.#sample = { key, frames, grewAt: now, flowing: false };
+    const s = this.#sample;
+    const record = (name: string): void =>
+      void entries.push({ kind: 'event', t: now, n: ++counter, user: this.id, device: this.device, name, args: [this.callId, peer] });
+    if (frames > s.frames) {
+      s.frames = frames;
+      s.grewAt = now;
+      if (!s.flowing) record('media:flowing');
+      s.flowing = true;
+    } else if (s.flowing && now - s.grewAt >= MEDIA_STALL_MS) {
+      record('media:stalled');
+      s.flowing = false;
+    }
+  }
+
   /** The user's life: think, then do what the workload decides, until stopped. */
   async live(rng: Rng): Promise<void> {
+    const mediaPeers = this.hasMedia ? this.cfg.mediaUsers.filter((u) => u !== this.id) : [];
     while (running) {
       await sleep(rng.int(this.cfg.thinkMs / 2, (this.cfg.thinkMs * 3) / 2));
       if (!running) break;
-      const step = decide(rng, this, this.cfg.everyone);
+      const step = decide(rng, this, this.cfg.everyone, mediaPeers);
       if (!step) continue;
       if (step.name === 'signIn') await this.signIn();
       else if (step.name === 'calls') {
@@ -161,6 +213,7 @@ class SimUser implements UserView {
           if (this.phase === 'idle') this.phase = 'calling';
           this.group = (step.args[0] as string[]).length > 1;
           this.media = step.args[1] as CallMediaType;
+          this.peers = step.args[0] as string[];
           return r;
         });
         if (!ok && this.phase === 'calling') this.phase = 'idle';
@@ -182,14 +235,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 let users: SimUser[] = [];
 let lives: Promise<void>[] = [];
+let sampler: NodeJS.Timeout | undefined;
 const send = (m: FromWorker): void => void process.send?.(m);
 
 process.on('message', (m: ToWorker) => {
   void (async () => {
     if (m.type === 'start') {
       running = true;
-      users = m.users.map((u) => new SimUser(u.id, u.url, m));
+      users = m.users.map((u) => new SimUser(u.id, u.url, m, u.media));
       await Promise.all(users.map((u) => u.signIn()));
+      if (users.some((u) => u.hasMedia)) sampler = setInterval(() => users.forEach((u) => u.sampleMedia()), 250);
       send({ type: 'ready' });
       lives = users.map((u) => u.live(new Rng(m.seed * 1000 + Number(u.id.replace(/\D/g, '')))));
     } else if (m.type === 'stop') {
@@ -198,8 +253,11 @@ process.on('message', (m: ToWorker) => {
       await Promise.all(users.map((u) => u.act('hangup', [], () => u.engine.hangup())));
       send({ type: 'stopped' });
     } else {
+      clearInterval(sampler);
       send({ type: 'history', entries });
       await Promise.all(users.map((u) => u.engine.unInit().catch(() => undefined)));
+      // wrtc crashes a process that exits with native media objects unfinalized.
+      if (users.some((u) => u.hasMedia)) await releaseWrtc();
       process.exit(0);
     }
   })();

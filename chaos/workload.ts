@@ -24,14 +24,18 @@ export type Step =
   | { name: 'signIn' }
   | { name: string; args: unknown[]; run: (e: CallEngine) => Promise<unknown> };
 
-/** Draws the next step for `u`, or null to keep waiting (a ringing call left to time out, a call left running). */
-export function decide(rng: Rng, u: UserView, everyone: readonly string[]): Step | null {
+/**
+ * Draws the next step for `u`, or null to keep waiting (a ringing call left to time out, a call
+ * left running). A media user calls one of `mediaPeers` (the other media users) in most of its
+ * 1-to-1 calls, so calls with media on both sides happen often enough to check.
+ */
+export function decide(rng: Rng, u: UserView, everyone: readonly string[], mediaPeers: readonly string[] = []): Step | null {
   const others = everyone.filter((x) => x !== u.id);
   const media = rng.chance(0.5) ? CallMediaType.audio : CallMediaType.video;
   switch (u.phase) {
     case 'idle': {
       const k = rng.weighted({ single: 40, group: 15, join: 6, signIn: 3, wait: 36 });
-      if (k === 'single') return { name: 'calls', args: [[rng.pick(others)], media] };
+      if (k === 'single') return { name: 'calls', args: [[rng.pick(mediaPeers.length > 0 && rng.chance(0.7) ? mediaPeers : others)], media] };
       if (k === 'group') return { name: 'calls', args: [rng.sample(others, rng.int(2, 3)), media] };
       if (k === 'join' && u.known.length > 0) {
         const callId = rng.pick(u.known.slice(-5));

@@ -9,7 +9,7 @@ import postgres from 'postgres';
 import { CallEndReason } from '@opencall/protocol/wire';
 import { callState, change, hook, leg, member, next, record } from '../packages/server/src/storage/contractFixtures.js';
 import type { CallState } from '../packages/server/src/call/types.js';
-import { BusyConflictError, VersionConflictError, type CallChange } from '../packages/server/src/storage/index.js';
+import { BusyConflictError, RequestCommittedError, VersionConflictError, type CallChange } from '../packages/server/src/storage/index.js';
 import { PostgresStorage } from '../packages/server/src/storage/postgres/PostgresStorage.js';
 import { createTestDatabase, pgUnavailable, type TestDatabase } from './helpers/pg.js';
 
@@ -155,6 +155,19 @@ if (unavailable) {
       assert.equal(ra.status, 'fulfilled');
       assert.ok(rb.status === 'rejected' && rb.reason instanceof VersionConflictError);
       assert.equal((await s.getCall('twice'))?.phase, 'ended');
+    });
+
+    it('refuses only the change whose request committed already (RequestCommittedError); the rest of the turn lands', async () => {
+      await s.commit(ringing('rq1', 'rqa', 'rqb'));
+      // The same request id of the same device again (a re-sent call.start whose first run was
+      // stalled), in one turn with an unrelated call.
+      const [again, other] = await Promise.allSettled([s.commit(ringing('rq2', 'rqa', 'rqc')), s.commit(ringing('rq3', 'rqd', 'rqe'))]);
+      assert.ok(again.status === 'rejected' && again.reason instanceof RequestCommittedError, String(again.status === 'rejected' ? again.reason : 'fulfilled'));
+      assert.equal(other.status, 'fulfilled');
+      assert.equal(await s.getCall('rq2'), null);
+      assert.deepEqual(await s.membershipsOf('rqc'), []);
+      assert.equal((await s.getCall('rq3'))?.version, 1);
+      assert.equal((await s.requestResult('rqa', 'dev-1', 7))?.result, JSON.stringify({ callId: 'rq1' }));
     });
   });
 }

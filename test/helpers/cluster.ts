@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startNginx } from './nginx.js';
+import { startTcpProxy } from './tcpProxy.js';
+import type { TcpProxy } from './tcpProxy.js';
 import type { TestNginx } from './nginx.js';
 import { startNodeProcess } from './processServer.js';
 import type { NodeProcess } from './processServer.js';
@@ -124,6 +126,13 @@ export interface ClusterOptions {
   startTimeoutMs?: number;
   /** Extra environment of every node (e.g. a test-only hook). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Connect each node to PostgreSQL through its own TCP proxy (`dbProxies[i]` for `nodes[i]`), so
+   * a test can stall (`pause()`) or cut (`sever()`) one node's database connections mid-query.
+   */
+  dbProxy?: boolean;
+  /** Append each node's output to `<logDir>/n<i>.log` (a post-mortem of a failed run). */
+  logDir?: string;
 }
 
 /** A running test cluster. */
@@ -131,6 +140,8 @@ export interface TestCluster {
   readonly db: TestDatabase;
   readonly clusterName: string;
   readonly nodes: NodeProcess[];
+  /** With `dbProxy`: the proxy between `nodes[i]` and PostgreSQL (it outlives the node's restarts); else empty. */
+  readonly dbProxies: TcpProxy[];
   /** nginx in front of the nodes (absent with `nginx: false`). */
   readonly lb: TestNginx | undefined;
   /** The URL clients use: nginx's, else the first node's. */
@@ -176,19 +187,33 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
   const db = await createTestDatabase();
   const clusterName = uniqueClusterName();
   const nodes: NodeProcess[] = [];
+  const dbProxies: TcpProxy[] = [];
   let lb: TestNginx | undefined;
   const stop = async (): Promise<void> => {
     await lb?.stop();
+    // A paused proxy would keep a stopping node's pool waiting: let it go first.
+    for (const p of dbProxies) p.restore();
     await Promise.all(nodes.map((n) => n.stop()));
+    await Promise.all(dbProxies.map((p) => p.close()));
     await db.drop();
     await dropClusterKeys(clusterName);
   };
-  const start = (i: number): Promise<NodeProcess> =>
+  /** Node i's storage URL: the database itself, or its own proxy in front of it. */
+  const storageOf = async (i: number): Promise<string> => {
+    if (!o.dbProxy) return db.url;
+    const u = new URL(db.url);
+    const proxy = await startTcpProxy(Number(u.port || 5432), u.hostname);
+    dbProxies[i - 1] = proxy;
+    u.host = `127.0.0.1:${proxy.port}`;
+    return u.href;
+  };
+  const start = async (i: number): Promise<NodeProcess> =>
     startNodeProcess({
       name: `n${i}`,
       startTimeoutMs: o.startTimeoutMs ?? 60_000,
       ...(o.env ? { env: o.env } : {}),
-      options: { ...CLUSTER_TEST_OPTIONS, ...o.options, storage: db.url, redis: TEST_REDIS, clusterName, nodeId: `n${i}` },
+      ...(o.logDir ? { logFile: join(o.logDir, `n${i}.log`) } : {}),
+      options: { ...CLUSTER_TEST_OPTIONS, ...o.options, storage: await storageOf(i), redis: TEST_REDIS, clusterName, nodeId: `n${i}` },
     });
   const release = await startLock();
   try {
@@ -206,5 +231,5 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
     throw err;
   }
   release();
-  return { db, clusterName, nodes, lb, url: lb?.url ?? (nodes[0] as NodeProcess).url, stop };
+  return { db, clusterName, nodes, dbProxies, lb, url: lb?.url ?? (nodes[0] as NodeProcess).url, stop };
 }

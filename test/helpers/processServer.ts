@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,6 +105,8 @@ export interface NodeProcessOptions {
   cwd?: string;
   /** With `entry: 'source'`: another tree's `packages/server/src/cli.ts` (A/B benches against a baseline checkout). */
   cli?: string;
+  /** Also append everything the node prints (every incarnation) to this file, for a post-mortem. */
+  logFile?: string;
 }
 
 /** A server node running the real CLI (`opencall-server`) in a child process. */
@@ -179,6 +181,7 @@ export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProce
     child = c;
     const capture = (d: Buffer): void => {
       out = (out + d.toString()).slice(-65_536);
+      if (o.logFile) appendFileSync(o.logFile, d);
     };
     c.stdout?.on('data', capture);
     c.stderr?.on('data', capture);

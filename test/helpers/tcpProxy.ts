@@ -6,6 +6,9 @@
  *   refused until `restore()` (the client keeps retrying);
  * - `blackhole()`: connections stay open but nothing gets through either way, and new ones hang
  *   (a pulled cable or a sleeping laptop: only heartbeats notice);
+ * - `pause()`: connections stay open and nothing is lost, but no byte moves either way until
+ *   `resume()` (a stalled database or a long GC pause on the far side: the client's queries hang
+ *   mid-transaction, then complete); new connections are accepted and held the same way;
  * - `restore()`: cut whatever the outage left behind (a stream that lost bytes is unusable) and
  *   let new connections through again.
  */
@@ -13,7 +16,7 @@ import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** What the proxy does with traffic right now. */
-export type ProxyMode = 'pass' | 'refuse' | 'blackhole';
+export type ProxyMode = 'pass' | 'refuse' | 'blackhole' | 'pause';
 
 /** A running proxy. */
 export interface TcpProxy {
@@ -28,6 +31,10 @@ export interface TcpProxy {
   sever(): void;
   /** Keeps connections open but drops all bytes; new connections hang. */
   blackhole(): void;
+  /** Holds every byte both ways (nothing dropped) until {@link resume}; new connections are held too. */
+  pause(): void;
+  /** Ends a pause: what was held flows on, in order. */
+  resume(): void;
   /** Ends the outage: leftover connections are cut, new ones pass. */
   restore(): void;
   /** New connections go to `port` from now on (a load balancer sending a client to another node). */
@@ -43,8 +50,8 @@ interface Pair {
   live: boolean;
 }
 
-/** Starts a proxy on a free loopback port forwarding to `127.0.0.1:targetPort`. */
-export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+/** Starts a proxy on a free loopback port forwarding to `targetHost:targetPort` (default host 127.0.0.1). */
+export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   let mode: ProxyMode = 'pass';
   let accepted = 0;
   let target = targetPort;
@@ -55,10 +62,18 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     p.client.destroy();
     p.upstream?.destroy();
   };
+  // Paused sockets are not read: the bytes wait in the kernel's buffers (TCP back-pressure) and
+  // arrive intact, in order, once reading resumes.
+  const hold = (p: Pair, held: boolean): void => {
+    for (const s of [p.client, p.upstream]) {
+      if (held) s?.pause();
+      else s?.resume();
+    }
+  };
 
   const server = net.createServer((client) => {
     accepted++;
-    const pair: Pair = { client, upstream: null, live: mode === 'pass' };
+    const pair: Pair = { client, upstream: null, live: mode === 'pass' || mode === 'pause' };
     pairs.add(pair);
     client.on('error', () => destroy(pair));
     client.on('close', () => destroy(pair));
@@ -68,13 +83,14 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       if (pair.live) pair.upstream?.write(d);
     });
     if (mode === 'blackhole') return;
-    const upstream = net.connect(target, '127.0.0.1');
+    const upstream = net.connect(target, targetHost);
     pair.upstream = upstream;
     upstream.on('data', (d: Buffer) => {
       if (pair.live) client.write(d);
     });
     upstream.on('error', () => destroy(pair));
     upstream.on('close', () => destroy(pair));
+    if (mode === 'pause') hold(pair, true);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -99,8 +115,18 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       mode = 'blackhole';
       for (const p of pairs) p.live = false;
     },
+    pause() {
+      mode = 'pause';
+      for (const p of pairs) if (p.live) hold(p, true);
+    },
+    resume() {
+      if (mode !== 'pause') return;
+      mode = 'pass';
+      for (const p of pairs) if (p.live) hold(p, false);
+    },
     restore() {
       for (const p of [...pairs]) if (!p.live) destroy(p);
+      if (mode === 'pause') for (const p of pairs) hold(p, false);
       mode = 'pass';
     },
     retarget(port: number) {

@@ -13,6 +13,7 @@
  * meanwhile reads the staged state, so the one-at-a-time reasoning above still holds.
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import { ErrorCode } from '@opencall/protocol/wire';
 import type { CallMediaType, CallParams, UserProfile } from '@opencall/protocol/wire';
 import type { Logger } from 'pino';
 import { MachineError } from './MachineError.js';
@@ -192,6 +193,11 @@ export class CallService {
         return { state, reply };
       }
       const change = this.#change(before?.version ?? 0, state, effects, reply, request);
+      // Synchronous up to the commit call, so nothing can end the session in between on this
+      // process (see RequestContext.current).
+      if (request?.current && !request.current()) {
+        throw new MachineError(ErrorCode.SERVER_UNAVAILABLE, 'the session of this request ended before it could commit; retry');
+      }
       const storage = this.#o.storage;
       try {
         if (storage.stage) {

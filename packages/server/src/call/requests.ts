@@ -18,6 +18,13 @@ export interface RequestContext {
   requestId: number;
   /** The response `data` for the machine's reply and the new state. */
   respond(reply: unknown, state: CallState): unknown;
+  /**
+   * False once the request's session no longer speaks for its device here (replaced by a new
+   * sign-in, expired, moved to another node, or this node may have been counted dead): checked
+   * right before the commit, so a run that stalled (a paused database, a stopped process) does
+   * not change a call after its client gave up on it. Absent: always current.
+   */
+  current?(): boolean;
 }
 
 /** An event sent to one device with its stable id. */

@@ -39,6 +39,15 @@ export interface ClusterLinkOptions {
   replayAfterDeath?(lastBeat: number): Promise<void>;
 }
 
+/**
+ * How far short of the heartbeat window after its last beat this node stops committing for its
+ * devices: the others reap them (end their calls, let them sign in afresh) once the window has
+ * passed, and a commit made for them after that would land on sessions that moved on.
+ */
+function reapMarginMs(heartbeatTimeoutMs: number): number {
+  return Math.min(1000, Math.floor(heartbeatTimeoutMs / 5));
+}
+
 /** The cluster link of one node. */
 export class ClusterLink {
   readonly #o: ClusterLinkOptions;
@@ -62,6 +71,16 @@ export class ClusterLink {
   /** This node's id. */
   get nodeId(): string {
     return this.#o.live.nodeId;
+  }
+
+  /**
+   * True while this node may still act for its devices: its last beat is recent enough that no
+   * other node can have reaped them (see {@link reapMarginMs}), and it has not let go of its
+   * sessions. A node frozen for seconds (SIGSTOP, a VM pause, a long GC) reads false on waking,
+   * before its next beat, so a command stalled across the freeze does not commit.
+   */
+  alive(): boolean {
+    return !this.#fenced && this.#o.now() - this.#lastBeatOk < this.#o.heartbeatTimeoutMs - reapMarginMs(this.#o.heartbeatTimeoutMs);
   }
 
   /** The Redis state (sign-in and resume use it directly). */
@@ -160,6 +179,14 @@ export class ClusterLink {
   async #tick(): Promise<void> {
     if (this.#closed) return;
     const now = this.#o.now();
+    // Frozen past the point where the others may have reaped this node's devices (SIGSTOP, a VM
+    // pause): they may have signed in afresh elsewhere, so this node's sessions are let go before
+    // anything else runs; the devices reconnect and resume (or sign in) on a live node.
+    if (!this.#fenced && now - this.#lastBeatOk >= this.#o.heartbeatTimeoutMs - reapMarginMs(this.#o.heartbeatTimeoutMs)) {
+      this.#fenced = true;
+      this.#o.log.error({ silentMs: now - this.#lastBeatOk }, 'this node was frozen past its heartbeat window: dropping its connections');
+      this.#o.onFenced?.();
+    }
     try {
       await this.#o.live.beat(now, this.#beatMs * 3);
       this.#lastBeatOk = now;

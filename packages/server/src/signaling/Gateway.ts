@@ -228,7 +228,16 @@ export class Gateway {
       this.log.error({ err, type: msg.type }, 'stored request look-up failed');
       return this.#sendError(conn, msg.id, wireError(ErrorCode.SERVER_UNAVAILABLE, 'retry'));
     }
-    const frame = stored ?? JSON.stringify(await this.#run(msg, conn));
+    let frame = stored;
+    if (frame === null) {
+      const answer = await this.#run(msg, conn);
+      // A re-send that found nothing stored may have raced its own first run (stalled on a
+      // paused database or a stopped node): when it failed because that run committed meanwhile
+      // (RequestCommittedError, or the machine refusing a second accept or call), the first
+      // run's outcome is the answer.
+      if (!answer.ok && msg.retry) frame = await this.#stored(msg, session).catch(() => null);
+      frame ??= JSON.stringify(answer);
+    }
     if (msg.type !== 'ping') session.rememberResponse(msg.id, frame);
     conn.send(frame);
   }
@@ -258,6 +267,11 @@ export class Gateway {
       if (err instanceof MachineError) {
         return { v: 1, type: 'response', id: msg.id, ok: false, error: { code: err.code, message: err.message } };
       }
+      if (isRequestCommitted(err)) {
+        // Another run of this request committed first (see RequestCommittedError): not a fault.
+        this.log.info({ type: msg.type, requestId: msg.id }, 'request already committed by another run');
+        return { v: 1, type: 'response', id: msg.id, ok: false, error: wireError(ErrorCode.SERVER_UNAVAILABLE, 'retry') };
+      }
       this.log.error({ err, type: msg.type }, 'request failed');
       return { v: 1, type: 'response', id: msg.id, ok: false, error: wireError(ErrorCode.SERVER_UNAVAILABLE, 'internal error') };
     }
@@ -284,6 +298,11 @@ export class Gateway {
     for (const c of this.#conns) c.ws.terminate();
     this.#wss.close();
   }
+}
+
+/** True for a RequestCommittedError (by name: the storage may come from another package copy). */
+function isRequestCommitted(err: unknown): boolean {
+  return (err as { name?: unknown } | null)?.name === 'RequestCommittedError';
 }
 
 /** Resolves when `p` settles or at `deadline` (epoch ms), whichever comes first. */

@@ -98,6 +98,15 @@ export class SessionManager {
     s.sigTimer = t;
   }
 
+  /**
+   * True while `s` is its device's session on this node (not replaced by a new sign-in, expired,
+   * kicked or moved to another node) and, in cluster mode, this node may still act for its
+   * devices (ClusterLink.alive). A request commits only while this holds (RequestContext.current).
+   */
+  speaksFor(s: Session): boolean {
+    return this.d.presence.get(s.userId, s.deviceId) === s && (this.d.link?.alive() ?? true);
+  }
+
   /** Handles `auth` on a connection. */
   async authenticate(conn: Connection, a: ClientMessageData<'auth'>): Promise<AuthOutcome> {
     const c = this.d.config;

@@ -33,9 +33,12 @@ export interface HandlerDeps {
 /** `requestId`: the client's id of the request being handled (its outcome is stored with a commit). */
 type Handler<T extends ClientMessageType> = (s: Session, data: ClientMessageData<T>, d: HandlerDeps, requestId: number) => Promise<unknown>;
 
-/** The request context of a call command: its outcome (`respond`) is stored with the change. */
-function requestOf(s: Session, requestId: number, respond: RequestContext['respond']): RequestContext {
-  return { userId: s.userId, deviceId: s.deviceId, requestId, respond };
+/**
+ * The request context of a call command: its outcome (`respond`) is stored with the change, which
+ * commits only while the session still speaks for its device (`SessionManager.speaksFor`).
+ */
+function requestOf(s: Session, requestId: number, respond: RequestContext['respond'], d: HandlerDeps): RequestContext {
+  return { userId: s.userId, deviceId: s.deviceId, requestId, respond, current: () => d.sessions.speaksFor(s) };
 }
 
 const empty = (): object => ({});
@@ -58,7 +61,7 @@ async function glare(s: Session, callee: string, mine: readonly Membership[], d:
     if (!call || call.phase !== 'ringing' || call.scene !== 'single' || call.callerId !== callee) continue;
     if (!me?.ringingDevices.includes(s.deviceId)) continue;
     const callId = call.callId;
-    await d.service.apply(callId, { type: 'accept', userId: s.userId, deviceId: s.deviceId }, requestOf(s, requestId, () => ({ callId })));
+    await d.service.apply(callId, { type: 'accept', userId: s.userId, deviceId: s.deviceId }, requestOf(s, requestId, () => ({ callId }), d));
     return callId;
   }
   return null;
@@ -77,7 +80,7 @@ function requireLiveSig(s: Session): void {
 const simple =
   (type: 'accept' | 'reject' | 'ignore' | 'hangup') =>
   async (s: Session, data: { callId: string }, d: HandlerDeps, requestId: number): Promise<object> => {
-    await d.service.run(data.callId, { type, userId: s.userId, deviceId: s.deviceId }, requestOf(s, requestId, empty));
+    await d.service.run(data.callId, { type, userId: s.userId, deviceId: s.deviceId }, requestOf(s, requestId, empty, d));
     return {};
   };
 
@@ -119,7 +122,7 @@ export const handlers: Handlers = {
         callerProfile: await profileOf(d.storage, s.userId),
         // The callee read as busy may be calling us from another node (cluster glare): look again.
         ...(glareable ? { onCalleesBusy: async () => glare(s, callees[0]!, await d.storage.membershipsOf(s.userId), d, requestId) } : {}),
-        request: requestOf(s, requestId, (_reply, state) => ({ callId: state.callId })),
+        request: requestOf(s, requestId, (_reply, state) => ({ callId: state.callId }), d),
       });
       return { callId };
     }, { defer: true, key: `user:${s.userId}` }),
@@ -141,7 +144,7 @@ export const handlers: Handlers = {
         maxParticipants: d.config.maxParticipants,
         params: data.params ?? {},
         ctx,
-      }, requestOf(s, requestId, (r) => ({ userIds: (r as string[] | undefined) ?? [] })));
+      }, requestOf(s, requestId, (r) => ({ userIds: (r as string[] | undefined) ?? [] }), d));
       return { userIds: (reply as string[] | undefined) ?? [] };
     }, { defer: true, key: `call:${data.callId}` }),
 
@@ -155,12 +158,12 @@ export const handlers: Handlers = {
         deviceId: s.deviceId,
         busyElsewhere,
         maxParticipants: d.config.maxParticipants,
-      }, requestOf(s, requestId, empty));
+      }, requestOf(s, requestId, empty, d));
       return {};
     }, { defer: true, key: `call:${data.callId}` }),
 
   'call.switchMediaType': async (s, data, d, requestId) => {
-    await d.service.run(data.callId, { type: 'switchMediaType', userId: s.userId, deviceId: s.deviceId, mediaType: data.mediaType }, requestOf(s, requestId, empty));
+    await d.service.run(data.callId, { type: 'switchMediaType', userId: s.userId, deviceId: s.deviceId, mediaType: data.mediaType }, requestOf(s, requestId, empty, d));
     return {};
   },
 

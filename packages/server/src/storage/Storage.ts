@@ -118,6 +118,25 @@ export class VersionConflictError extends Error {
 }
 
 /**
+ * Thrown by `commit` when the change's request (same user, device and request id) has committed
+ * already: a request changes a call at most once. Two runs of one request can overlap when its
+ * client re-sends it after a reconnection (to any node) while the first run is still stalled
+ * (a paused database, a stopped node); the later commit must not start a second call or apply a
+ * second accept. Nothing of the refused commit is written; answer from the stored outcome.
+ */
+export class RequestCommittedError extends Error {
+  /** Stable name for `instanceof`-free checks across package copies. */
+  override readonly name = 'RequestCommittedError';
+  constructor(
+    readonly userId: string,
+    readonly deviceId: string,
+    readonly requestId: number,
+  ) {
+    super(`request ${requestId} of ${userId}/${deviceId} has committed already`);
+  }
+}
+
+/**
  * Leg states that make a user busy for other calls (SPEC §5.1). At most one membership per user
  * may be in one of them; the SQL adapters enforce it with a partial unique index.
  */

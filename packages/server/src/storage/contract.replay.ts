@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { it, type TestContext } from 'node:test';
-import { BusyConflictError, VersionConflictError, type DeviceEventRow, type StoredRequest } from './Storage.js';
+import { BusyConflictError, RequestCommittedError, VersionConflictError, type DeviceEventRow, type StoredRequest } from './Storage.js';
 import { callState, change, leg, next, type Made } from './contractFixtures.js';
 
 function request(userId: string, deviceId: string, requestId: number, createdAt: number, result = '{}'): StoredRequest {
@@ -52,6 +52,23 @@ export function replayContract(open: (t: TestContext) => Promise<Made>): void {
     assert.equal(await s.requestResult('bob', 'dev-b', 1), null);
     assert.equal(await s.requestResult('bob', 'dev-b', 2), null);
     assert.deepEqual(await s.recentDeviceEvents(0), []);
+  });
+
+  it('a request commits at most once: a second run’s commit is refused whole, whatever call it changes', async (t) => {
+    const { storage: s } = await open(t);
+    const r = request('bob', 'dev-b', 3, 10, '{"callId":"c1"}');
+    await s.commit(change(callState('c1'), { memberships: [leg('bob', 'c1', 'calling')], request: r, deviceEvents: [ev('bob', 'dev-b', 'c1:1:0', 10)] }));
+    // The same call.start run again (its client re-sent it while the first run was stalled) makes another call.
+    const again = s.commit(
+      change(callState('c2'), { memberships: [leg('carol', 'c2', 'ringing')], request: { ...r, result: '{"callId":"c2"}' }, deviceEvents: [ev('bob', 'dev-b', 'c2:1:0', 20)] }),
+    );
+    await assert.rejects(again, (e: unknown) => e instanceof RequestCommittedError && e.name === 'RequestCommittedError' && e.requestId === 3);
+    assert.equal(await s.getCall('c2'), null);
+    assert.deepEqual(await s.membershipsOf('carol'), []);
+    assert.deepEqual(await s.requestResult('bob', 'dev-b', 3), r);
+    assert.deepEqual((await s.recentDeviceEvents(0)).map((e) => e.eid), ['c1:1:0']);
+    // Another request id of the device commits as usual.
+    await s.commit(change(next(callState('c1')), { request: request('bob', 'dev-b', 4, 30) }));
   });
 
   it('forgetDevice drops one device’s requests and events only; purgeReplay drops old rows in bounded batches', async (t) => {

@@ -6,7 +6,7 @@ import { MemoryStorage } from './memory/MemoryStorage.js';
 import { SqliteStorage } from './sqlite/SqliteStorage.js';
 import type { Storage } from './Storage.js';
 
-export { BUSY_LEG_STATES, BusyConflictError, VersionConflictError } from './Storage.js';
+export { BUSY_LEG_STATES, BusyConflictError, RequestCommittedError, VersionConflictError } from './Storage.js';
 export type {
   CallChange,
   ClaimedTimer,

@@ -12,6 +12,7 @@ import { tencentCallResult } from '../callResult.js';
 import {
   BUSY_LEG_STATES,
   BusyConflictError,
+  RequestCommittedError,
   VersionConflictError,
   type CallChange,
   type ClaimedTimer,
@@ -106,6 +107,10 @@ export class MemoryStorage implements Storage {
     }
     const busyUser = this.busyElsewhere(change);
     if (busyUser !== null) throw new BusyConflictError(busyUser);
+    const req = change.request;
+    if (req && this.replay.request(req.userId, req.deviceId, req.requestId)) {
+      throw new RequestCommittedError(req.userId, req.deviceId, req.requestId);
+    }
     if (change.webhooks.length > 0) {
       const eventIds = new Set(this.outbox.map((r) => r.eventId));
       for (const w of change.webhooks) {

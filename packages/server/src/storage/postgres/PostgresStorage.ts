@@ -37,6 +37,24 @@ const DEFAULT_RECORD_LIMIT = 100;
 /** Connections per node: commits are one statement each, so a few pipelining connections suffice. */
 const POOL_SIZE = 10;
 
+/**
+ * How long a query may wait for a usable connection before it fails without ever being sent
+ * (`QUEUE_TIMEOUT`), seconds. Without it a command waits for as long as the pool takes to
+ * reconnect and then runs late: its client gave up on it long before (a request times out after
+ * 10 s) and may have moved on, so a late `call.start` rang a call its caller believed had failed
+ * (chaos run, database paused and its connections cut).
+ */
+export const PG_QUEUE_TIMEOUT_S = 4;
+
+/**
+ * Seconds between reconnection attempts: 50 ms doubling to at most 1 s. postgres.js's default
+ * (3^n / 100 s, up to 20 s) left a node without a database for 10–20 s after a short outage
+ * whose connections were cut twice in a row.
+ */
+export function pgBackoff(retries: number): number {
+  return Math.min(0.05 * 2 ** Math.max(0, retries - 1), 1);
+}
+
 /** Row of `webhook_outbox` as selected below. */
 interface OutboxDbRow {
   id: number;
@@ -174,6 +192,8 @@ export class PostgresStorage implements Storage {
   static async open(url: string): Promise<PostgresStorage> {
     const sql = postgres(url, {
       max: POOL_SIZE,
+      queue_timeout: PG_QUEUE_TIMEOUT_S,
+      backoff: pgBackoff,
       types: { bigint: BIGINT_AS_NUMBER },
       // NOTICEs (e.g. "relation already exists, skipping") are not the operator's business.
       onnotice: () => {},

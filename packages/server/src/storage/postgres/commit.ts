@@ -14,7 +14,7 @@ import postgres from 'postgres';
 import { tencentCallResult } from '../callResult.js';
 import { MAX_TRACE_ROWS_PER_CALL } from '../push.js';
 import { packEvents } from '../packedEvents.js';
-import { BUSY_LEG_STATES, BusyConflictError, VersionConflictError, type CallChange, type Membership } from '../Storage.js';
+import { BUSY_LEG_STATES, BusyConflictError, RequestCommittedError, VersionConflictError, type CallChange, type Membership } from '../Storage.js';
 
 /** Everything after the call write, shared by the insert and update forms ($1–$14). */
 const DERIVED = `
@@ -69,12 +69,10 @@ const DERIVED = `
     ORDER BY s.n
   ),
   new_request AS (
-    -- A re-run of a committed request replaces its row (see SqliteReplay).
+    -- A request commits at most once: a second run's commit fails on the primary key, whole.
     INSERT INTO requests (user_id, device_id, request_id, result, events, created_at)
     SELECT r.u, r.d, r.id, r.res, r.ev, r.t
     FROM c, unnest($34::text[], $35::text[], $36::bigint[], $37::text[], $38::text[], $39::bigint[]) AS r(u, d, id, res, ev, t)
-    ON CONFLICT (user_id, device_id, request_id) DO UPDATE SET result = excluded.result, events = excluded.events,
-      created_at = excluded.created_at
   ),
   new_device_events AS (
     -- The commit's events as one row (storage/packedEvents.ts), none when it sent nothing.
@@ -190,6 +188,7 @@ const BUSY_KEY = /^Key \(user_id\)=\((.*)\) already exists/;
 
 /**
  * Maps a failed commit's error onto the Storage contract: the busy index → BusyConflictError;
+ * the request's row already there (its request committed before) → RequestCommittedError;
  * a deadlock or serialization failure → VersionConflictError (the caller re-reads and retries);
  * anything else unchanged.
  */
@@ -200,6 +199,10 @@ export function mapCommitError(e: unknown, change: CallChange): unknown {
     // The detail names the user unless the server hides key values; then name the first busy leg.
     const fallback = change.memberships.filter((m) => BUSY_LEG_STATES.has(m.state)).map((m) => m.userId).sort()[0];
     return new BusyConflictError(named ?? fallback ?? '');
+  }
+  if (e.code === '23505' && e.constraint_name === 'requests_pkey' && change.request) {
+    const r = change.request;
+    return new RequestCommittedError(r.userId, r.deviceId, r.requestId);
   }
   if (e.code === '40P01' || e.code === '40001') return new VersionConflictError(change.state.callId);
   return e;

@@ -109,14 +109,14 @@ export const BATCH_SQL = `
     ORDER BY s.n
   ),
   new_request AS (
-    -- A re-run of a committed request replaces its row (see SqliteReplay).
+    -- A request commits at most once: a second run's row fails the statement on the primary key,
+    -- and GroupCommit then retries change by change, so exactly that change gets
+    -- RequestCommittedError (commit.ts, mapCommitError).
     INSERT INTO requests (user_id, device_id, request_id, result, events, created_at)
     SELECT r.u, r.d, r.id, r.res, r.ev, r.t
     FROM unnest($40::text[], $41::text[], $42::text[], $43::bigint[], $44::text[], $45::text[], $46::bigint[])
       AS r(k, u, d, id, res, ev, t)
     WHERE r.k IN (SELECT call_id FROM c)
-    ON CONFLICT (user_id, device_id, request_id) DO UPDATE SET result = excluded.result, events = excluded.events,
-      created_at = excluded.created_at
   ),
   new_device_events AS (
     -- Each commit's events as one row (storage/packedEvents.ts), in the batch's order.

@@ -9,6 +9,7 @@
  * it hides; reads skip them, and the purge drops tombstones no row needs any more.
  */
 import type Database from 'better-sqlite3';
+import { RequestCommittedError } from '../Storage.js';
 import type { DeviceEventRow, StoredRequest } from '../Storage.js';
 import { packEvents, unpackEvents, type ForgottenDevice, type PackedCommitRow } from '../packedEvents.js';
 
@@ -26,10 +27,9 @@ export class SqliteReplay {
   readonly #purgeTombstones: Database.Statement<[]>;
 
   constructor(db: Database.Database) {
-    // A re-run of a request that committed already replaces its row (it never should: the gateway
-    // looks the request up first), rather than failing a commit whose state change is right.
+    // A request commits at most once: writeInCommit refuses a second run's commit.
     this.#insertRequest = db.prepare(
-      `INSERT OR REPLACE INTO requests (user_id, device_id, request_id, result, events, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO requests (user_id, device_id, request_id, result, events, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
     );
     this.#insertEvents = db.prepare('INSERT INTO commit_events (created_at, events) VALUES (?, ?)');
     this.#request = db.prepare(
@@ -63,10 +63,21 @@ export class SqliteReplay {
     );
   }
 
-  /** Writes a commit's rows; call inside the commit transaction. */
+  /**
+   * Writes a commit's rows; call inside the commit transaction. Throws RequestCommittedError when
+   * the request has committed already (the transaction then writes nothing).
+   */
   writeInCommit(request: StoredRequest | undefined, events: readonly DeviceEventRow[]): void {
     if (request) {
-      this.#insertRequest.run(request.userId, request.deviceId, request.requestId, request.result, request.events, request.createdAt);
+      try {
+        this.#insertRequest.run(request.userId, request.deviceId, request.requestId, request.result, request.events, request.createdAt);
+      } catch (e) {
+        // The primary key refuses a second run's row: no look-up before every insert.
+        if ((e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+          throw new RequestCommittedError(request.userId, request.deviceId, request.requestId);
+        }
+        throw e;
+      }
     }
     if (events.length > 0) this.#insertEvents.run(events[0]!.createdAt, packEvents(events));
   }
