@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { CallMediaType } from '@opencall/client';
 import type { RunningServer } from '@opencall/server';
 import { TEST_APP_ID, sig, startTestServer } from './helpers/server.js';
-import { rawSocket } from './helpers/rawSocket.js';
+import { rawSocket, signedInRaw } from './helpers/rawSocket.js';
 import type { Raw } from './helpers/rawSocket.js';
 import { cleanup, user } from './helpers/users.js';
 
@@ -18,12 +18,7 @@ before(async () => {
 });
 after(() => server.close());
 
-async function signedIn(userId: string): Promise<Raw> {
-  const r = await rawSocket(server);
-  const res = await r.request(1, 'auth', { sdkAppId: TEST_APP_ID, userId, userSig: sig(userId), deviceId: `dev_${userId}` });
-  assert.equal(res.ok, true);
-  return r;
-}
+const signedIn = (userId: string): Promise<Raw> => signedInRaw(server, userId);
 
 describe('bad input on the signaling socket', () => {
   it('a running call between two users carries on through a storm of bad frames from a third', async () => {

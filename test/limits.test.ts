@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { CallEngine, CallMediaType } from '@opencall/client';
 import type { RunningServer } from '@opencall/server';
-import { rawSocket } from './helpers/rawSocket.js';
+import { signedInRaw } from './helpers/rawSocket.js';
 import type { Raw } from './helpers/rawSocket.js';
 import { TEST_APP_ID, sig, startTestServer } from './helpers/server.js';
 import { cleanup, sleep, user } from './helpers/users.js';
@@ -26,12 +26,7 @@ before(async () => {
 after(() => server.close());
 
 /** A raw socket signed in as `userId`. */
-async function signedIn(userId: string): Promise<Raw> {
-  const r = await rawSocket(server);
-  const res = await r.request(1, 'auth', { sdkAppId: TEST_APP_ID, userId, userSig: sig(userId), deviceId: `dev_${userId}` });
-  assert.equal(res.ok, true);
-  return r;
-}
+const signedIn = (userId: string): Promise<Raw> => signedInRaw(server, userId);
 
 /** A→B accepted then hung up; resolves with accept → caller's onCallBegin in ms. */
 async function quickCall(a: TestUser, b: TestUser): Promise<number> {

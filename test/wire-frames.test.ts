@@ -7,8 +7,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningServer } from '@opencall/server';
-import { TEST_APP_ID, sig, startTestServer } from './helpers/server.js';
-import { messagesOf, rawSocket } from './helpers/rawSocket.js';
+import { startTestServer } from './helpers/server.js';
+import { messagesOf, signedInRaw } from './helpers/rawSocket.js';
 import type { Frame, Raw } from './helpers/rawSocket.js';
 
 let server: RunningServer;
@@ -17,12 +17,7 @@ before(async () => {
 });
 after(() => server.close());
 
-async function signedIn(userId: string): Promise<Raw> {
-  const r = await rawSocket(server);
-  const res = await r.request(1, 'auth', { sdkAppId: TEST_APP_ID, userId, userSig: sig(userId), deviceId: `dev_${userId}` });
-  assert.equal(res.ok, true);
-  return r;
-}
+const signedIn = (userId: string): Promise<Raw> => signedInRaw(server, userId);
 
 /** What a message is, in one word: `response#3`, `onCallBegin`, `error`. */
 const kind = (f: Frame): string => (f.type === 'event' ? f.event!.name : f.type === 'response' ? `response#${f.id}` : f.type);

@@ -1,6 +1,7 @@
 /** A raw WebSocket client speaking the wire protocol directly (for bad-input tests). */
 import WebSocket from 'ws';
 import type { RunningServer } from '@opencall/server';
+import { TEST_APP_ID, sig } from './server.js';
 
 /** A received frame. */
 export type Frame = { type: string; id?: number; ok?: boolean; error?: { code: number; message: string }; data?: unknown; event?: { name: string } & Record<string, unknown> };
@@ -65,4 +66,12 @@ export async function rawSocket(server: RunningServer): Promise<Raw> {
     next,
     close: () => ws.close(),
   };
+}
+
+/** A raw socket signed in as `userId` on device `dev_<userId>` (request id 1); throws if refused. */
+export async function signedInRaw(server: RunningServer, userId: string): Promise<Raw> {
+  const r = await rawSocket(server);
+  const res = await r.request(1, 'auth', { sdkAppId: TEST_APP_ID, userId, userSig: sig(userId), deviceId: `dev_${userId}` });
+  if (res.ok !== true) throw new Error(`sign-in of ${userId} refused: ${JSON.stringify(res.error)}`);
+  return r;
 }
