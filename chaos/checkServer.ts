@@ -10,15 +10,21 @@ import type { Fault, Hook, RecordView, Violation } from './types.js';
 /** SPEC §6.2: CallResult from the reason the call ended with. */
 const RESULT_OF_REASON: Record<number, string> = { 0: 'Interrupt', 1: 'NormalEnd', 2: 'Reject', 3: 'NotAnswer', 4: 'Offline', 5: 'CallBusy', 6: 'Cancel', 9: 'Interrupt' };
 
-/** The caller of a call as its legs show it: the callerId of `onCallReceived`, or the user whose `calls` created it. */
+/**
+ * The caller of a call as its legs show it: the callerId of any `onCallReceived`, else the user
+ * whose `calls` resolved with it. `onCallReceived` comes first: under glare (SPEC §5.1) a `calls`
+ * that reached the server while the callee's own call to this user rang here resolves with *that*
+ * call, whose caller is the other user.
+ */
 function callerOf(legs: readonly Leg[]): string | undefined {
+  let fromCalls: string | undefined;
   for (const leg of legs) {
     for (const e of leg.entries) {
       if (e.kind === 'event' && e.name === 'onCallReceived') return String(e.args[1]);
-      if (e.kind === 'action' && e.name === 'calls' && e.ok) return e.user;
+      if (e.kind === 'action' && e.name === 'calls' && e.ok) fromCalls ??= e.user;
     }
   }
-  return undefined;
+  return fromCalls;
 }
 
 /** Every call seen has a REST record whose caller, acceptance and result agree with the users' view. */
@@ -58,7 +64,7 @@ const acked = (h: Hook): boolean => typeof h.status === 'number' && h.status >= 
 /**
  * Webhooks: per call, the acknowledged sequence numbers are 1..n with the end-call event last;
  * nothing of a call is sent before its predecessor was acknowledged; an event acknowledged once
- * comes again only if the server was killed in between (it could not have recorded the ack) or a
+ * comes again only if a kill overlaps the time between (it could not have recorded the ack) or a
  * request timeout went by (it may not have seen the answer); the
  * end-call webhook's result equals the REST record's; every call the users saw has its webhooks.
  */
@@ -98,7 +104,9 @@ export function checkHooks(
         out.push({ kind: 'webhook-order', message: `${h.eventId} sent before ${callId}.${h.seq - 1} was acknowledged`, slice: list });
       }
       const ackedAt = firstAck.get(h.seq);
-      const crashed = ackedAt !== undefined && kills.some((k) => k.t >= ackedAt && k.t <= h.t);
+      // A kill logged from just before the acknowledgement still counts: the fault is logged when
+      // the injector starts it, the process dies a moment later (maybe before it recorded the ack).
+      const crashed = ackedAt !== undefined && kills.some((k) => k.end >= ackedAt && k.t <= h.t);
       if (ackedAt !== undefined && !crashed && h.t - ackedAt < webhookTimeoutMs) {
         out.push({ kind: 'webhook-doubled', message: `${h.eventId} delivered again ${h.t - ackedAt} ms after it was acknowledged, with no crash and no timeout in between`, slice: list });
       }

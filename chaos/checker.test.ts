@@ -159,6 +159,22 @@ describe('chaos checker', () => {
     expectKinds(run({ records: {} }), ['record-missing']);
   });
 
+  it('glare: a calls() that resolved with the other user\'s call does not make its user the caller', () => {
+    // a's calls() reaches the server late (a's network was down), after b's call to a rang at a:
+    // it resolves with b's call (SPEC §5.1).
+    const entries = [
+      act(0, 'a-d1', 'calls', { callId: 'c_1', args: [['b'], 1] }),
+      act(5, 'b-d1', 'calls', { callId: 'c_1', args: [['a'], 1] }),
+      ev(10, 'a-d1', 'onCallReceived', 'c_1', 'b', ['a'], 1, { role: 2 }),
+      ev(20, 'a-d1', 'onCallBegin', 'c_1', 1, { role: 2 }),
+      ev(20, 'b-d1', 'onCallBegin', 'c_1', 1, { role: 1 }),
+      ev(900, 'a-d1', 'onCallEnd', 'c_1', 1, 1, 'a', 880, {}),
+      ev(900, 'b-d1', 'onCallEnd', 'c_1', 1, 1, 'a', 880, {}),
+    ];
+    expectKinds(run({ entries, records: { c_1: rec('c_1', { Caller_Account: 'b' }) } }), []);
+    expectKinds(run({ entries, records: { c_1: rec('c_1', { Caller_Account: 'a' }) } }), ['record-mismatch']);
+  });
+
   it('a record that disagrees with what users saw', () => {
     expectKinds(run({ records: { c_1: rec('c_1', { Caller_Account: 'b' }) } }), ['record-mismatch']);
     expectKinds(run({ records: { c_1: rec('c_1', { AcceptTime: 0 }) } }), ['record-mismatch']);
@@ -185,6 +201,11 @@ describe('chaos checker', () => {
     const hooks = [...callHooks(), hook(1600, 'c_1', 3, END, 200, 'NormalEnd')];
     expectKinds(run({ hooks }), ['webhook-doubled']);
     expectKinds(run({ hooks, faults: [{ kind: 'serverKill', t: T0 + 1550, end: T0 + 1590 }] }), []);
+    // The kill was logged a moment before the acknowledgement arrived: the server may have died
+    // before it recorded it.
+    expectKinds(run({ hooks, faults: [{ kind: 'serverKill', t: T0 + 1509, end: T0 + 1590 }] }), []);
+    // A kill that was over before the acknowledgement says nothing about it.
+    expectKinds(run({ hooks, faults: [{ kind: 'serverKill', t: T0 + 1400, end: T0 + 1505 }] }), ['webhook-doubled']);
     // The server may have missed the answer when its request timeout went by before the resend.
     expectKinds(run({ hooks: [...callHooks(), hook(4600, 'c_1', 3, END, 200, 'NormalEnd')] }), []);
     // Retries of a failed or hung delivery are not doubles.

@@ -60,7 +60,7 @@ export const DEFAULTS: ChaosOptions = {
   faultGapMs: 3000,
   faults: DEFAULT_WEIGHTS,
   mediaUsers: 0,
-  mediaSlackMs: 6000,
+  mediaSlackMs: 4000,
   mode: 'single',
   log: () => undefined,
 };

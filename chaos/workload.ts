@@ -16,6 +16,8 @@ export interface UserView {
   readonly media: CallMediaType;
   /** Calls this user heard of (candidates for `join`). */
   readonly known: readonly string[];
+  /** The other users of its call, as far as it knows. */
+  readonly peers: readonly string[];
 }
 
 /** The next step: an engine call, a new call, or signing in on another device. */
@@ -52,7 +54,10 @@ export function decide(rng: Rng, u: UserView, everyone: readonly string[], media
     case 'calling':
       return rng.chance(0.15) ? { name: 'hangup', args: [], run: (e) => e.hangup() } : null;
     case 'connected': {
-      const k = rng.weighted({ hangup: 25, invite: 10, switch: 8, signIn: 2, wait: 55 });
+      // A media user holds a 1-to-1 call with another media user longer (about 10 s instead of
+      // 2–3), so the media promise is checked over calls that outlast its slack.
+      const holding = !u.group && u.peers.length === 1 && mediaPeers.includes(u.peers[0]!);
+      const k = rng.weighted({ hangup: holding ? 6 : 25, invite: holding ? 3 : 10, switch: 8, signIn: 2, wait: 55 });
       if (k === 'hangup') return { name: 'hangup', args: [], run: (e) => e.hangup() };
       if (k === 'signIn') return { name: 'signIn' };
       if (k === 'invite') {
