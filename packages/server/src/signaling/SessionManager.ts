@@ -232,7 +232,14 @@ export class SessionManager {
     if (a.multiDevice !== undefined) s.multiDevice = a.multiDevice;
     this.#route(link, s);
     const entry: DeviceEntry = { userId: a.userId, deviceId: a.deviceId, node: link.nodeId, boot: link.live.boot, sid: s.sessionId, at: now, multi: s.multiDevice };
-    const others = await link.live.claim(entry, c.devicePolicy);
+    // The replaced-device check above ran before forgetDevice, which may have stalled on the
+    // database for seconds while another device signed in: the claim checks again, atomically.
+    const others = await link.live.claim(entry, c.devicePolicy, a.resume !== undefined);
+    if (!others) {
+      this.d.presence.remove(s);
+      this.d.log.debug({ userId: a.userId, deviceId: a.deviceId }, 'replaced device reconnected: kicked');
+      return { ok: false, kicked: true };
+    }
     if (c.devicePolicy === 'kick') for (const o of others) await this.#kickEntry(link, o);
     this.d.log.debug({ userId: a.userId, deviceId: a.deviceId }, 'signed in');
     return { ok: true, data: this.#result(s, false), after: () => this.#attachInCluster(link, s, conn, expireAt, a.multiDevice, 0, true) };

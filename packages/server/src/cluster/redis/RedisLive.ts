@@ -32,7 +32,7 @@ export interface Appended {
 
 type ScriptCommands = {
   ocAppend(key: string, prefix: string, deviceId: string, event: string, node: string, close: string, len: string): Promise<[number, string, string, string] | []>;
-  ocClaim(user: string, nodeSet: string, entry: string, policy: string, member: string): Promise<string[]>;
+  ocClaim(user: string, nodeSet: string, entry: string, policy: string, member: string, reconnecting: string): Promise<string[] | number>;
   ocMarkKicked(user: string, deviceId: string, sid: string): Promise<string | null>;
   ocRelease(user: string, prefix: string, deviceId: string, sid: string, member: string, node: string, boot: string): Promise<number>;
   ocMove(user: string, prefix: string, deviceId: string, sid: string, node: string, boot: string, member: string, multi: string): Promise<[string, number] | null>;
@@ -134,9 +134,14 @@ export class RedisLive {
     return j ? (JSON.parse(j) as DeviceEntry) : null;
   }
 
-  /** Claims a device for this node; returns the other entries (marked kicked under 'kick'). */
-  async claim(e: DeviceEntry, policy: 'kick' | 'multi'): Promise<DeviceEntry[]> {
-    const out = await this.#cmd.ocClaim(this.#user(e.userId), this.#nodeSet(e.node, e.boot), JSON.stringify(e), policy, memberOf(e.userId, e.deviceId));
+  /**
+   * Claims a device for this node; returns the other entries (marked kicked under 'kick'), or
+   * null when `reconnecting` (an automatic reconnection that could not resume) under 'kick' finds
+   * another live device of the user: that one replaced this device, nothing was claimed.
+   */
+  async claim(e: DeviceEntry, policy: 'kick' | 'multi', reconnecting = false): Promise<DeviceEntry[] | null> {
+    const out = await this.#cmd.ocClaim(this.#user(e.userId), this.#nodeSet(e.node, e.boot), JSON.stringify(e), policy, memberOf(e.userId, e.deviceId), reconnecting ? '1' : '0');
+    if (typeof out === 'number') return null;
     return out.map((j) => JSON.parse(j) as DeviceEntry);
   }
 

@@ -39,14 +39,23 @@ return { seq, d.node, d.sid, frame }
 
 /**
  * Claims a device for this node. KEYS[1] user hash, KEYS[2] this node's device set.
- * ARGV: entry JSON, policy ('kick' | 'multi'), member name (userId \\n deviceId).
+ * ARGV: entry JSON, policy ('kick' | 'multi'), member name (userId \\n deviceId), '1' when the
+ * sign-in is an automatic reconnection that could not resume.
  * Under 'kick' every other live entry of the user is marked kicked (the newest sign-in wins even
  * when two nodes sign the user in at once). Returns the other entries' JSON: those marked now
- * (kick) or the live ones (multi).
+ * (kick) or the live ones (multi); or -1, claiming nothing, for an automatic reconnection under
+ * 'kick' when another device of the user is live: that device signed in while this one was away,
+ * and replaced it (decided here, atomically, because the sign-in's own look-up may be seconds old
+ * after a stalled database).
  */
 export const CLAIM = `
 local mine = cjson.decode(ARGV[1])
 local all = redis.call('HGETALL', KEYS[1])
+if ARGV[2] == 'kick' and ARGV[4] == '1' then
+  for i = 1, #all, 2 do
+    if all[i] ~= mine.deviceId and not cjson.decode(all[i + 1]).kicked then return -1 end
+  end
+end
 local out = {}
 for i = 1, #all, 2 do
   local dev = all[i]
