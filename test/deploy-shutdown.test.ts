@@ -27,8 +27,10 @@ const dbFile = join(dir, 'opencall.db');
 const keyFile = join(dir, 'secret-key');
 writeFileSync(keyFile, TEST_SECRET, { mode: 0o600 });
 const args = ['--storage', dbFile, '--secret-key-file', keyFile, '--sfu', 'none', '--web-app', 'false', '--default-ring-timeout-seconds', '120', '--shutdown-timeout-ms', String(SHUTDOWN_TIMEOUT_MS),
-  // A call load from a few users: well past the per-user call-start limit meant for floods.
-  '--limits', JSON.stringify({ callsPerMinutePerUser: 100_000 })];
+  // A call load from a few users: well past the per-user call-start limit meant for floods, and
+  // past the per-connection frame rate too (a caller cycling call/hang-up every ~25 ms on a fast
+  // machine sends 60+ frames a second; a refused hang-up would read as a lost request).
+  '--limits', JSON.stringify({ callsPerMinutePerUser: 100_000, messagesPerSecondPerConnection: 10_000 })];
 
 interface Client {
   id: string;

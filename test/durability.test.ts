@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { CallEndReason, CallMediaType } from '@opencall/client';
 import type { CallRecord } from '@opencall/client';
 import { RestartableServer, fastUser, rawDevice, restPost } from './fixtures/durabilityClients.js';
+import { startTcpProxy } from './helpers/tcpProxy.js';
 import { cleanup, sleep } from './helpers/users.js';
 import type { TestUser } from './helpers/users.js';
 
@@ -178,6 +179,35 @@ describe('server restart (SPEC §5.4)', () => {
     assert.equal((await f.engine.queryRecentCalls())[0]?.endReason, CallEndReason.offline);
     assert.equal((await h.engine.queryRecentCalls())[0]?.result, 'missed');
     assert.ok(at(b, 'onUserLeave') < at(b, 'onCallEnd'), 'onUserLeave before onCallEnd');
+  });
+
+  it('a device whose call ended just before SIGKILL is rung for a call made before it came back', async (t) => {
+    // L reaches the server through a proxy, so it comes back only when the test lets it.
+    const proxy = await startTcpProxy(srv.port);
+    t.after(() => proxy.close());
+    const [k] = await users('k3');
+    const l = await fastUser(proxy.url, 'l3');
+    live.push(l);
+    const first = await k.engine.calls([l.id], audio);
+    await l.rec.waitFor('onCallReceived');
+    await l.engine.accept();
+    await k.engine.hangup();
+    await l.rec.waitFor('onCallEnd', (a) => a[0] === first.callId);
+    // Both are idle: after the restart each has only the events of that last call to resume.
+    proxy.sever();
+    await srv.kill();
+    await srv.restart();
+    const { callId } = await retrySignaling(() => k.engine.calls([l.id], audio));
+    await sleep(300);
+    assert.equal(l.rec.events.filter((e) => e.name === 'onCallReceived').length, 1, 'L is still away');
+    proxy.restore();
+    // L resumes its session (no onKickedOffline, no second sign-in) and the call rings it.
+    await l.rec.waitFor('onCallReceived', (a) => a[0] === callId, 5000);
+    await l.engine.accept();
+    await k.rec.waitFor('onCallBegin', (a) => a[0] === callId);
+    await l.engine.hangup();
+    await k.rec.waitFor('onCallEnd', (a) => a[0] === callId);
+    assert.ok(!l.rec.names().includes('onKickedOffline'));
   });
 
   it('a record committed just before SIGKILL is there after the restart', async () => {

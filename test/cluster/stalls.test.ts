@@ -8,6 +8,8 @@
  *   meanwhile the user signs in on a new device elsewhere. When the database comes back, the old
  *   device's automatic reconnection must not kick the new device (SPEC §5.4: a device replaced
  *   while it was away stays replaced).
+ * - a commit the database stored but whose answer was lost (the connection was cut after the
+ *   statement ran) still sends its events: the other member hears that the call ended.
  * Each node reaches PostgreSQL through its own proxy (`dbProxy`), so a test can hold a node's
  * queries mid-request.
  */
@@ -96,6 +98,35 @@ describe('cluster: stalled nodes and a stalled database', { skip: skipWithoutClu
     } finally {
       db1.resume();
       await route.close();
+    }
+  });
+
+  it('a hang-up whose commit answer was lost is still heard by the other member, on another node', async () => {
+    const [n1, n2] = ctx.cluster.nodes as [typeof ctx.cluster.nodes[0], typeof ctx.cluster.nodes[0]];
+    const db1 = ctx.cluster.dbProxies[0]!;
+    const a = await ctx.device(fresh('la'), n1);
+    const b = await ctx.device(fresh('lb'), n2);
+    const { callId } = await a.engine.calls([b.id], CallMediaType.audio);
+    await b.rec.waitFor('onCallReceived');
+    await b.engine.accept();
+    await a.rec.waitFor('onCallBegin');
+    try {
+      // n1's statement that ends the call reaches the database, which commits it; the answer never
+      // comes back, and then the connection is cut.
+      db1.deafAfter('"phase":"ended"');
+      const hangup = a.engine.hangup().then(() => 'ok', (e: unknown) => String(e));
+      const t0 = Date.now();
+      while (db1.deafened === 0 && Date.now() - t0 < 5000) await sleep(20);
+      assert.equal(db1.deafened, 1, 'the hang-up was committed through the deaf connection');
+      await sleep(300);
+      db1.sever();
+      db1.restore();
+      const end = await b.rec.waitFor('onCallEnd', (x) => x[0] === callId, 10_000);
+      assert.equal(end.args[3], a.id, 'ended by the caller');
+      assert.equal(await hangup, 'ok', 'the hang-up succeeded');
+      await a.rec.waitFor('onCallEnd', (x) => x[0] === callId);
+    } finally {
+      db1.restore();
     }
   });
 });

@@ -9,6 +9,9 @@
  * - `pause()`: connections stay open and nothing is lost, but no byte moves either way until
  *   `resume()` (a stalled database or a long GC pause on the far side: the client's queries hang
  *   mid-transaction, then complete); new connections are accepted and held the same way;
+ * - `deafAfter(marker)`: the first connection that sends bytes containing `marker` keeps sending,
+ *   but from then on hears nothing back (a database whose answer to one statement is lost: the
+ *   statement runs, its sender never learns); `deafened` says when that happened;
  * - `restore()`: cut whatever the outage left behind (a stream that lost bytes is unusable) and
  *   let new connections through again.
  */
@@ -35,6 +38,10 @@ export interface TcpProxy {
   pause(): void;
   /** Ends a pause: what was held flows on, in order. */
   resume(): void;
+  /** Arms the one-shot deafness described above; it stays until {@link restore}. */
+  deafAfter(marker: string): void;
+  /** Connections made deaf by {@link deafAfter} so far. */
+  readonly deafened: number;
   /** Ends the outage: leftover connections are cut, new ones pass. */
   restore(): void;
   /** New connections go to `port` from now on (a load balancer sending a client to another node). */
@@ -48,6 +55,8 @@ interface Pair {
   upstream: Socket | null;
   /** False once this pair stopped forwarding (blackholed). */
   live: boolean;
+  /** True once `deafAfter` picked this pair: nothing flows back to the client any more. */
+  deaf?: boolean;
 }
 
 /** Starts a proxy on a free loopback port forwarding to `targetHost:targetPort` (default host 127.0.0.1). */
@@ -56,6 +65,8 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   let accepted = 0;
   let target = targetPort;
   const pairs = new Set<Pair>();
+  let deafMarker: Buffer | null = null;
+  let deafened = 0;
 
   const destroy = (p: Pair): void => {
     pairs.delete(p);
@@ -80,13 +91,19 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     if (mode === 'refuse') return destroy(pair);
     // Blackholed connections are read and discarded so the client's writes never back up.
     client.on('data', (d: Buffer) => {
+      // The marked bytes still go up; only what comes back after them is lost.
+      if (pair.live && deafMarker && d.includes(deafMarker)) {
+        deafMarker = null;
+        deafened++;
+        pair.deaf = true;
+      }
       if (pair.live) pair.upstream?.write(d);
     });
     if (mode === 'blackhole') return;
     const upstream = net.connect(target, targetHost);
     pair.upstream = upstream;
     upstream.on('data', (d: Buffer) => {
-      if (pair.live) client.write(d);
+      if (pair.live && !pair.deaf) client.write(d);
     });
     upstream.on('error', () => destroy(pair));
     upstream.on('close', () => destroy(pair));
@@ -107,6 +124,12 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     get accepted() {
       return accepted;
     },
+    get deafened() {
+      return deafened;
+    },
+    deafAfter(marker: string) {
+      deafMarker = Buffer.from(marker);
+    },
     sever() {
       mode = 'refuse';
       for (const p of [...pairs]) destroy(p);
@@ -125,7 +148,8 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       for (const p of pairs) if (p.live) hold(p, false);
     },
     restore() {
-      for (const p of [...pairs]) if (!p.live) destroy(p);
+      deafMarker = null;
+      for (const p of [...pairs]) if (!p.live || p.deaf) destroy(p);
       if (mode === 'pause') for (const p of pairs) hold(p, false);
       mode = 'pass';
     },

@@ -40,3 +40,52 @@ test('a ring timer that fires before its deadline is armed again and ends the ca
     service.close();
   }
 });
+
+/**
+ * A storage whose next commit throws the way a cut connection does: after writing (`store`) or
+ * before (`!store`). The commit of a real adapter behaves so when the database committed and the
+ * connection was cut before its answer came back.
+ */
+class CutStorage extends MemoryStorage {
+  cut: null | { store: boolean } = null;
+  override async commit(change: Parameters<MemoryStorage['commit']>[0]): Promise<void> {
+    const cut = this.cut;
+    this.cut = null;
+    if (cut?.store) await super.commit(change);
+    if (cut) throw Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), { code: 'CONNECTION_CLOSED' });
+    return super.commit(change);
+  }
+}
+
+test('a commit whose answer was lost but which was stored still sends its events; one that was not stored fails and sends none', async () => {
+  const storage = new CutStorage();
+  const sent: string[] = [];
+  const service = new CallService({
+    storage,
+    presence: { ringDevices: (u) => [`${u}-d`] },
+    deliver: (to, event) => void sent.push(`${to.userId}:${event.name}`),
+    ringTimeoutMs: 60_000,
+    maxParticipants: 9,
+    log: pino({ level: 'silent' }),
+  });
+  try {
+    const callId = await service.startCall({ userId: 'alice', deviceId: 'alice-d', callees: ['bob'], mediaType: CallMediaType.audio, params: {}, callerProfile: null });
+    await service.run(callId, { type: 'accept', userId: 'bob', deviceId: 'bob-d' });
+    // The hang-up's answer is lost, the change is not: Bob hears that the call ended.
+    sent.length = 0;
+    storage.cut = { store: true };
+    await service.run(callId, { type: 'hangup', userId: 'alice', deviceId: 'alice-d' });
+    assert.equal((await storage.getCall(callId))?.phase, 'ended');
+    assert.ok(sent.includes('bob:onCallEnd'), `Bob was told: ${sent.join(', ')}`);
+
+    // A cut before the write: the command fails and nobody hears of a change that did not happen.
+    const second = await service.startCall({ userId: 'alice', deviceId: 'alice-d', callees: ['bob'], mediaType: CallMediaType.audio, params: {}, callerProfile: null });
+    sent.length = 0;
+    storage.cut = { store: false };
+    await assert.rejects(service.run(second, { type: 'hangup', userId: 'alice', deviceId: 'alice-d' }), /CONNECTION_CLOSED/);
+    assert.equal((await storage.getCall(second))?.phase, 'ringing');
+    assert.deepEqual(sent, []);
+  } finally {
+    service.close();
+  }
+});

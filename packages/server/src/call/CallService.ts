@@ -18,6 +18,7 @@ import type { CallMediaType, CallParams, UserProfile } from '@opencall/protocol/
 import type { Logger } from 'pino';
 import { MachineError } from './MachineError.js';
 import { membershipsOf, nextDeadline, transition } from './machine.js';
+import { landed, outcomeUnknown } from './landed.js';
 import { salvageState } from './salvage.js';
 import type { CallState, Command, Effect, Target, UserContext } from './types.js';
 import type { CallRecord, ServerEvent } from '@opencall/protocol/wire';
@@ -212,7 +213,9 @@ export class CallService {
         // A lost version race on a command that carries no busy facts can simply re-read; the
         // others (start, invite, join, deviceOnline) are re-run whole by `exclusive`.
         if (e instanceof VersionConflictError && !carriesBusyFacts(command) && attempt < 3) continue;
-        throw e;
+        // Only the answer may have been lost (call/landed.ts): a stored change still sends its events.
+        if (storage.stage || !outcomeUnknown(e) || !(await landed(storage, state))) throw e;
+        this.#o.log.warn({ err: e, callId, command: command.type }, 'commit answer lost, but the change is stored: sending its events');
       }
       await this.#afterCommit(state, effects);
       return { state, reply };

@@ -132,6 +132,9 @@ export class SessionManager {
         // A restored session numbered its events above anything the previous process sent (see
         // restore()), so all it holds is news to the client, whatever seq the client reports.
         const lastSeq = existing.ghost ? (this.#ghostBase.get(existing) ?? 0) : a.resume.lastSeq;
+        // A replay-only ghost was left out of every fan-out (the device had no live call), so a
+        // call that started ringing its user since the restart has not reached it yet.
+        const missedRings = existing.replayOnly;
         existing.ghost = false;
         existing.replayOnly = false;
         if (existing.canReplayFrom(lastSeq)) {
@@ -142,7 +145,9 @@ export class SessionManager {
           return {
             ok: true,
             data: this.#result(existing, true),
-            after: async () => void this.#attachAfterResponse(existing, conn, v.expireAt, a.multiDevice, lastSeq),
+            after: async () => {
+              if (this.#attachAfterResponse(existing, conn, v.expireAt, a.multiDevice, lastSeq) && missedRings) await this.#ringPending(existing);
+            },
           };
         }
       }
