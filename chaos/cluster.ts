@@ -6,6 +6,7 @@
  * proxy, so a database pause can stall one node's queries (or every node's) mid-transaction; a
  * stall SIGSTOPs a node, which keeps its sockets but says nothing until SIGCONT.
  */
+import { mkdirSync } from 'node:fs';
 import type { ServerOptions } from '@opencall/server';
 import { clusterServicesAvailable, startCluster } from '../test/helpers/cluster.js';
 import type { TestCluster } from '../test/helpers/cluster.js';
@@ -32,6 +33,7 @@ export class ClusterSystem implements SystemUnderTest {
     delete rest.port;
     // CHAOS_NODE_LOGS=<dir>: every node logs at info level into <dir>/n<i>.log (a post-mortem).
     const logDir = process.env.CHAOS_NODE_LOGS;
+    if (logDir) mkdirSync(logDir, { recursive: true });
     const cluster = await startCluster({
       nodes, startTimeoutMs: 120_000, dbProxy: true,
       options: { ...rest, logLevel: logDir ? 'info' : 'error' },

@@ -230,17 +230,25 @@ export class ClusterLink {
       if (this.#reaping.has(key)) continue;
       if (!(await this.#o.live.lock(`reap:${key}`, 30_000))) continue;
       this.#reaping.add(key);
-      void this.#reapOne(inc.nodeId, inc.boot).finally(() => this.#reaping.delete(key));
+      void this.#reapOne(inc.nodeId, inc.boot, inc.lastBeat).finally(() => this.#reaping.delete(key));
     }
   }
 
-  async #reapOne(node: string, boot: string): Promise<void> {
+  async #reapOne(node: string, boot: string, lastBeat: number): Promise<void> {
     let n = 0;
     for (const { userId, deviceId } of await this.#o.live.devicesOn(node, boot)) {
       const e: DeviceEntry | null = await this.#o.live.entry(userId, deviceId);
       // Claimed since by a live node (resumed, or signed in afresh): not ours to end.
       if (!e || e.node !== node || e.boot !== boot) continue;
-      if (!(await this.#o.live.release(userId, deviceId, e.sid, { node, boot }))) continue;
+      const r = await this.#o.live.reap(userId, deviceId, e.sid, { node, boot }, lastBeat);
+      if (r === 'revived') {
+        // The node was frozen, not dead, and beats again: a device that reconnected to it and
+        // resumed there is its own again. Ending it now would leave the node answering a session
+        // that no event reaches any more.
+        this.#o.log.warn({ node, boot, devices: n }, 'a node being reaped came back: reap abandoned');
+        return;
+      }
+      if (r === 'kept') continue;
       await this.#o.deviceGone(userId, deviceId);
       n++;
     }

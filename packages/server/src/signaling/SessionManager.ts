@@ -189,6 +189,9 @@ export class SessionManager {
   async #authenticateInCluster(link: ClusterLink, conn: Connection, a: ClientMessageData<'auth'>, expireAt: number): Promise<AuthOutcome> {
     const c = this.d.config;
     const now = this.d.now();
+    // Just woken from a freeze (or cut off from Redis), before its next beat: another node may be
+    // reaping this one's devices right now, and a session taken here could be ended under it.
+    if (!link.alive()) return { ok: false, error: wireError(ErrorCode.SERVER_UNAVAILABLE, 'this node is rejoining the cluster; retry') };
     const local = this.d.presence.get(a.userId, a.deviceId);
     if (a.resume) {
       const sid = a.resume.sessionId;

@@ -34,7 +34,7 @@ type ScriptCommands = {
   ocAppend(key: string, prefix: string, deviceId: string, event: string, node: string, close: string, len: string): Promise<[number, string, string, string] | []>;
   ocClaim(user: string, nodeSet: string, entry: string, policy: string, member: string, reconnecting: string): Promise<string[] | number>;
   ocMarkKicked(user: string, deviceId: string, sid: string): Promise<string | null>;
-  ocRelease(user: string, prefix: string, deviceId: string, sid: string, member: string, node: string, boot: string): Promise<number>;
+  ocRelease(user: string, prefix: string, deviceId: string, sid: string, member: string, node: string, boot: string, seenBeat: string): Promise<number>;
   ocMove(user: string, prefix: string, deviceId: string, sid: string, node: string, boot: string, member: string, multi: string): Promise<[string, number] | null>;
   ocSetMulti(user: string, deviceId: string, sid: string, multi: string): Promise<number>;
   ocMediaOwn(owner: string, claims: string, me: string, ttlMs: string, nodePrefix: string): Promise<[string, number]>;
@@ -156,7 +156,17 @@ export class RedisLive {
    * still held by that node incarnation (a session that moved elsewhere is not this node's to end).
    */
   async release(userId: string, deviceId: string, sid: string, holder?: { node: string; boot: string }): Promise<boolean> {
-    return (await this.#cmd.ocRelease(this.#user(userId), this.#prefix, deviceId, sid, memberOf(userId, deviceId), holder?.node ?? '', holder?.boot ?? '')) === 1;
+    return (await this.#cmd.ocRelease(this.#user(userId), this.#prefix, deviceId, sid, memberOf(userId, deviceId), holder?.node ?? '', holder?.boot ?? '', '')) === 1;
+  }
+
+  /**
+   * A reaper's {@link release} of a device held by a node incarnation it saw last beat at
+   * `seenBeat`: 'revived' (nothing deleted) when that node has beaten since — it was frozen, not
+   * dead, and may already hold the device again.
+   */
+  async reap(userId: string, deviceId: string, sid: string, holder: { node: string; boot: string }, seenBeat: number): Promise<'released' | 'kept' | 'revived'> {
+    const r = await this.#cmd.ocRelease(this.#user(userId), this.#prefix, deviceId, sid, memberOf(userId, deviceId), holder.node, holder.boot, String(seenBeat));
+    return r === 1 ? 'released' : r === 2 ? 'revived' : 'kept';
   }
 
   /** This node incarnation, for {@link release}. */

@@ -95,10 +95,17 @@ return j
 
 /**
  * Deletes an entry if it still has session id ARGV[3] (and, when ARGV[5] is not empty, is still
- * held by node ARGV[5] incarnation ARGV[6]), with its log and counter.
- * KEYS[1] user hash. ARGV: prefix, deviceId, sid, member name, node, boot. Returns 1 when deleted.
+ * held by node ARGV[5] incarnation ARGV[6]), with its log and counter. A reaper passes ARGV[7],
+ * the last beat it saw of that incarnation: if the node has beaten since (it was frozen, not dead,
+ * and may have taken the device back), nothing is deleted and 2 is returned.
+ * KEYS[1] user hash. ARGV: prefix, deviceId, sid, member name, node, boot, seen beat ('' for none).
+ * Returns 1 when deleted, 0 when not this session's or holder's, 2 when the holder came back.
  */
 export const RELEASE = `
+if ARGV[7] ~= '' then
+  local beat = redis.call('ZSCORE', ARGV[1] .. 'nodes', ARGV[5] .. '|' .. ARGV[6])
+  if beat and tonumber(beat) > tonumber(ARGV[7]) then return 2 end
+end
 local e = redis.call('HGET', KEYS[1], ARGV[2])
 if not e then return 0 end
 local d = cjson.decode(e)
