@@ -214,6 +214,7 @@ export class CallService {
         // others (start, invite, join, deviceOnline) are re-run whole by `exclusive`.
         if (e instanceof VersionConflictError && !carriesBusyFacts(command) && attempt < 3) continue;
         // Only the answer may have been lost (call/landed.ts): a stored change still sends its events.
+        // (A staging store reports a failed batch through `durable`, which never lost an answer.)
         if (storage.stage || !outcomeUnknown(e) || !(await landed(storage, state))) throw e;
         this.#o.log.warn({ err: e, callId, command: command.type }, 'commit answer lost, but the change is stored: sending its events');
       }

@@ -156,7 +156,7 @@ export class RedisLive {
    * still held by that node incarnation (a session that moved elsewhere is not this node's to end).
    */
   async release(userId: string, deviceId: string, sid: string, holder?: { node: string; boot: string }): Promise<boolean> {
-    return (await this.#cmd.ocRelease(this.#user(userId), this.#prefix, deviceId, sid, memberOf(userId, deviceId), holder?.node ?? '', holder?.boot ?? '', '')) === 1;
+    return (await this.#release(userId, deviceId, sid, holder, '')) === 1;
   }
 
   /**
@@ -165,8 +165,13 @@ export class RedisLive {
    * dead, and may already hold the device again.
    */
   async reap(userId: string, deviceId: string, sid: string, holder: { node: string; boot: string }, seenBeat: number): Promise<'released' | 'kept' | 'revived'> {
-    const r = await this.#cmd.ocRelease(this.#user(userId), this.#prefix, deviceId, sid, memberOf(userId, deviceId), holder.node, holder.boot, String(seenBeat));
+    const r = await this.#release(userId, deviceId, sid, holder, String(seenBeat));
     return r === 1 ? 'released' : r === 2 ? 'revived' : 'kept';
+  }
+
+  /** The RELEASE script: 1 deleted, 0 not this session's or holder's, 2 the holder beat after `seenBeat`. */
+  #release(userId: string, deviceId: string, sid: string, holder: { node: string; boot: string } | undefined, seenBeat: string): Promise<number> {
+    return this.#cmd.ocRelease(this.#user(userId), this.#prefix, deviceId, sid, memberOf(userId, deviceId), holder?.node ?? '', holder?.boot ?? '', seenBeat);
   }
 
   /** This node incarnation, for {@link release}. */
