@@ -49,8 +49,14 @@ export function checkRecords(legs: readonly Leg[], records: Readonly<Record<stri
     }
     // The call's result is the reason one of its legs ended with (other-device reasons are per
     // device). An `offline` ending naming the device's own user may be the client's own verdict
-    // after a session it could not resume: that user never learned how the call ended.
-    const told = calls.flatMap((l) => l.terminals).filter((e) => !(Number(e.args[2]) === 4 && e.args[3] === e.user));
+    // after a session it could not resume: that user never learned how the call ended. Once three
+    // or more users were connected, an ending naming the device's own user tells how that user
+    // left, not how the call ended: the call goes on while two stay (SPEC §5.3), and may end
+    // later for a reason only the last two saw.
+    const group = new Set(calls.filter((l) => l.beginT !== undefined).map((l) => l.user)).size >= 3;
+    const told = calls
+      .flatMap((l) => l.terminals)
+      .filter((e) => !(e.args[3] === e.user && (Number(e.args[2]) === 4 || group)));
     const seen = new Set(told.map((e) => RESULT_OF_REASON[Number(e.args[2])]).filter((x) => x !== undefined));
     if (seen.size > 0 && !seen.has(r.CallResult)) {
       out.push({ kind: 'record-mismatch', message: `${callId}: CallResult ${r.CallResult}, users saw endings ${[...seen].join('/')}`, slice });

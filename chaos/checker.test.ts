@@ -185,6 +185,41 @@ describe('chaos checker', () => {
     expectKinds(run({ entries, records: { c_1: rec('c_1', { CallResult: 'Reject' }) } }), ['record-mismatch', 'record-mismatch']);
   });
 
+  it('a group call: an ending naming the device\'s own user says how that user left, not how the call ended', () => {
+    // a calls b and c; all three connect; c hangs up and the call goes on; b drops and the call
+    // ends Offline, which a, silent by then, never hears (its own verdict is `offline` naming a).
+    const entries = [
+      act(0, 'a-d1', 'calls', { callId: 'c_1', args: [['b', 'c'], 1] }),
+      ev(10, 'b-d1', 'onCallReceived', 'c_1', 'a', ['b', 'c'], 1, { role: 2 }),
+      ev(10, 'c-d1', 'onCallReceived', 'c_1', 'a', ['b', 'c'], 1, { role: 2 }),
+      act(500, 'b-d1', 'accept'),
+      ev(510, 'a-d1', 'onCallBegin', 'c_1', 1, { role: 1 }),
+      ev(510, 'b-d1', 'onCallBegin', 'c_1', 1, { role: 2 }),
+      act(600, 'c-d1', 'accept'),
+      ev(610, 'c-d1', 'onCallBegin', 'c_1', 1, { role: 2 }),
+      act(1500, 'c-d1', 'hangup'),
+      ev(1505, 'c-d1', 'onCallEnd', 'c_1', 1, 1, 'c', 895, {}),
+      ev(1506, 'a-d1', 'onUserLeave', 'c'),
+      ev(1506, 'b-d1', 'onUserLeave', 'c'),
+      ev(9000, 'b-d1', 'onCallEnd', 'c_1', 1, 4, 'b', 8490, {}),
+      ev(9500, 'a-d1', 'onCallEnd', 'c_1', 1, 4, 'a', 8990, {}),
+    ];
+    const records = { c_1: rec('c_1', { CallResult: 'Offline', CallType: 'MultiCall' }) };
+    const hooks = [...callHooks().slice(0, 2), hook(1510, 'c_1', 3, MEMBER), hook(6000, 'c_1', 4, END, 200, 'Offline')];
+    const faults: Fault[] = [{ kind: 'silent', t: T0 + 2000, end: T0 + 9400, user: 'a' }, { kind: 'silent', t: T0 + 2000, end: T0 + 8900, user: 'b' }];
+    const base = { entries, records, hooks, faults };
+    const kinds = (h: RunHistory): string[] => check(h).map((v) => v.kind).filter((k) => k === 'record-mismatch');
+    assert.deepEqual(kinds(run(base)), []);
+    // Had a heard how the call ended, its ending is the call's result and must match the record.
+    const heard = entries.map((e) => (e.device === 'a-d1' && e.kind === 'event' && e.name === 'onCallEnd' ? { ...e, args: ['c_1', 1, 4, 'b', 5490, {}] } : e));
+    assert.deepEqual(kinds(run({ ...base, entries: heard })), []);
+    assert.deepEqual(kinds(run({ ...base, entries: heard, records: { c_1: rec('c_1', { CallResult: 'NormalEnd', CallType: 'MultiCall' }) } })), ['record-mismatch', 'record-mismatch']);
+    // With two connected, the hang-up ends the call: its own ending is the call's result.
+    const pair = entries.filter((e) => e.device !== 'c-d1' && !(e.kind === 'event' && e.name === 'onUserLeave'));
+    const pairEnd = [...pair.slice(0, -2), ev(1505, 'b-d1', 'onCallEnd', 'c_1', 1, 1, 'b', 995, {}), ev(1506, 'a-d1', 'onCallEnd', 'c_1', 1, 1, 'b', 995, {})];
+    assert.deepEqual(kinds(run({ ...base, entries: pairEnd, records: { c_1: rec('c_1', { CallResult: 'Offline' }) } })).length, 1);
+  });
+
   it('a webhook event id that never arrives, and a call with no webhook at all', () => {
     // seq 3 then also went out before seq 2 was acknowledged.
     expectKinds(run({ hooks: callHooks().filter((h) => h.seq !== 2) }), ['webhook-gap', 'webhook-order']);
