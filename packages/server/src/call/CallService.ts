@@ -23,7 +23,7 @@ import { salvageState } from './salvage.js';
 import type { CallState, Command, Effect, Target, UserContext } from './types.js';
 import type { CallRecord, ServerEvent } from '@opencall/protocol/wire';
 import type { CallChange, Membership, Storage } from '../storage/Storage.js';
-import { BUSY_LEG_STATES, VersionConflictError } from '../storage/Storage.js';
+import { BUSY_LEG_STATES, VersionConflictError, isConflict } from '../storage/Storage.js';
 import { KeyedMutex, Mutex } from '../util/Mutex.js';
 import { TimerRunner } from './TimerRunner.js';
 import type { TimerClaims } from './TimerRunner.js';
@@ -45,11 +45,6 @@ export interface PresenceView {
 /** Attempts of one command when the database refuses it for a conflict with another writer. */
 const CONFLICT_ATTEMPTS = 6;
 
-/** True for the storage errors that mean "another writer won: run the command again on fresh facts". */
-export function isConflict(err: unknown): boolean {
-  const name = (err as { name?: unknown } | null)?.name;
-  return name === 'VersionConflictError' || name === 'BusyConflictError';
-}
 
 /** Hooks the service reports to (metrics, webhooks). */
 export interface CallServiceHooks {

@@ -11,18 +11,15 @@
 import { isDeepStrictEqual } from 'node:util';
 import { MachineError } from './MachineError.js';
 import type { CallState } from './types.js';
+import { isRefusal } from '../storage/Storage.js';
 import type { Storage } from '../storage/Storage.js';
-
-/** Storage refusals that say for certain nothing was written. */
-const REFUSALS: ReadonlySet<string> = new Set(['VersionConflictError', 'BusyConflictError', 'RequestCommittedError']);
 
 /** True when a failed commit may nevertheless have been stored (the error is not a refusal). */
 export function outcomeUnknown(err: unknown): boolean {
   if (err instanceof MachineError) return false;
-  const e = err as { name?: unknown; code?: unknown } | null;
   // postgres.js gives up on a query with QUEUE_TIMEOUT before sending it (PG_QUEUE_TIMEOUT_S).
-  if (e?.code === 'QUEUE_TIMEOUT') return false;
-  return !REFUSALS.has(String(e?.name));
+  if ((err as { code?: unknown } | null)?.code === 'QUEUE_TIMEOUT') return false;
+  return !isRefusal(err);
 }
 
 /** How long {@link landed} keeps asking a database that does not answer, ms. */

@@ -20,6 +20,7 @@ import { sendFrame } from './Session.js';
 import { BatchingSocket } from './BatchingSocket.js';
 import type { Session } from './Session.js';
 import { storedAnswer } from './storedRequests.js';
+import { isRequestCommitted } from '../storage/Storage.js';
 import { clientAddressOf } from '../http/proxy.js';
 
 /** Close code of a graceful shutdown: clients reconnect at once (to another node in a cluster). */
@@ -298,11 +299,6 @@ export class Gateway {
     for (const c of this.#conns) c.ws.terminate();
     this.#wss.close();
   }
-}
-
-/** True for a RequestCommittedError (by name: the storage may come from another package copy). */
-function isRequestCommitted(err: unknown): boolean {
-  return (err as { name?: unknown } | null)?.name === 'RequestCommittedError';
 }
 
 /** Resolves when `p` settles or at `deadline` (epoch ms), whichever comes first. */

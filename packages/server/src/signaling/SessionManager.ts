@@ -9,7 +9,7 @@ import type { CallService } from '../call/CallService.js';
 import type { ClusterLink } from '../cluster/ClusterLink.js';
 import type { DeviceEntry } from '../cluster/types.js';
 import { MachineError } from '../call/MachineError.js';
-import { isConflict } from '../call/CallService.js';
+import { isConflict } from '../storage/Storage.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Storage } from '../storage/Storage.js';
 import type { Presence } from './Presence.js';

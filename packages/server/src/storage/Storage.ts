@@ -158,6 +158,25 @@ export class BusyConflictError extends Error {
   }
 }
 
+/** The error's `name`, compared instead of `instanceof` so that copies of this package agree. */
+const nameOf = (err: unknown): string => String((err as { name?: unknown } | null)?.name);
+
+/** True for the commit refusals that mean "another writer won: run the command again on fresh facts". */
+export function isConflict(err: unknown): boolean {
+  const name = nameOf(err);
+  return name === 'VersionConflictError' || name === 'BusyConflictError';
+}
+
+/** True when the commit was refused because its request has committed already ({@link RequestCommittedError}). */
+export function isRequestCommitted(err: unknown): boolean {
+  return nameOf(err) === 'RequestCommittedError';
+}
+
+/** True for every commit refusal: the storage says for certain that nothing of the commit was written. */
+export function isRefusal(err: unknown): boolean {
+  return isConflict(err) || isRequestCommitted(err);
+}
+
 /** A call timer handed to one holder by `claimDueTimers`. */
 export interface ClaimedTimer {
   callId: string;
