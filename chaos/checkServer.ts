@@ -27,6 +27,18 @@ function callerOf(legs: readonly Leg[]): string | undefined {
   return fromCalls;
 }
 
+/** A group call: more than one invitee at the start, or three users or more with a part in it. */
+function isGroup(legs: readonly Leg[]): boolean {
+  if (new Set(legs.map((l) => l.user)).size >= 3) return true;
+  return legs.some((l) =>
+    l.entries.some(
+      (e) =>
+        (e.kind === 'event' && e.name === 'onCallReceived' && Array.isArray(e.args[2]) && e.args[2].length > 1) ||
+        (e.kind === 'action' && e.name === 'calls' && Array.isArray(e.args[0]) && e.args[0].length > 1),
+    ),
+  );
+}
+
 /** Every call seen has a REST record whose caller, acceptance and result agree with the users' view. */
 export function checkRecords(legs: readonly Leg[], records: Readonly<Record<string, RecordView | null>>): Violation[] {
   const perCall = new Map<string, Leg[]>();
@@ -49,11 +61,11 @@ export function checkRecords(legs: readonly Leg[], records: Readonly<Record<stri
     }
     // The call's result is the reason one of its legs ended with (other-device reasons are per
     // device). An `offline` ending naming the device's own user may be the client's own verdict
-    // after a session it could not resume: that user never learned how the call ended. Once three
-    // or more users were connected, an ending naming the device's own user tells how that user
-    // left, not how the call ended: the call goes on while two stay (SPEC §5.3), and may end
-    // later for a reason only the last two saw.
-    const group = new Set(calls.filter((l) => l.beginT !== undefined).map((l) => l.user)).size >= 3;
+    // after a session it could not resume: that user never learned how the call ended. In a group
+    // call an ending naming the device's own user tells how that user's part ended (a reject, an
+    // ignore, a hang-up), not how the call did: it goes on while someone still rings or two stay
+    // connected (SPEC §5.3), and its end names whoever ended it to the others.
+    const group = isGroup(calls);
     const told = calls
       .flatMap((l) => l.terminals)
       .filter((e) => !(e.args[3] === e.user && (Number(e.args[2]) === 4 || group)));

@@ -218,6 +218,18 @@ describe('chaos checker', () => {
     const pair = entries.filter((e) => e.device !== 'c-d1' && !(e.kind === 'event' && e.name === 'onUserLeave'));
     const pairEnd = [...pair.slice(0, -2), ev(1505, 'b-d1', 'onCallEnd', 'c_1', 1, 1, 'b', 995, {}), ev(1506, 'a-d1', 'onCallEnd', 'c_1', 1, 1, 'b', 995, {})];
     assert.deepEqual(kinds(run({ ...base, entries: pairEnd, records: { c_1: rec('c_1', { CallResult: 'Offline' }) } })).length, 1);
+    // An invitee of a group call who ignores it (line busy, naming itself) while another one is
+    // connected ends only its own part; the call ends Offline later, unseen by the other two.
+    const ignored = [
+      ...entries.slice(0, 6),
+      act(600, 'c-d1', 'ignore'),
+      ev(605, 'c-d1', 'onCallNotConnected', 'c_1', 1, 5, 'c', {}),
+      ev(605, 'a-d1', 'onUserLineBusy', 'c'),
+      ev(605, 'b-d1', 'onUserLineBusy', 'c'),
+      ...entries.slice(-2),
+    ];
+    const ignoredHooks = [...callHooks().slice(0, 2), hook(610, 'c_1', 3, MEMBER), hook(6000, 'c_1', 4, END, 200, 'Offline')];
+    assert.deepEqual(kinds(run({ ...base, entries: ignored, hooks: ignoredHooks })), []);
   });
 
   it('a webhook event id that never arrives, and a call with no webhook at all', () => {

@@ -3,13 +3,15 @@
  * and a unique Redis prefix, nginx in front (test/helpers/cluster.ts). A crash SIGKILLs one random
  * node and starts it again on the same port; clients reach the cluster through nginx, so their
  * reconnections land on whichever node answers. Each node reaches PostgreSQL through its own TCP
- * proxy, so a database pause can stall one node's queries (or every node's) mid-transaction; a
+ * proxy, so a database pause can stall one node's queries (or every node's) mid-transaction, and
+ * its own Redis proxy, so a Redis pause can hold one node's beats, device logs and pub/sub; a
  * stall SIGSTOPs a node, which keeps its sockets but says nothing until SIGCONT.
  */
 import { mkdirSync } from 'node:fs';
 import type { ServerOptions } from '@opencall/server';
 import { clusterServicesAvailable, startCluster } from '../test/helpers/cluster.js';
 import type { TestCluster } from '../test/helpers/cluster.js';
+import type { TcpProxy } from '../test/helpers/tcpProxy.js';
 import type { Rng } from './rng.js';
 import type { SystemUnderTest } from './singleNode.js';
 
@@ -35,7 +37,7 @@ export class ClusterSystem implements SystemUnderTest {
     const logDir = process.env.CHAOS_NODE_LOGS;
     if (logDir) mkdirSync(logDir, { recursive: true });
     const cluster = await startCluster({
-      nodes, startTimeoutMs: 120_000, dbProxy: true,
+      nodes, startTimeoutMs: 120_000, dbProxy: true, redisProxy: true,
       options: { ...rest, logLevel: logDir ? 'info' : 'error' },
       ...(logDir ? { logDir } : {}),
     });
@@ -64,19 +66,33 @@ export class ClusterSystem implements SystemUnderTest {
    * a lost connection, their outcome unknown to the node).
    */
   async pauseDb(ms: number): Promise<string> {
-    const { nodes, dbProxies } = this.cluster;
+    return this.#hold(this.cluster.dbProxies, ms);
+  }
+
+  /** Pauses some of `proxies` (one per node) for `ms`, then resumes or cuts them; says which. */
+  async #hold(proxies: readonly TcpProxy[], ms: number): Promise<string> {
+    const { nodes } = this.cluster;
     const picked = this.rng.chance(1 / 3) ? nodes.map((_, i) => i) : [this.rng.int(0, nodes.length - 1)];
-    for (const i of picked) dbProxies[i]!.pause();
+    for (const i of picked) proxies[i]!.pause();
     await sleep(ms);
     const cut = this.rng.chance(0.2);
     for (const i of picked) {
-      const p = dbProxies[i]!;
+      const p = proxies[i]!;
       if (cut) {
         p.sever();
         p.restore();
       } else p.resume();
     }
     return `${picked.map((i) => nodes[i]!.name).join(',')}${cut ? ' cut' : ''}`;
+  }
+
+  /**
+   * Holds one node's Redis traffic (or every node's, one time in three) for `ms`, then lets it
+   * flow on or, one time in five, cuts those connections (commands in flight and pub/sub messages
+   * on the way are lost; the clients reconnect).
+   */
+  async pauseRedis(ms: number): Promise<string> {
+    return this.#hold(this.cluster.redisProxies, ms);
   }
 
   /** SIGSTOPs a random running node for `ms`, then SIGCONTs it; resolves with its name. */

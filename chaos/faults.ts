@@ -2,7 +2,7 @@
  * The fault injector: on a seeded random schedule it kills and restarts the server, cuts or
  * blackholes one user's connection (briefly, or past the heartbeat window: the user goes silent),
  * makes the webhook receiver fail or hang, and in cluster mode stalls a node (SIGSTOP, then
- * SIGCONT) or pauses the database connections of one node or all. Every fault is logged with its
+ * SIGCONT) or pauses the database or Redis connections of one node or all. Every fault is logged with its
  * start and repair time.
  */
 import type { TcpProxy } from '../test/helpers/tcpProxy.js';
@@ -22,6 +22,8 @@ export interface Targets {
    * SQLite), then resumes or cuts those connections; resolves with what it did (the fault's detail).
    */
   pauseDb?: (ms: number) => Promise<string>;
+  /** The same for the nodes' Redis connections (beats, device logs, pub/sub). */
+  pauseRedis?: (ms: number) => Promise<string>;
   /** SIGSTOPs one node for `ms`, then SIGCONTs it (cluster mode); resolves with its name, or null when none could be stalled. */
   stallNode?: (ms: number) => Promise<string | null>;
 }
@@ -40,6 +42,7 @@ export const DEFAULT_WEIGHTS: Partial<Record<FaultKind, number>> = {
 export const CLUSTER_WEIGHTS: Partial<Record<FaultKind, number>> = {
   dbPause: 2,
   nodeStall: 2,
+  redisPause: 1,
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -52,6 +55,7 @@ export class FaultInjector {
   #serverBusy = false;
   #webhookBusy = false;
   #dbBusy = false;
+  #redisBusy = false;
   readonly #busyUsers = new Set<string>();
 
   constructor(
@@ -120,6 +124,15 @@ export class FaultInjector {
         return done(undefined, await targets.pauseDb(rng.int(500, 5000)));
       } finally {
         this.#dbBusy = false;
+      }
+    }
+    if (kind === 'redisPause') {
+      if (!targets.pauseRedis || this.#redisBusy) return;
+      this.#redisBusy = true;
+      try {
+        return done(undefined, await targets.pauseRedis(rng.int(500, 5000)));
+      } finally {
+        this.#redisBusy = false;
       }
     }
     const user = rng.pick([...targets.proxies.keys()].filter((u) => !this.#busyUsers.has(u)));

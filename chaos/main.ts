@@ -38,7 +38,7 @@ if (values.help) {
   --users N               simulated users (default 12)
   --media-users N         of those, how many have real Node media (@roamhq/wrtc; default 3, 0 for signaling only)
   --faults KIND=W,...      fault weights instead of the defaults (e.g. nodeStall=3,dbPause=3,cut=1;
-                          cluster mode adds dbPause=2,nodeStall=2 unless named; serverKill is nodeKill there)
+                          cluster mode adds dbPause=2,nodeStall=2,redisPause=1 unless named; serverKill is nodeKill there)
   --out FILE.json         save each history (FILE-<seed>.json with --seeds)
   --check FILE.json       re-check a saved history instead of running
 Exits 1 when any promise was broken (RELIABILITY.md).`);

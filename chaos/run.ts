@@ -173,6 +173,7 @@ export async function runChaos(opts: Partial<ChaosOptions> = {}): Promise<ChaosR
         proxies,
         setWebhook: (m) => void (hookMode = m),
         ...(system.pauseDb ? { pauseDb: (ms: number) => system.pauseDb!(ms) } : {}),
+        ...(system.pauseRedis ? { pauseRedis: (ms: number) => system.pauseRedis!(ms) } : {}),
         ...(system.stallNode ? { stallNode: (ms: number) => system.stallNode!(ms) } : {}),
       },
       o.heartbeatMs,

@@ -19,6 +19,8 @@ export interface SystemUnderTest {
   kill(downMs: number): Promise<void>;
   /** Pauses database connections (cluster mode; see ClusterSystem). */
   pauseDb?(ms: number): Promise<string>;
+  /** Pauses Redis connections (cluster mode; see ClusterSystem). */
+  pauseRedis?(ms: number): Promise<string>;
   /** SIGSTOPs a node for a while (cluster mode; see ClusterSystem). */
   stallNode?(ms: number): Promise<string | null>;
   /** Stops everything it started and removes its data. */

@@ -45,7 +45,7 @@ export const MEDIA_STALL_MS = 1000;
 export type Entry = SeenEvent | Action;
 
 /** Kinds of injected faults. */
-export type FaultKind = 'serverKill' | 'nodeKill' | 'nodeStall' | 'cut' | 'blackhole' | 'silent' | 'webhookFail' | 'webhookHang' | 'dbPause';
+export type FaultKind = 'serverKill' | 'nodeKill' | 'nodeStall' | 'cut' | 'blackhole' | 'silent' | 'webhookFail' | 'webhookHang' | 'dbPause' | 'redisPause';
 
 /** One injected fault, from `t` until it was repaired at `end`. */
 export interface Fault {

@@ -131,6 +131,11 @@ export interface ClusterOptions {
    * a test can stall (`pause()`) or cut (`sever()`) one node's database connections mid-query.
    */
   dbProxy?: boolean;
+  /**
+   * Connect each node to Redis through its own TCP proxy (`redisProxies[i]` for `nodes[i]`), so a
+   * test can stall or cut one node's link to the cluster's directory, logs and pub/sub.
+   */
+  redisProxy?: boolean;
   /** Append each node's output to `<logDir>/n<i>.log` (a post-mortem of a failed run). */
   logDir?: string;
 }
@@ -142,6 +147,8 @@ export interface TestCluster {
   readonly nodes: NodeProcess[];
   /** With `dbProxy`: the proxy between `nodes[i]` and PostgreSQL (it outlives the node's restarts); else empty. */
   readonly dbProxies: TcpProxy[];
+  /** With `redisProxy`: the proxy between `nodes[i]` and Redis (it outlives the node's restarts); else empty. */
+  readonly redisProxies: TcpProxy[];
   /** nginx in front of the nodes (absent with `nginx: false`). */
   readonly lb: TestNginx | undefined;
   /** The URL clients use: nginx's, else the first node's. */
@@ -188,13 +195,14 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
   const clusterName = uniqueClusterName();
   const nodes: NodeProcess[] = [];
   const dbProxies: TcpProxy[] = [];
+  const redisProxies: TcpProxy[] = [];
   let lb: TestNginx | undefined;
   const stop = async (): Promise<void> => {
     await lb?.stop();
     // A paused proxy would keep a stopping node's pool waiting: let it go first.
-    for (const p of dbProxies) p.restore();
+    for (const p of [...dbProxies, ...redisProxies]) p.restore();
     await Promise.all(nodes.map((n) => n.stop()));
-    await Promise.all(dbProxies.map((p) => p.close()));
+    await Promise.all([...dbProxies, ...redisProxies].map((p) => p.close()));
     await db.drop();
     await dropClusterKeys(clusterName);
   };
@@ -207,13 +215,22 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
     u.host = `127.0.0.1:${proxy.port}`;
     return u.href;
   };
+  /** Node i's Redis URL: Redis itself, or its own proxy in front of it (made once: restarts reuse it). */
+  const redisOf = async (i: number): Promise<string> => {
+    if (!o.redisProxy) return TEST_REDIS;
+    const u = new URL(TEST_REDIS);
+    const proxy = redisProxies[i - 1] ?? (await startTcpProxy(Number(u.port || 6379), u.hostname));
+    redisProxies[i - 1] = proxy;
+    u.host = `127.0.0.1:${proxy.port}`;
+    return u.href;
+  };
   const start = async (i: number): Promise<NodeProcess> =>
     startNodeProcess({
       name: `n${i}`,
       startTimeoutMs: o.startTimeoutMs ?? 60_000,
       ...(o.env ? { env: o.env } : {}),
       ...(o.logDir ? { logFile: join(o.logDir, `n${i}.log`) } : {}),
-      options: { ...CLUSTER_TEST_OPTIONS, ...o.options, storage: await storageOf(i), redis: TEST_REDIS, clusterName, nodeId: `n${i}` },
+      options: { ...CLUSTER_TEST_OPTIONS, ...o.options, storage: await storageOf(i), redis: await redisOf(i), clusterName, nodeId: `n${i}` },
     });
   const release = await startLock();
   try {
@@ -231,5 +248,5 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
     throw err;
   }
   release();
-  return { db, clusterName, nodes, dbProxies, lb, url: lb?.url ?? (nodes[0] as NodeProcess).url, stop };
+  return { db, clusterName, nodes, dbProxies, redisProxies, lb, url: lb?.url ?? (nodes[0] as NodeProcess).url, stop };
 }

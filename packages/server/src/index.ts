@@ -199,7 +199,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (reply.statusCode === 429) metrics?.refusedHttp(4029);
   });
 
-  await link?.start();
+  try {
+    await link?.start();
+  } catch (err) {
+    // Redis never answered: nothing runs yet but the storage, which must not keep the process alive.
+    await storage.close().catch(() => undefined);
+    throw err;
+  }
   const restored = await sessions.restore();
   // In cluster mode every node claims overdue timers from the database (TimerRunner), so a node
   // does not re-arm the whole cluster's timers at start.

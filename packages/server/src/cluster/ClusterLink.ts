@@ -48,6 +48,9 @@ function reapMarginMs(heartbeatTimeoutMs: number): number {
   return Math.min(1000, Math.floor(heartbeatTimeoutMs / 5));
 }
 
+/** How long a starting node keeps trying to reach Redis before its start fails, ms. */
+export const REDIS_STARTUP_WAIT_MS = 30_000;
+
 /** The cluster link of one node. */
 export class ClusterLink {
   readonly #o: ClusterLinkOptions;
@@ -88,10 +91,27 @@ export class ClusterLink {
     return this.#o.live;
   }
 
-  /** Connects, subscribes and starts beating. */
+  /**
+   * Connects, subscribes and starts beating. A node started while Redis is briefly unreachable
+   * (a restart, a failover, the stack coming up in any order) keeps trying for
+   * {@link REDIS_STARTUP_WAIT_MS} before it gives up and the start fails.
+   */
   async start(): Promise<void> {
-    await this.#o.live.start((m) => this.#onMessage(m));
-    await this.#o.live.beat(this.#o.now(), this.#beatMs * 3);
+    const deadline = Date.now() + REDIS_STARTUP_WAIT_MS;
+    for (;;) {
+      try {
+        await this.#o.live.start((m) => this.#onMessage(m));
+        await this.#o.live.beat(this.#o.now(), this.#beatMs * 3);
+        break;
+      } catch (err) {
+        if (Date.now() >= deadline) {
+          this.#o.live.abort();
+          throw err;
+        }
+        this.#o.log.warn({ err: (err as Error).message }, 'Redis not reachable yet: trying again');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     this.#lastBeatOk = this.#o.now();
     this.#beatTimer = setInterval(() => void this.#tick(), this.#beatMs);
     this.#beatTimer.unref();

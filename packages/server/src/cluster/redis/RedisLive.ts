@@ -54,6 +54,30 @@ export interface MediaOwner {
 /** Member name of a device in a node's device set. */
 export const memberOf = (userId: string, deviceId: string): string => `${userId}\n${deviceId}`;
 
+/** How long {@link connected} waits for a connection ioredis is already re-trying, ms. */
+const READY_WAIT_MS = 2000;
+
+/**
+ * Resolves once `r` is ready: connects it when it is idle (never connected, or given up), else
+ * waits for the reconnection ioredis runs by itself; rejects when that takes over
+ * {@link READY_WAIT_MS}, so the caller decides whether to try again.
+ */
+async function connected(r: Redis): Promise<void> {
+  if (r.status === 'ready') return;
+  if (r.status === 'wait' || r.status === 'end') return r.connect();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      r.off('ready', ready);
+      reject(new Error(`Redis not ready after ${READY_WAIT_MS} ms (${r.status})`));
+    }, READY_WAIT_MS);
+    const ready = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    r.once('ready', ready);
+  });
+}
+
 /** Redis-backed live state for one node. */
 export class RedisLive {
   readonly #cmd: Redis & ScriptCommands;
@@ -86,17 +110,22 @@ export class RedisLive {
     for (const r of [this.#cmd, this.#sub]) r.on('error', (err: Error) => this.log.warn({ err: err.message }, 'redis connection error'));
   }
 
-  /** Connects both connections and subscribes this node's inbox. */
+  /**
+   * Connects both connections and subscribes this node's inbox. Safe to call again after it
+   * failed (the start-up retries it while Redis is not reachable yet).
+   */
   async start(handler: (m: NodeMessage) => void): Promise<void> {
+    if (!this.#handler) {
+      this.#sub.on('message', (_channel: string, raw: string) => {
+        try {
+          this.#handler?.(JSON.parse(raw) as NodeMessage);
+        } catch (err) {
+          this.log.error({ err }, 'bad node message');
+        }
+      });
+    }
     this.#handler = handler;
-    await Promise.all([this.#cmd.connect(), this.#sub.connect()]);
-    this.#sub.on('message', (_channel: string, raw: string) => {
-      try {
-        this.#handler?.(JSON.parse(raw) as NodeMessage);
-      } catch (err) {
-        this.log.error({ err }, 'bad node message');
-      }
-    });
+    await Promise.all([connected(this.#cmd), connected(this.#sub)]);
     await this.#sub.subscribe(this.#inbox(this.nodeId));
   }
 
@@ -269,6 +298,13 @@ export class RedisLive {
   /** Gives up a call's media ownership if held; `ended` also forgets its claim count. */
   async releaseMedia(callId: string, ended: boolean): Promise<void> {
     await this.#cmd.ocMediaRelease(`${this.#prefix}mo:${callId}`, `${this.#prefix}mo:${callId}:n`, `${this.nodeId}|${this.boot}`, ended ? '1' : '0');
+  }
+
+  /** Drops both connections at once and stops their reconnecting (a start that gave up). */
+  abort(): void {
+    this.#handler = null;
+    this.#sub.disconnect();
+    this.#cmd.disconnect();
   }
 
   /** Deletes this node's keys of a clean shutdown and closes both connections. */
