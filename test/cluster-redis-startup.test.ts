@@ -10,6 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { CallEndReason, CallMediaType } from '@opencall/client';
 import type { RunningServer } from '@opencall/server';
+import { pino } from 'pino';
+import { ClusterLink } from '../packages/server/src/cluster/ClusterLink.js';
+import { RedisLive } from '../packages/server/src/cluster/redis/RedisLive.js';
+import { Presence } from '../packages/server/src/signaling/Presence.js';
 import { createTestDatabase, pgUnavailable } from './helpers/pg.js';
 import { startTestServer } from './helpers/server.js';
 import { startTcpProxy } from './helpers/tcpProxy.js';
@@ -64,6 +68,39 @@ describe('cluster: a node started before Redis answers (SPEC §8)', { skip: why 
         await node?.close();
         await redisProxy.close();
         await db.drop();
+      }
+    });
+  }
+
+  for (const c of cases) {
+    it(`${c.name} past the start-up wait: the start fails in time and stops re-trying`, async () => {
+      const redisProxy = await startTcpProxy(REDIS_PORT);
+      const live = new RedisLive(`redis://127.0.0.1:${redisProxy.port}`, `t${randomBytes(5).toString('hex')}`, 'never', pino({ level: 'silent' }));
+      const link = new ClusterLink({
+        live,
+        presence: new Presence('kick', 1 << 20),
+        policy: 'kick',
+        heartbeatTimeoutMs: 1500,
+        log: pino({ level: 'silent' }),
+        now: Date.now,
+        deviceGone: async () => undefined,
+        startupWaitMs: 3000,
+      });
+      try {
+        c.outage(redisProxy);
+        const startedAt = Date.now();
+        await assert.rejects(link.start());
+        const took = Date.now() - startedAt;
+        // The wait, plus at most one attempt (2 s) and one pause between attempts.
+        assert.ok(took >= 3000 && took < 3000 + 2000 + 1500, `gave up after ${took} ms`);
+        // Nothing keeps connecting once it gave up.
+        await sleep(300);
+        const tries = redisProxy.accepted;
+        await sleep(1500);
+        assert.equal(redisProxy.accepted, tries, 'no connection attempts after the start gave up');
+      } finally {
+        redisProxy.restore();
+        await redisProxy.close();
       }
     });
   }

@@ -25,6 +25,8 @@ export interface ClusterLinkOptions {
   deviceGone(userId: string, deviceId: string): Promise<void>;
   /** Beat period (default 500 ms); a node is dead after three missed beats. */
   beatMs?: number;
+  /** How long {@link ClusterLink.start} keeps trying to reach Redis (default {@link REDIS_STARTUP_WAIT_MS}). */
+  startupWaitMs?: number;
   /**
    * This node could not beat for two periods: the others will soon count it dead and end its
    * devices' calls, so it must let go of its sockets (the devices reconnect to a live node and
@@ -94,10 +96,11 @@ export class ClusterLink {
   /**
    * Connects, subscribes and starts beating. A node started while Redis is briefly unreachable
    * (a restart, a failover, the stack coming up in any order) keeps trying for
-   * {@link REDIS_STARTUP_WAIT_MS} before it gives up and the start fails.
+   * {@link REDIS_STARTUP_WAIT_MS} (`startupWaitMs`) before it gives up: then the start fails and
+   * the Redis connections are dropped.
    */
   async start(): Promise<void> {
-    const deadline = Date.now() + REDIS_STARTUP_WAIT_MS;
+    const deadline = Date.now() + (this.#o.startupWaitMs ?? REDIS_STARTUP_WAIT_MS);
     for (;;) {
       try {
         await this.#o.live.start((m) => this.#onMessage(m));

@@ -54,17 +54,18 @@ export interface MediaOwner {
 /** Member name of a device in a node's device set. */
 export const memberOf = (userId: string, deviceId: string): string => `${userId}\n${deviceId}`;
 
-/** How long {@link connected} waits for a connection ioredis is already re-trying, ms. */
+/** How long {@link connected} waits for one connection to become ready, ms. */
 const READY_WAIT_MS = 2000;
 
 /**
- * Resolves once `r` is ready: connects it when it is idle (never connected, or given up), else
- * waits for the reconnection ioredis runs by itself; rejects when that takes over
- * {@link READY_WAIT_MS}, so the caller decides whether to try again.
+ * Resolves once `r` is ready: starts connecting it when it is idle (never connected, or given
+ * up), else waits for the reconnection ioredis runs by itself; rejects when that takes over
+ * {@link READY_WAIT_MS}, so the caller decides whether to try again. Never waits longer: a Redis
+ * that accepts the connection and then holds every byte would otherwise keep `connect()` (and
+ * the subscriber connection has no command timeout) pending for as long as it stalls.
  */
 async function connected(r: Redis): Promise<void> {
   if (r.status === 'ready') return;
-  if (r.status === 'wait' || r.status === 'end') return r.connect();
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       r.off('ready', ready);
@@ -75,6 +76,8 @@ async function connected(r: Redis): Promise<void> {
       resolve();
     };
     r.once('ready', ready);
+    // Its failure shows as the timeout above; ioredis keeps re-trying a connection that closed.
+    if (r.status === 'wait' || r.status === 'end') r.connect().catch(() => undefined);
   });
 }
 
