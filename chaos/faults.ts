@@ -54,8 +54,8 @@ export class FaultInjector {
   #inFlight = new Set<Promise<void>>();
   #serverBusy = false;
   #webhookBusy = false;
-  #dbBusy = false;
-  #redisBusy = false;
+  /** Connection pauses in progress (`dbPause`, `redisPause`): one of each kind at a time. */
+  readonly #pausing = new Set<FaultKind>();
   readonly #busyUsers = new Set<string>();
 
   constructor(
@@ -117,22 +117,14 @@ export class FaultInjector {
       this.#webhookBusy = false;
       return done();
     }
-    if (kind === 'dbPause') {
-      if (!targets.pauseDb || this.#dbBusy) return;
-      this.#dbBusy = true;
+    if (kind === 'dbPause' || kind === 'redisPause') {
+      const pause = kind === 'dbPause' ? targets.pauseDb : targets.pauseRedis;
+      if (!pause || this.#pausing.has(kind)) return;
+      this.#pausing.add(kind);
       try {
-        return done(undefined, await targets.pauseDb(rng.int(500, 5000)));
+        return done(undefined, await pause(rng.int(500, 5000)));
       } finally {
-        this.#dbBusy = false;
-      }
-    }
-    if (kind === 'redisPause') {
-      if (!targets.pauseRedis || this.#redisBusy) return;
-      this.#redisBusy = true;
-      try {
-        return done(undefined, await targets.pauseRedis(rng.int(500, 5000)));
-      } finally {
-        this.#redisBusy = false;
+        this.#pausing.delete(kind);
       }
     }
     const user = rng.pick([...targets.proxies.keys()].filter((u) => !this.#busyUsers.has(u)));

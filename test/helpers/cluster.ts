@@ -206,21 +206,11 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
     await db.drop();
     await dropClusterKeys(clusterName);
   };
-  /** Node i's storage URL: the database itself, or its own proxy in front of it. */
-  const storageOf = async (i: number): Promise<string> => {
-    if (!o.dbProxy) return db.url;
-    const u = new URL(db.url);
-    const proxy = await startTcpProxy(Number(u.port || 5432), u.hostname);
-    dbProxies[i - 1] = proxy;
-    u.host = `127.0.0.1:${proxy.port}`;
-    return u.href;
-  };
-  /** Node i's Redis URL: Redis itself, or its own proxy in front of it (made once: restarts reuse it). */
-  const redisOf = async (i: number): Promise<string> => {
-    if (!o.redisProxy) return TEST_REDIS;
-    const u = new URL(TEST_REDIS);
-    const proxy = redisProxies[i - 1] ?? (await startTcpProxy(Number(u.port || 6379), u.hostname));
-    redisProxies[i - 1] = proxy;
+  /** `url` as node i reaches it through its own new proxy, kept in `proxies[i - 1]` (it outlives the node's restarts). */
+  const viaProxy = async (url: string, defaultPort: number, proxies: TcpProxy[], i: number): Promise<string> => {
+    const u = new URL(url);
+    const proxy = await startTcpProxy(Number(u.port || defaultPort), u.hostname);
+    proxies[i - 1] = proxy;
     u.host = `127.0.0.1:${proxy.port}`;
     return u.href;
   };
@@ -230,7 +220,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
       startTimeoutMs: o.startTimeoutMs ?? 60_000,
       ...(o.env ? { env: o.env } : {}),
       ...(o.logDir ? { logFile: join(o.logDir, `n${i}.log`) } : {}),
-      options: { ...CLUSTER_TEST_OPTIONS, ...o.options, storage: await storageOf(i), redis: await redisOf(i), clusterName, nodeId: `n${i}` },
+      options: { ...CLUSTER_TEST_OPTIONS, ...o.options, storage: o.dbProxy ? await viaProxy(db.url, 5432, dbProxies, i) : db.url, redis: o.redisProxy ? await viaProxy(TEST_REDIS, 6379, redisProxies, i) : TEST_REDIS, clusterName, nodeId: `n${i}` },
     });
   const release = await startLock();
   try {

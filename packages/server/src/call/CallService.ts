@@ -45,7 +45,6 @@ export interface PresenceView {
 /** Attempts of one command when the database refuses it for a conflict with another writer. */
 const CONFLICT_ATTEMPTS = 6;
 
-
 /** Hooks the service reports to (metrics, webhooks). */
 export interface CallServiceHooks {
   /** After each commit, with the effects (push rows are queued: kick the push dispatcher). */

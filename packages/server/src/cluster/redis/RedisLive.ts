@@ -111,6 +111,14 @@ export class RedisLive {
     this.#cmd.defineCommand('ocMediaOwn', { numberOfKeys: 2, lua: MEDIA_OWN });
     this.#cmd.defineCommand('ocMediaRelease', { numberOfKeys: 2, lua: MEDIA_RELEASE });
     for (const r of [this.#cmd, this.#sub]) r.on('error', (err: Error) => this.log.warn({ err: err.message }, 'redis connection error'));
+    // Nothing arrives before start() subscribes the inbox; after close() or abort() messages are dropped.
+    this.#sub.on('message', (_channel: string, raw: string) => {
+      try {
+        this.#handler?.(JSON.parse(raw) as NodeMessage);
+      } catch (err) {
+        this.log.error({ err }, 'bad node message');
+      }
+    });
   }
 
   /**
@@ -118,15 +126,6 @@ export class RedisLive {
    * failed (the start-up retries it while Redis is not reachable yet).
    */
   async start(handler: (m: NodeMessage) => void): Promise<void> {
-    if (!this.#handler) {
-      this.#sub.on('message', (_channel: string, raw: string) => {
-        try {
-          this.#handler?.(JSON.parse(raw) as NodeMessage);
-        } catch (err) {
-          this.log.error({ err }, 'bad node message');
-        }
-      });
-    }
     this.#handler = handler;
     await Promise.all([connected(this.#cmd), connected(this.#sub)]);
     await this.#sub.subscribe(this.#inbox(this.nodeId));
